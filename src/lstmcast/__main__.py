@@ -1,0 +1,3 @@
+from lstmcast.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""The ``lstmcast`` command: thin subcommands over the library.
+
+Each subcommand is a paragraph: options -> config -> one library call -> printed result.
+Each subcommand lives in ``lstmcast.commands.<name>`` and registers itself with ``@command``;
+``_COMMAND_MODULES`` lists the modules to import.
+Any ``LstmcastError`` becomes one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from lstmcast import __version__
+from lstmcast.errors import LstmcastError
+
+AddParser = Callable[[argparse._SubParsersAction], argparse.ArgumentParser]
+Run = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[AddParser, Run]] = {}
+
+
+def command(name: str, add_parser: AddParser) -> Callable[[Run], Run]:
+    """Register ``run`` as the subcommand ``name`` whose options ``add_parser`` declares."""
+
+    def register(run: Run) -> Run:
+        COMMANDS[name] = (add_parser, run)
+        return run
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstmcast",
+        description="Multivariate time-series forecasting with LSTM networks.",
+        epilog="Example: lstmcast compare --data beijing-pm25",
+    )
+    parser.add_argument("--version", action="version", version=f"lstmcast {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (add_parser, _) in COMMANDS.items():
+        add_parser(sub).set_defaults(_command=name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_commands()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_command", None) is None:
+        parser.print_help()
+        return 2
+    _, run = COMMANDS[args._command]
+    try:
+        return run(args)
+    except LstmcastError as err:
+        print(f"lstmcast {args._command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lstmcast {args._command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _load_commands() -> None:
+    """Import the modules whose subcommands register themselves (kept lazy for fast --help)."""
+    import importlib
+
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module)
+
+
+_COMMAND_MODULES: list[str] = []

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lstmcast`` CLI, one module each; see ``lstmcast.cli``."""
