@@ -13,6 +13,7 @@ Example:
 """
 
 from lstmcast.reference.cell import CellWeights, StepCache, cell_backward, cell_forward
+from lstmcast.reference.gradcheck import GradcheckResult, gradcheck
 from lstmcast.reference.lstm import NumpyLSTM, direction_backward, direction_forward
 from lstmcast.reference.params import init_params
 from lstmcast.reference.traces import GateTrace, format_gate_trace
@@ -20,6 +21,7 @@ from lstmcast.reference.traces import GateTrace, format_gate_trace
 __all__ = [
     "CellWeights",
     "GateTrace",
+    "GradcheckResult",
     "NumpyLSTM",
     "StepCache",
     "cell_backward",
@@ -27,5 +29,6 @@ __all__ = [
     "direction_backward",
     "direction_forward",
     "format_gate_trace",
+    "gradcheck",
     "init_params",
 ]
