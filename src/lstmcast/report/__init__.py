@@ -1,0 +1,9 @@
+"""The report: figures and the HTML/Markdown page; the only part of lstmcast importing matplotlib.
+
+``write_report(result, out_dir)`` turns the result dict of ``lstmcast compare`` into
+``report.html`` (self-contained) and ``report.md``; ``verdict(result)`` is its headline sentence.
+"""
+
+from lstmcast.report.html import verdict, write_report
+
+__all__ = ["verdict", "write_report"]

@@ -1,0 +1,282 @@
+"""The report's figures: error by horizon step, forecast against actual, learning curves.
+
+Each drawing function takes the ``result`` dict of ``lstmcast compare``/``evaluate`` and returns
+a matplotlib ``Figure`` (or ``None`` when the result holds nothing to draw). Figures are built
+with ``matplotlib.figure.Figure`` and rendered by the Agg canvas, never through ``pyplot``, so
+drawing a report neither needs a display nor changes the backend of the caller's session.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+DPI = 144  # 9-inch-wide figures become 1296 px: sharp on high-density screens, ~100 kB each
+WIDTH = 9.0  # inches; the page shows them at 880 px
+PERSISTENCE = "persistence"
+_STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelcolor": "#333333",
+    "axes.edgecolor": "#888888",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e4e4e4",
+    "grid.linewidth": 0.8,
+    "xtick.color": "#555555",
+    "ytick.color": "#555555",
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+}
+# Models get colours in the order they appear; persistence is always black and dashed.
+_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One rendered figure: a file stem, a heading, a caption and the PNG bytes."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def model_colors(result: dict) -> dict[str, str]:
+    """One colour per model name, stable across every figure of a report."""
+    colors, i = {}, 0
+    names = [row["name"] for row in result.get("results", [])]
+    names += list((result.get("stretch") or {}).get("forecasts", {}))
+    names += list(result.get("history") or {})
+    for name in names:
+        if name in colors:
+            continue
+        if name == PERSISTENCE:
+            colors[name] = "#222222"
+        else:
+            colors[name] = _PALETTE[i % len(_PALETTE)]
+            i += 1
+    return colors
+
+
+def step_unit(result: dict) -> str:
+    """The length of one time step in words ("hour", "day", ...), or "step" when unknown."""
+    times = (result.get("stretch") or {}).get("time") or []
+    if len(times) < 2:
+        return "step"
+    delta = pd.Series(pd.to_datetime(times)).diff().median()
+    names = {"1min": "minute", "1h": "hour", "1D": "day", "7D": "week"}
+    for text, name in names.items():
+        if delta == pd.Timedelta(text):
+            return name
+    return "step"
+
+
+def value_label(result: dict, what: str | None = None) -> str:
+    """An axis label with the target and its unit, e.g. "RMSE (µg/m³)" or "pollution (µg/m³)"."""
+    unit = result.get("unit")
+    target = result.get("target")
+    if isinstance(target, list):
+        target = ", ".join(map(str, target))
+    text = what or (str(target) if target else "value")
+    return f"{text} ({unit})" if unit else text
+
+
+def _line_style(name: str, colors: dict[str, str], kind: str | None) -> dict:
+    """Persistence dashed black, other baselines thin, LSTMs bold."""
+    style = {"color": colors.get(name, "#777777"), "label": name}
+    if name == PERSISTENCE:
+        style.update(linestyle="--", linewidth=1.4)
+    elif kind == "baseline":
+        style.update(linewidth=1.1, alpha=0.85)
+    else:
+        style.update(linewidth=1.9)
+    return style
+
+
+def _kinds(result: dict) -> dict[str, str | None]:
+    return {row["name"]: row.get("kind") for row in result.get("results", [])}
+
+
+def error_by_step(result: dict) -> Figure | None:
+    """RMSE per horizon step for every model (a line each); a bar chart of RMSE when H is 1."""
+    rows = [row for row in result.get("results", []) if _finite(row.get("rmse"))]
+    if not rows:
+        return None
+    colors, kinds = model_colors(result), _kinds(result)
+    per_step = [row for row in rows if len(row.get("rmse_per_step") or []) > 1]
+    fig = Figure(figsize=(WIDTH, 4.2), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    if int(result.get("horizon") or 1) > 1 and per_step:
+        unit = step_unit(result)
+        for row in per_step:
+            errors = np.array([np.nan if v is None else v for v in row["rmse_per_step"]], float)
+            steps = np.arange(1, len(errors) + 1)
+            ax.plot(steps, errors, **_line_style(row["name"], colors, kinds.get(row["name"])))
+        ax.set_xlabel(f"{unit}s ahead" if unit != "step" else "steps ahead")
+        ax.set_xlim(1, max(len(row["rmse_per_step"]) for row in per_step))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(value_label(result, "RMSE"))
+        ax.set_ylim(bottom=0)
+        fig.legend(loc="outside upper center", ncols=min(5, len(per_step)))
+        return fig
+    rows = sorted(rows, key=lambda row: row["rmse"], reverse=True)
+    names = [row["name"] for row in rows]
+    fig.set_figheight(1.2 + 0.42 * len(rows))
+    bars = ax.barh(names, [row["rmse"] for row in rows], color=[colors[n] for n in names])
+    places = decimals([row["rmse"] for row in rows])
+    ax.bar_label(bars, fmt=f"%.{places}f", padding=3, fontsize=9)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(value_label(result, "RMSE"))
+    return fig
+
+
+def forecast_stretch(result: dict) -> Figure | None:
+    """Forecasts against the actual series over the stretch; gaps where the actual is missing."""
+    stretch = result.get("stretch") or {}
+    times, forecasts = stretch.get("time") or [], stretch.get("forecasts") or {}
+    if not times:
+        return None
+    when = pd.to_datetime(times)
+    if when.tz is not None:
+        when = when.tz_localize(None)
+    when = when.to_numpy()
+    colors, kinds = model_colors(result), _kinds(result)
+    fig = Figure(figsize=(WIDTH, 4.4), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    actual = _floats(stretch.get("actual") or [])
+    if len(actual) == len(when):
+        base = min(0.0, float(np.nanmin(actual))) if np.isfinite(actual).any() else 0.0
+        ax.fill_between(when, base, actual, color="#dcdfe5", linewidth=0, zorder=0)
+        ax.plot(when, actual, color="#8a8f99", linewidth=1.0, label="actual", zorder=1)
+    order = sorted(forecasts, key=lambda name: (kinds.get(name) == "baseline", name))
+    for name in order:
+        values = _floats(forecasts[name])
+        if len(values) == len(when):
+            ax.plot(when, values, **_line_style(name, colors, kinds.get(name)), zorder=2)
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.set_xlim(when[0], when[-1])
+    ax.set_ylabel(value_label(result))
+    fig.legend(loc="outside upper center", ncols=min(5, len(order) + 1))
+    return fig
+
+
+def learning_curves(result: dict) -> Figure | None:
+    """Training and validation loss per epoch for each LSTM, its best epoch marked."""
+    history = {name: h for name, h in (result.get("history") or {}).items() if h.get("train_loss")}
+    if not history:
+        return None
+    colors = model_colors(result)
+    fig = Figure(figsize=(WIDTH, 3.6), dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, len(history), sharey=True, squeeze=False)[0]
+    for ax, (name, h) in zip(axes, history.items(), strict=True):
+        train, val = _floats(h["train_loss"]), _floats(h.get("val_loss") or [])
+        ax.plot(np.arange(1, len(train) + 1), train, color=colors[name])
+        if len(val):
+            ax.plot(np.arange(1, len(val) + 1), val, color=colors[name], linestyle="--")
+        best = h.get("best_epoch")
+        if best is not None and 1 <= int(best) <= max(len(train), len(val)):
+            ax.axvline(int(best), color="#555555", linewidth=0.9, linestyle=":")
+            if len(val) >= int(best):
+                ax.plot(int(best), val[int(best) - 1], "o", color=colors[name], markersize=6)
+            ax.annotate(
+                f"best epoch {int(best)}",
+                xy=(int(best), 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -2),
+                textcoords="offset points",
+                va="top",
+                fontsize=9,
+                color="#444444",
+            )
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.margins(y=0.12)  # room for the "best epoch" label above the curves
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        spread = np.nanmax(np.r_[train, val]) / max(np.nanmin(np.r_[train, val]), 1e-12)
+        if spread > 20:
+            ax.set_yscale("log")
+    axes[0].set_ylabel("loss (training objective)")
+    key = [("-", "training loss"), ("--", "validation loss"), (":", "best epoch (weights kept)")]
+    handles = [Line2D([], [], color="#555555", linestyle=ls, label=text) for ls, text in key]
+    fig.legend(handles=handles, loc="outside upper center", ncols=3)
+    return fig
+
+
+def draw_all(result: dict) -> list[Drawn]:
+    """Draw and render every figure the result has data for, in report order."""
+    horizon = int(result.get("horizon") or 1)
+    step = int((result.get("stretch") or {}).get("step") or 1)
+    specs = [
+        (
+            "error_by_step",
+            "Error by horizon step" if horizon > 1 else "Error by model",
+            error_by_step,
+            f"RMSE of every model at each of the {horizon} forecast steps, on the "
+            f"{result.get('split', 'test')} split; persistence dashed."
+            if horizon > 1
+            else f"RMSE of every model on the {result.get('split', 'test')} split.",
+        ),
+        (
+            "forecast",
+            "Forecast against actual",
+            forecast_stretch,
+            f"The forecast made {_ahead(result, step)} for each time, against the actual "
+            "value (grey); gaps are missing observations.",
+        ),
+        (
+            "learning_curves",
+            "Learning curves",
+            learning_curves,
+            "Loss on the training and validation splits per epoch; the dotted line marks the "
+            "epoch whose weights were kept.",
+        ),
+    ]
+    drawn = []
+    with matplotlib.rc_context(_STYLE):
+        for name, title, draw, caption in specs:
+            fig = draw(result)
+            if fig is not None:
+                drawn.append(Drawn(name, title, caption, _png(fig)))
+    return drawn
+
+
+def decimals(values: list) -> int:
+    """Decimals that show a column's smallest value to four significant figures."""
+    finite = [abs(v) for v in values if _finite(v) and v != 0]
+    return max(0, 3 - math.floor(math.log10(min(finite)))) if finite else 2
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _ahead(result: dict, step: int) -> str:
+    """ "1 hour ahead", "3 days ahead", "2 steps ahead"."""
+    unit = step_unit(result)
+    return f"{step} {unit}{'s' if step != 1 else ''} ahead"
+
+
+def _floats(values: list) -> np.ndarray:
+    """JSON numbers with ``None`` for missing values, as floats with NaN (a gap when plotted)."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

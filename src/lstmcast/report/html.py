@@ -1,0 +1,452 @@
+"""The report: a self-contained HTML page and a Markdown twin, from a ``compare`` result dict.
+
+``write_report(result, out_dir)`` writes ``report.html`` (figures embedded as base64 PNG, one
+small inline stylesheet, no external files) and ``report.md`` (figures as PNG files beside it).
+``verdict(result)`` is the one-sentence answer to "does the multivariate LSTM beat the
+univariate one?", computed from the numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import json
+import math
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lstmcast.errors import ConfigError
+from lstmcast.report import figures
+
+PERSISTENCE = figures.PERSISTENCE
+_TIE = 5e-4  # relative RMSE difference under which two models are called a tie (0.05%)
+
+
+def verdict(result: dict) -> str:
+    """One sentence: which LSTM wins, by how much RMSE, and whether it beats persistence.
+
+    Args:
+        result: the dict of ``lstmcast compare``; reads ``results`` (rows with ``name``,
+            ``kind``, ``inputs``, ``rmse``, optional ``n_inputs``), ``target``, ``unit``,
+            ``split`` and ``period``.
+
+    Example:
+        >>> verdict({"target": "y", "results": [
+        ...     {"name": "lstm", "kind": "lstm", "inputs": "univariate", "rmse": 2.0},
+        ...     {"name": "persistence", "kind": "baseline", "rmse": 2.5}]})
+        'The univariate LSTM (y alone) scores RMSE 2.00 on the test split and beats persistence (2.50) by 20.0%; no multivariate LSTM was run to compare against.'
+    """  # noqa: E501
+    rows = _scored(_rows(result))
+    unit = f" {result['unit']}" if result.get("unit") else ""
+    where = _split_phrase(result)
+    lstms = [row for row in rows if _is_lstm(row)]
+    if not lstms:
+        best = min(rows, key=lambda row: row["rmse"])
+        return (
+            f"No LSTM was scored on {where}; the best model is {best['name']} "
+            f"with RMSE {_num(best['rmse'])}{unit}."
+        )
+    multi = _best([row for row in lstms if row.get("inputs") == "multivariate"])
+    uni = _best([row for row in lstms if row.get("inputs") != "multivariate"])
+    persistence = next((row for row in rows if row["name"] == PERSISTENCE), None)
+    baselines = [row for row in rows if not _is_lstm(row) and row["name"] != PERSISTENCE]
+    rival = _best(baselines)
+
+    if multi is None or uni is None:
+        only = multi or uni
+        other = "univariate" if uni is None else "multivariate"
+        text = f"The {_describe(only, result)} scores RMSE {_num(only['rmse'])}{unit} on {where}"
+        if persistence is not None:
+            text += " and " + _against_persistence(only["rmse"], persistence["rmse"])
+        if rival is not None and rival["rmse"] < only["rmse"]:
+            text += f", but the {rival['name']} baseline does better ({_num(rival['rmse'])})"
+        return text + f"; no {other} LSTM was run to compare against."
+
+    win, lose = sorted([multi, uni], key=lambda row: row["rmse"])
+    gap = (lose["rmse"] - win["rmse"]) / lose["rmse"]
+    pair = f"({_num(win['rmse'])} vs {_num(lose['rmse'])}{unit})"
+    if gap < _TIE:
+        text = (
+            f"The {_describe(multi, result)} and the {_describe(uni, result)} tie at "
+            f"RMSE {_num(multi['rmse'])}{unit} on {where}"
+        )
+    else:
+        text = (
+            f"The {_describe(win, result)} beats the {_describe(lose, result)} by "
+            f"{100 * gap:.1f}% RMSE {pair} on {where}"
+        )
+    if persistence is not None:
+        p = persistence["rmse"]
+        beaten = [row for row in (win, lose) if row["rmse"] < p]
+        if len(beaten) == 2:
+            text += f"; both beat persistence ({_num(p)})"
+        elif len(beaten) == 1:
+            text += f"; only the {_kind_name(win)} LSTM beats persistence ({_num(p)})"
+        else:
+            text += f"; neither beats persistence ({_num(p)})"
+    if rival is not None and rival["rmse"] < win["rmse"]:
+        text += f", and the {rival['name']} baseline beats both ({_num(rival['rmse'])})"
+    return text + "."
+
+
+def write_report(result: dict, out_dir: str | Path, *, title: str | None = None) -> dict:
+    """Write ``report.html`` and ``report.md`` (with its PNG figures) into ``out_dir``.
+
+    Every figure is drawn before anything is written, and each file is written to a temporary
+    name and moved into place, so a failure leaves an earlier report untouched.
+
+    Args:
+        result: the dict of ``lstmcast compare`` (see docs/report.md for its keys).
+        out_dir: folder to write into; created if missing.
+        title: the page heading; defaults to "<dataset>: <target>, <horizon> <unit>s ahead".
+
+    Returns:
+        ``{"html": Path, "markdown": Path, "figures": [Path, ...]}``.
+
+    Example:
+        >>> paths = write_report(result, "runs/beijing")  # doctest: +SKIP
+        >>> paths["html"]  # doctest: +SKIP
+        PosixPath('runs/beijing/report.html')
+    """
+    _rows(result)  # validate before drawing
+    title = title or _default_title(result)
+    drawn = figures.draw_all(result)
+    page = render_html(result, title, drawn)
+    markdown = render_markdown(result, title, drawn)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pngs = []
+    for fig in drawn:
+        pngs.append(out / f"report_{fig.name}.png")
+        _write_atomic(pngs[-1], fig.png)
+    _write_atomic(out / "report.md", markdown.encode("utf-8"))
+    _write_atomic(out / "report.html", page.encode("utf-8"))
+    for stale in out.glob("report_*.png"):  # figures of an earlier report with more data
+        if stale not in pngs and stale.stem.removeprefix("report_") in _FIGURE_NAMES:
+            stale.unlink()
+    return {"html": out / "report.html", "markdown": out / "report.md", "figures": pngs}
+
+
+_FIGURE_NAMES = {"error_by_step", "forecast", "learning_curves"}
+
+
+def metrics_rows(result: dict) -> list[dict]:
+    """The metrics table as display strings, sorted by RMSE; unscored models last.
+
+    Each row: ``name``, ``inputs``, ``rmse``, ``mae``, ``skill``, ``n_scored``, ``fit``,
+    ``persistence`` (bool) and ``best`` (bool).
+    """
+    rows = _rows(result)
+    persistence = next((row for row in rows if row["name"] == PERSISTENCE), None)
+    p = persistence.get("rmse") if persistence else None
+    scored = sorted(_scored(rows), key=lambda row: row["rmse"])
+    ordered = scored + [row for row in rows if row not in scored]
+    rmse_places = figures.decimals([row.get("rmse") for row in rows])
+    mae_places = figures.decimals([row.get("mae") for row in rows])
+    out = []
+    for row in ordered:
+        rmse, mae = row.get("rmse"), row.get("mae")
+        skill = 1 - rmse / p if _finite(rmse) and _finite(p) and p > 0 else None
+        n, fit = row.get("n_scored"), row.get("fit_seconds")
+        out.append(
+            {
+                "name": row["name"],
+                "inputs": _inputs_text(row, result),
+                "rmse": f"{rmse:.{rmse_places}f}" if _finite(rmse) else "–",
+                "mae": f"{mae:.{mae_places}f}" if _finite(mae) else "–",
+                "skill": "–" if skill is None else f"{100 * skill:+.1f}%".replace("-", "−"),
+                "n_scored": f"{int(n):,}" if _finite(n) else "–",
+                "fit": f"{fit:.1f}" if _finite(fit) else "–",
+                "persistence": row["name"] == PERSISTENCE,
+                "best": bool(scored) and row is scored[0],
+            }
+        )
+    return out
+
+
+def render_html(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
+    """The whole page as one string: inline CSS, figures as data URIs, nothing fetched."""
+    e = html.escape
+    unit = f" ({e(result['unit'])})" if result.get("unit") else ""
+    body = [
+        f"<header><p class='kicker'>lstmcast report</p><h1>{e(title)}</h1><dl class='facts'>",
+        *(f"<div><dt>{e(key)}</dt><dd>{e(value)}</dd></div>" for key, value in _facts(result)),
+        "</dl></header>",
+        f"<section class='verdict'><p>{e(verdict(result))}</p></section>",
+        "<section><h2>Metrics against the baselines</h2>",
+        "<table class='metrics'><thead><tr><th>Model</th><th>Inputs</th>",
+        f"<th class='num'>RMSE{unit}</th><th class='num'>MAE{unit}</th>",
+        "<th class='num'>Skill vs persistence</th><th class='num'>Scored</th>",
+        "<th class='num'>Fit (s)</th></tr></thead><tbody>",
+    ]
+    for row in metrics_rows(result):
+        classes = " ".join(
+            name for name, on in (("persistence", row["persistence"]), ("best", row["best"])) if on
+        )
+        tag = " <span class='tag'>reference</span>" if row["persistence"] else ""
+        tag += " <span class='tag best'>best</span>" if row["best"] else ""
+        body.append(
+            f"<tr class='{classes}'><td>{e(row['name'])}{tag}</td><td>{e(row['inputs'])}</td>"
+            + "".join(
+                f"<td class='num'>{e(row[key])}</td>"
+                for key in ("rmse", "mae", "skill", "n_scored", "fit")
+            )
+            + "</tr>"
+        )
+    body.append(
+        "</tbody></table><p class='note'>Sorted by RMSE on the "
+        f"{e(str(result.get('split', 'test')))} split. Skill vs persistence is "
+        "1 − RMSE / RMSE<sub>persistence</sub>: above zero beats “the next value equals the "
+        "last one”. Scored counts the (window, step) pairs with an observed target.</p></section>"
+    )
+    for fig in drawn:
+        data = base64.b64encode(fig.png).decode("ascii")
+        body.append(
+            f"<section><h2>{e(fig.title)}</h2><figure><img alt='{e(fig.title)}' "
+            f"src='data:image/png;base64,{data}'><figcaption>{e(fig.caption)}</figcaption>"
+            "</figure></section>"
+        )
+    config = result.get("config") or {}
+    if config:
+        body.append("<section><h2>Configuration</h2><table class='config'><tbody>")
+        body += [
+            f"<tr><th>{e(str(key))}</th><td><code>{e(_config_value(value))}</code></td></tr>"
+            for key, value in config.items()
+        ]
+        body.append("</tbody></table></section>")
+    body.append(f"<footer>{e(_footer())}</footer>")
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{e(title)}</title><style>{_CSS}</style></head>\n<body><main>\n"
+        + "\n".join(body)
+        + "\n</main></body></html>\n"
+    )
+
+
+def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
+    """The report as Markdown; figures are linked as ``report_<name>.png`` beside it."""
+    unit = f" ({result['unit']})" if result.get("unit") else ""
+    facts = " · ".join(f"{key}: {value}" for key, value in _facts(result))
+    lines = [f"# {title}", "", facts, "", f"**{verdict(result)}**", ""]
+    lines += [
+        "## Metrics against the baselines",
+        "",
+        f"| Model | Inputs | RMSE{unit} | MAE{unit} | Skill vs persistence | Scored | Fit (s) |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for row in metrics_rows(result):
+        name = _md_cell(row["name"])
+        name = f"**{name}**" if row["best"] else name
+        name += " (reference)" if row["persistence"] else ""
+        cells = [name, _md_cell(row["inputs"])]
+        cells += [row[key] for key in ("rmse", "mae", "skill", "n_scored", "fit")]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Sorted by RMSE on the {result.get('split', 'test')} split. Skill vs persistence is "
+        "1 − RMSE / RMSE(persistence).",
+        "",
+    ]
+    for fig in drawn:
+        lines += [f"## {fig.title}", "", f"![{fig.title}](report_{fig.name}.png)", "", fig.caption]
+        lines.append("")
+    config = result.get("config") or {}
+    if config:
+        lines += ["## Configuration", "", "| Setting | Value |", "|---|---|"]
+        for key, value in config.items():
+            lines.append(f"| {_md_cell(str(key))} | `{_md_cell(_config_value(value))}` |")
+        lines.append("")
+    lines += [f"_{_footer()}_", ""]
+    return "\n".join(lines)
+
+
+def _rows(result: dict) -> list[dict]:
+    """The ``results`` list, checked: a non-empty list of dicts that each have a ``name``."""
+    rows = result.get("results") if isinstance(result, dict) else None
+    if not rows or not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ConfigError(
+            "result['results'] must be a non-empty list of model rows "
+            f"(dicts with name, rmse, ...), got {type(rows).__name__}: pass the dict that "
+            "`lstmcast compare --json` writes"
+        )
+    for row in rows:
+        if "name" not in row:
+            raise ConfigError(
+                f"every row of result['results'] needs a 'name', got keys {sorted(row)}: "
+                "add the model or baseline name to each row"
+            )
+    return rows
+
+
+def _scored(rows: list[dict]) -> list[dict]:
+    scored = [row for row in rows if _finite(row.get("rmse"))]
+    if not scored:
+        raise ConfigError(
+            "result['results'] has no row with a finite 'rmse': at least one model must be "
+            "scored before a report can be written"
+        )
+    return scored
+
+
+def _best(rows: list[dict]) -> dict | None:
+    return min(rows, key=lambda row: row["rmse"]) if rows else None
+
+
+def _is_lstm(row: dict) -> bool:
+    return row.get("kind") == "lstm" or (row.get("kind") is None and row["name"].startswith("lstm"))
+
+
+def _kind_name(row: dict) -> str:
+    return "multivariate" if row.get("inputs") == "multivariate" else "univariate"
+
+
+def _describe(row: dict, result: dict) -> str:
+    """ "multivariate LSTM (8 inputs)" or "univariate LSTM (pollution alone)"."""
+    return f"{_kind_name(row)} LSTM ({_inputs_text(row, result)})"
+
+
+def _inputs_text(row: dict, result: dict) -> str:
+    """What a model reads: "8 inputs", "pollution alone", or the ``inputs`` field."""
+    n = row.get("n_inputs")
+    if n is None and isinstance(row.get("features"), list):
+        n = len(row["features"])
+    if row.get("inputs") == "multivariate":
+        return f"{n} inputs" if n else "multivariate"
+    target = result.get("target")
+    if isinstance(target, list):
+        target = ", ".join(map(str, target))
+    if row.get("inputs") == "univariate" and target:
+        return f"{target} alone"
+    return str(row.get("inputs") or "–")
+
+
+def _against_persistence(rmse: float, p: float) -> str:
+    if rmse < p:
+        return f"beats persistence ({_num(p)}) by {100 * (1 - rmse / p):.1f}%"
+    return f"does not beat persistence ({_num(p)})"
+
+
+def _split_phrase(result: dict) -> str:
+    """ "the 2014 test split", "the 2013–2014 test split" or "the test split"."""
+    split = str(result.get("split") or "test")
+    bounds = (result.get("period") or {}).get(split) or []
+    years = [str(b)[:4] for b in bounds if str(b)[:4].isdigit()]
+    if len(years) == 2:
+        span = years[0] if years[0] == years[1] else f"{years[0]}–{years[1]}"
+        return f"the {span} {split} split"
+    return f"the {split} split"
+
+
+def _facts(result: dict) -> list[tuple[str, str]]:
+    """The facts under the title: dataset, target, horizon, and the dates of each split."""
+    facts = [("Dataset", str(result["dataset"]))] if result.get("dataset") else []
+    if result.get("target"):
+        facts.append(("Target", figures.value_label(result)))
+    if result.get("horizon"):
+        h = int(result["horizon"])
+        facts.append(("Horizon", f"{h} {figures.step_unit(result)}{'s' if h != 1 else ''}"))
+    split = str(result.get("split") or "test")
+    period = result.get("period") or {}
+    names = {"train": "Training", "val": "Validation", "test": "Test"}
+    for name in dict.fromkeys([*names, split]):
+        if period.get(name):
+            label = names.get(name, name.capitalize())
+            scored = " (scored)" if name == split else ""
+            facts.append((f"{label}{scored}", " – ".join(map(str, period[name]))))
+    return facts
+
+
+def _default_title(result: dict) -> str:
+    horizon = int(result.get("horizon") or 1)
+    unit = figures.step_unit(result)
+    target = result.get("target") or "forecast"
+    if isinstance(target, list):
+        target = ", ".join(map(str, target))
+    dataset = result.get("dataset") or "lstmcast"
+    return f"{dataset}: {target}, {horizon} {unit}{'s' if horizon != 1 else ''} ahead"
+
+
+def _footer() -> str:
+    from lstmcast import __version__
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Written by lstmcast {__version__} on {stamp}."
+
+
+def _num(x: float) -> str:
+    """Three significant figures, at least one decimal: 20.1, 221.4, 5.30, 0.0123."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:.1f}"
+    return f"{x:.{max(1, 2 - math.floor(math.log10(abs(x))))}f}"
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _config_value(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a fresh hidden file in the same folder, then rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "xb") as handle:  # plain open: the usual umask permissions, not 0600
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+_CSS = """
+:root { --ink: #1d2330; --muted: #5b6475; --line: #e3e6ec; --accent: #1f5fbf; --soft: #f3f6fb; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #eef1f6; color: var(--ink); font: 15px/1.55 system-ui,
+  -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 960px; margin: 32px auto; background: #fff; padding: 36px 40px 28px;
+  border-radius: 10px; box-shadow: 0 1px 3px rgba(20, 30, 60, .08); }
+.kicker { margin: 0; color: var(--accent); font-size: 12px; font-weight: 600;
+  letter-spacing: .08em; text-transform: uppercase; }
+h1 { margin: 4px 0 14px; font-size: 26px; line-height: 1.25; }
+h2 { margin: 36px 0 12px; font-size: 18px; padding-bottom: 6px;
+  border-bottom: 1px solid var(--line); }
+.facts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px 24px; margin: 0; }
+.facts dt { color: var(--muted); font-size: 11px; font-weight: 600; letter-spacing: .04em; }
+.facts dd { margin: 0; font-size: 14px; font-variant-numeric: tabular-nums; }
+.verdict { margin: 26px 0 8px; padding: 16px 20px; background: var(--soft);
+  border-left: 4px solid var(--accent); border-radius: 4px; }
+.verdict p { margin: 0; font-size: 17px; font-weight: 500; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { padding: 8px 10px; border-bottom: 1px solid var(--line); text-align: left;
+  white-space: nowrap; }
+thead th { font-size: 12px; color: var(--muted); font-weight: 600;
+  border-bottom: 2px solid var(--line); }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.best td { font-weight: 600; }
+tr.persistence td { background: #f7f8fa; }
+.tag { display: inline-block; margin-left: 6px; padding: 0 7px; font-size: 11px; font-weight: 500;
+  border-radius: 8px; background: #e6e9ef; color: var(--muted); vertical-align: 1px; }
+.tag.best { background: #dcf1e2; color: #1b6b35; }
+.note, figcaption { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
+figure { margin: 0; }
+figure img { display: block; width: 100%; height: auto; }
+table.config th { width: 28%; font-weight: 500; color: var(--muted); }
+table.config td { white-space: normal; }
+table.config code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
+@media (max-width: 720px) { main { padding: 20px; margin: 0; }
+  .facts { grid-template-columns: 1fr; } .metrics { display: block; overflow-x: auto; } }
+@media print { body { background: #fff; } main { box-shadow: none; margin: 0; } }
+"""

@@ -1,0 +1,338 @@
+"""The report: verdict sentences for every ordering, both files, atomic writes, a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from lstmcast.errors import ConfigError
+from lstmcast.report import figures, verdict, write_report
+
+PERIOD = {
+    "train": ["2010-01-02 00:00", "2012-12-31 23:00"],
+    "val": ["2013-01-01 00:00", "2013-12-31 23:00"],
+    "test": ["2014-01-01 00:00", "2014-12-31 23:00"],
+}
+
+
+def row(name: str, rmse: float, kind: str = "lstm", inputs: str = "univariate", **extra) -> dict:
+    return {"name": name, "kind": kind, "inputs": inputs, "rmse": rmse, **extra}
+
+
+def small(rows: list[dict]) -> dict:
+    """A hand-made result holding only what ``verdict`` reads."""
+    return {
+        "target": "pollution",
+        "unit": "µg/m³",
+        "split": "test",
+        "period": PERIOD,
+        "results": rows,
+    }
+
+
+def make_result(horizon: int = 24, seed: int = 0) -> dict:
+    """A realistic synthetic ``compare`` result: three baselines, two LSTMs, two weeks hourly."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, horizon + 1)
+
+    def per_step(start: float, end: float) -> list[float]:
+        return list(start + (end - start) * np.sqrt((steps - 1) / max(horizon - 1, 1)))
+
+    table = [
+        ("lstm-multivariate", "lstm", "multivariate", 20.1, 11.2, 80.2, per_step(12.0, 64.0)),
+        ("lstm-univariate", "lstm", "univariate", 21.4, 12.0, 41.7, per_step(12.6, 67.0)),
+        ("ridge", "baseline", "multivariate", 21.24, 12.4, 0.9, per_step(12.5, 66.0)),
+        ("seasonal-naive", "baseline", "univariate", 95.3, 60.1, 0.0, per_step(90.0, 97.0)),
+        ("persistence", "baseline", "univariate", 22.14, 12.9, 0.0, per_step(13.0, 79.2)),
+    ]
+    results = [
+        {
+            "name": name,
+            "kind": kind,
+            "inputs": inputs,
+            "n_inputs": 8 if inputs == "multivariate" else 1,
+            "rmse": rmse,
+            "mae": mae,
+            "n_scored": 8500,
+            "fit_seconds": fit,
+            "predict_seconds": 0.4,
+            "rmse_per_step": curve,
+            "mae_per_step": [0.55 * v for v in curve],
+        }
+        for name, kind, inputs, rmse, mae, fit, curve in table
+    ]
+    hours = np.arange(14 * 24)
+    when = np.datetime64("2014-03-01T00:00") + hours.astype("timedelta64[h]")
+    actual = 90 + 50 * np.sin(2 * np.pi * hours / 24) + np.cumsum(rng.normal(0, 6, hours.size))
+    actual = np.clip(actual, 5, None)
+    actual_list = [float(v) for v in actual]
+    actual_list[100:112] = [None] * 12  # a gap in the observations
+    forecasts = {
+        "lstm-multivariate": list(np.r_[actual[0], actual[:-1]] + rng.normal(0, 8, hours.size)),
+        "lstm-univariate": list(np.r_[actual[0], actual[:-1]] + rng.normal(0, 10, hours.size)),
+        "persistence": list(np.r_[actual[0], actual[:-1]]),
+    }
+    epochs = np.arange(1, 21)
+    history = {
+        name: {
+            "train_loss": list(0.05 + 0.5 / epochs * scale),
+            "val_loss": list(0.08 + 0.4 / epochs * scale + 0.002 * np.maximum(epochs - 12, 0) ** 2),
+            "best_epoch": 12,
+        }
+        for name, scale in (("lstm-multivariate", 1.0), ("lstm-univariate", 1.2))
+    }
+    return {
+        "dataset": "beijing-pm25",
+        "split": "test",
+        "horizon": horizon,
+        "target": "pollution",
+        "unit": "µg/m³",
+        "period": PERIOD,
+        "results": results,
+        "stretch": {
+            "time": [str(t).replace("T", " ") for t in when],
+            "actual": actual_list,
+            "forecasts": {k: [float(v) for v in vals] for k, vals in forecasts.items()},
+            "step": 1,
+        },
+        "history": history,
+        "config": {
+            "lookback": 24,
+            "horizon": horizon,
+            "units": 64,
+            "layers": 2,
+            "lr": 0.001,
+            "features": ["pollution", "dew", "temp", "press", "wnd_dir", "wnd_spd", "snow", "rain"],
+            "seed": 0,
+        },
+    }
+
+
+# --- verdict -------------------------------------------------------------------------------
+
+
+def test_verdict_multivariate_better_and_both_beat_persistence():
+    result = small(
+        [
+            row("lstm-multivariate", 20.1, inputs="multivariate", n_inputs=8),
+            row("lstm-univariate", 21.4),
+            row("persistence", 22.1, kind="baseline"),
+        ]
+    )
+    assert verdict(result) == (
+        "The multivariate LSTM (8 inputs) beats the univariate LSTM (pollution alone) by 6.1% "
+        "RMSE (20.1 vs 21.4 µg/m³) on the 2014 test split; both beat persistence (22.1)."
+    )
+
+
+def test_verdict_univariate_better_and_only_it_beats_persistence():
+    result = small(
+        [
+            row("lstm-multivariate", 23.0, inputs="multivariate", n_inputs=8),
+            row("lstm-univariate", 20.0),
+            row("persistence", 22.1, kind="baseline"),
+        ]
+    )
+    # (23.0 - 20.0) / 23.0 = 13.04%
+    assert verdict(result) == (
+        "The univariate LSTM (pollution alone) beats the multivariate LSTM (8 inputs) by 13.0% "
+        "RMSE (20.0 vs 23.0 µg/m³) on the 2014 test split; only the univariate LSTM beats "
+        "persistence (22.1)."
+    )
+
+
+def test_verdict_both_worse_than_persistence_and_a_better_baseline_named():
+    result = small(
+        [
+            row("persistence", 26.56, kind="baseline"),
+            row("ridge", 25.0, kind="baseline", inputs="multivariate"),
+            row("lstm-multivariate", 26.6, inputs="multivariate", n_inputs=8),
+            row("lstm-univariate", 27.0),
+        ]
+    )
+    assert verdict(result) == (
+        "The multivariate LSTM (8 inputs) beats the univariate LSTM (pollution alone) by 1.5% "
+        "RMSE (26.6 vs 27.0 µg/m³) on the 2014 test split; neither beats persistence (26.6), "
+        "and the ridge baseline beats both (25.0)."
+    )
+
+
+def test_verdict_single_lstm_row_against_persistence():
+    beats = small([row("lstm", 20.1, inputs="multivariate", n_inputs=8), row("persistence", 22.14)])
+    beats["results"][1]["kind"] = "baseline"
+    assert verdict(beats) == (
+        "The multivariate LSTM (8 inputs) scores RMSE 20.1 µg/m³ on the 2014 test split and "
+        "beats persistence (22.1) by 9.2%; no univariate LSTM was run to compare against."
+    )
+    loses = small([row("lstm", 30.0), row("persistence", 22.14, kind="baseline")])
+    assert verdict(loses) == (
+        "The univariate LSTM (pollution alone) scores RMSE 30.0 µg/m³ on the 2014 test split and "
+        "does not beat persistence (22.1); no multivariate LSTM was run to compare against."
+    )
+
+
+def test_verdict_tie_and_no_lstm_and_no_period():
+    tie = small(
+        [
+            row("a", 20.0, inputs="multivariate", n_inputs=3),
+            row("b", 20.0),
+            row("persistence", 19.0, kind="baseline"),
+        ]
+    )
+    assert verdict(tie).startswith(
+        "The multivariate LSTM (3 inputs) and the univariate LSTM (pollution alone) tie at "
+        "RMSE 20.0 µg/m³ on the 2014 test split; neither beats persistence (19.0)"
+    )
+    none = {"results": [row("persistence", 2.5, kind="baseline"), row("ridge", 0.0123, "baseline")]}
+    assert (
+        verdict(none)
+        == "No LSTM was scored on the test split; the best model is ridge with RMSE 0.0123."
+    )
+
+
+def test_bad_result_raises_config_error():
+    with pytest.raises(ConfigError, match=r"result\['results'\] must be a non-empty list"):
+        verdict({"results": []})
+    with pytest.raises(ConfigError, match="no row with a finite 'rmse'"):
+        verdict({"results": [{"name": "x", "rmse": None}]})
+
+
+# --- the files -----------------------------------------------------------------------------
+
+
+def test_write_report_html_and_markdown(tmp_path):
+    result = make_result()
+    paths = write_report(result, tmp_path / "new" / "dir")
+    page = paths["html"].read_text(encoding="utf-8")
+    md = paths["markdown"].read_text(encoding="utf-8")
+
+    assert paths["html"].name == "report.html" and paths["markdown"].name == "report.md"
+    assert [p.name for p in paths["figures"]] == [
+        "report_error_by_step.png",
+        "report_forecast.png",
+        "report_learning_curves.png",
+    ]
+    # the table rows, numbers to four significant figures of the column's smallest value
+    assert re.search(
+        r"<td>lstm-multivariate <span class='tag best'>best</span></td><td>8 inputs</td>"
+        r"<td class='num'>20.10</td><td class='num'>11.20</td><td class='num'>\+9.2%</td>"
+        r"<td class='num'>8,500</td><td class='num'>80.2</td>",
+        page,
+    )
+    assert "<td class='num'>22.14</td><td class='num'>12.90</td><td class='num'>+0.0%</td>" in page
+    assert (
+        "<td class='num'>95.30</td><td class='num'>60.10</td><td class='num'>−330.4%</td>" in page
+    )
+    order = [
+        page.index(f"<td>{name}")
+        for name in (
+            "lstm-multivariate",
+            "ridge",
+            "lstm-univariate",
+            "persistence",
+            "seasonal-naive",
+        )
+    ]
+    assert order == sorted(order)  # sorted by RMSE
+    assert verdict(result) in page.replace("&#x27;", "'")
+    assert verdict(result).startswith("The multivariate LSTM (8 inputs) beats the univariate")
+    # self-contained: three embedded PNGs, nothing fetched from anywhere
+    assert page.count("src='data:image/png;base64,") == 3
+    assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:|//)""", page)
+    assert "<link" not in page and "<script" not in page and "@import" not in page
+
+    assert "| **lstm-multivariate** | 8 inputs | 20.10 | 11.20 | +9.2% | 8,500 | 80.2 |" in md
+    assert (
+        "| persistence (reference) | pollution alone | 22.14 | 12.90 | +0.0% | 8,500 | 0.0 |" in md
+    )
+    assert f"**{verdict(result)}**" in md
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert links == [p.name for p in paths["figures"]]
+    for link in links:
+        image = matplotlib.image.imread(paths["markdown"].parent / link)
+        assert image.shape[1] == 9 * figures.DPI  # 9 inches wide
+    assert not list(paths["html"].parent.glob(".*.tmp"))
+
+
+def test_horizon_one_draws_bars_and_report_survives_missing_sections(tmp_path):
+    result = make_result(horizon=1)
+    del result["history"], result["stretch"], result["config"]
+    for r in result["results"]:
+        r["rmse_per_step"] = r["rmse_per_step"][:1]
+    result["results"][3]["rmse"] = None  # a model that failed to score is listed last
+    paths = write_report(result, tmp_path, title="Next hour")
+    page = paths["html"].read_text(encoding="utf-8")
+    assert [p.name for p in paths["figures"]] == ["report_error_by_step.png"]
+    assert "<h2>Error by model</h2>" in page and "<title>Next hour</title>" in page
+    assert page.index("<td>seasonal-naive") > page.index("<td>persistence")
+    assert "<td class='num'>–</td><td class='num'>60.10</td>" in page
+
+    # a later report with fewer figures removes the stale PNGs of the earlier one
+    write_report(make_result(), tmp_path)
+    write_report(result, tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["report_error_by_step.png"]
+
+
+def test_failed_figure_leaves_the_old_report_intact(tmp_path, monkeypatch):
+    (tmp_path / "report.html").write_text("old page", encoding="utf-8")
+    (tmp_path / "report.md").write_text("old markdown", encoding="utf-8")
+
+    def broken(result):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(figures, "learning_curves", broken)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        write_report(make_result(), tmp_path)
+    assert (tmp_path / "report.html").read_text(encoding="utf-8") == "old page"
+    assert (tmp_path / "report.md").read_text(encoding="utf-8") == "old markdown"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.md"]
+
+    monkeypatch.undo()
+    write_report(make_result(), tmp_path)
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+# --- a real browser ------------------------------------------------------------------------
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+def test_report_renders_in_headless_chromium(tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip(
+            "no chromium, chromium-browser or google-chrome on PATH (apt-get install chromium)"
+        )
+    page = write_report(make_result(), tmp_path / "report")["html"]
+    shot = tmp_path / "shot.png"
+    command = [
+        browser,
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1280,2000",
+        page.resolve().as_uri(),
+    ]
+    try:
+        subprocess.run(command, capture_output=True, timeout=90, check=False)
+    except subprocess.TimeoutExpired:
+        pass  # some builds linger after writing the screenshot; the file decides
+    assert shot.is_file(), "chromium wrote no screenshot"
+    image = matplotlib.image.imread(shot)[..., :3]
+    assert image.shape[:2] == (2000, 1280)
+    non_white = (image < 0.94).any(axis=-1).mean()
+    assert image.std() > 0.08
+    assert non_white > 0.2  # the grey page background, the figures and the text
