@@ -1,0 +1,230 @@
+"""Naive and classical baselines with the estimator face the LSTM has.
+
+``Model(target_idx, ...)`` stores its arguments; ``fit(X, Y, mask=None)`` learns from windows
+``X`` (S, L, F) and targets ``Y`` (S, H, Ft) and returns ``self``; ``predict(X)`` returns (S, H, Ft)
+in the data's units. ``target_idx`` gives the positions of the target series among X's features
+(``Y[..., j]`` is the future of ``X[..., target_idx[j]]``). Targets where ``mask`` is False (or
+``Y`` is NaN) are never learnt from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lstmcast.errors import ConfigError, DataError, NotFittedError
+
+
+class _Baseline:
+    """Shared argument checks and the fitted-state guard."""
+
+    def __init__(self, target_idx: Sequence[int] | int):
+        self.target_idx = target_idx
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray | None = None) -> _Baseline:
+        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        if X.ndim != 3 or Y.ndim != 3 or len(X) != len(Y) or len(X) == 0:
+            raise DataError(
+                f"fit needs X (S, L, F) and Y (S, H, Ft) with the same S > 0, "
+                f"got {X.shape} and {Y.shape}"
+            )
+        targets = self._targets(X.shape[2])
+        if Y.shape[2] != len(targets):
+            raise DataError(f"Y has {Y.shape[2]} target series but target_idx names {len(targets)}")
+        if not np.isfinite(X).all():
+            raise DataError(
+                "X holds NaN/inf inputs; fill them first (read_table fill='interpolate')"
+            )
+        self.n_features_in_, self.lookback_ = X.shape[2], X.shape[1]
+        self.horizon_, self.targets_ = Y.shape[1], targets
+        observed = np.isfinite(Y) if mask is None else np.asarray(mask, dtype=bool) & np.isfinite(Y)
+        self._fit(X, Y, observed)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Forecasts (S, H, Ft) for windows X (S, L, F)."""
+        if not hasattr(self, "horizon_"):
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted: call fit(X, Y) before predict"
+            )
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 3 or X.shape[1:] != (self.lookback_, self.n_features_in_):
+            raise DataError(
+                f"predict needs X of shape (S, {self.lookback_}, {self.n_features_in_}) as in fit, "
+                f"got {X.shape}"
+            )
+        return self._predict(X)
+
+    def _targets(self, n_features: int) -> list[int]:
+        targets = (
+            [self.target_idx]
+            if isinstance(self.target_idx, int | np.integer)
+            else list(self.target_idx)
+        )
+        if not targets or not all(0 <= int(t) < n_features for t in targets):
+            raise ConfigError(
+                f"target_idx must be feature positions in 0..{n_features - 1}, "
+                f"got {self.target_idx!r}"
+            )
+        return [int(t) for t in targets]
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+        """Learn from the observed targets (default: nothing to learn)."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if not k.endswith("_") and not k.startswith("_")
+        )
+        return f"{type(self).__name__}({args})"
+
+
+class Persistence(_Baseline):
+    """The last value of the window, repeated for every step: y[t0 + h] = y[t0 - 1].
+
+    Example:
+        >>> Persistence(target_idx=[0]).fit(X, Y).predict(X)   # doctest: +SKIP
+    """
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        last = X[:, -1, self.targets_]  # (S, Ft)
+        return np.repeat(last[:, None, :], self.horizon_, axis=1)  # (S, H, Ft)
+
+
+class SeasonalNaive(_Baseline):
+    """The value one period earlier: y[t0 + h] = y[t0 + h - k * period], k the smallest that lands
+    inside the window (k = 1 for h < period). Needs lookback >= period."""
+
+    def __init__(self, target_idx: Sequence[int] | int, period: int = 24):
+        super().__init__(target_idx)
+        self.period = period
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+        if not isinstance(self.period, int | np.integer) or self.period < 1:
+            raise ConfigError(f"period must be a positive integer, got {self.period!r}")
+        if self.lookback_ < self.period:
+            raise ConfigError(
+                f"SeasonalNaive(period={self.period}) needs lookback >= {self.period}, "
+                f"got {self.lookback_}: lengthen the lookback or shorten the period"
+            )
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        steps = np.arange(self.horizon_)  # h = 0 .. H-1 is row t0 + h, window position L + h
+        back = (steps // self.period + 1) * self.period  # the smallest multiple of the period > h
+        rows = self.lookback_ + steps - back
+        return X[:, rows][:, :, self.targets_]  # (S, H, Ft)
+
+
+class RidgeBaseline(_Baseline):
+    """Ridge regression from the flattened, standardised window (L * F) to all H * Ft targets.
+
+    Training windows with any masked target are left out (no imputation), so the fit sees only
+    observed values.
+    """
+
+    def __init__(self, target_idx: Sequence[int] | int, alpha: float = 1.0):
+        super().__init__(target_idx)
+        self.alpha = alpha
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+        from sklearn.linear_model import Ridge
+
+        if not self.alpha >= 0:
+            raise ConfigError(f"alpha must be >= 0, got {self.alpha!r}")
+        complete = observed.all(axis=(1, 2))
+        if complete.sum() < 2:
+            raise DataError(
+                f"RidgeBaseline needs >= 2 windows with every target observed, got {complete.sum()}"
+            )
+        flat = X[complete].reshape(complete.sum(), -1)  # (S', L * F)
+        self.mean_, self.scale_ = flat.mean(axis=0), flat.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        self.n_windows_used_ = int(complete.sum())
+        self.model_ = Ridge(alpha=self.alpha).fit(
+            (flat - self.mean_) / self.scale_, Y[complete].reshape(complete.sum(), -1)
+        )
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        flat = (X.reshape(len(X), -1) - self.mean_) / self.scale_
+        return self.model_.predict(flat).reshape(len(X), self.horizon_, len(self.targets_))
+
+
+class VARBaseline(_Baseline):
+    """Vector autoregression of all input features (statsmodels ``VAR``; ``AutoReg`` for one).
+
+    The training series is rebuilt from stride-1 consecutive windows (``X[0]`` then each window's
+    last row). ``maxlags=None`` picks the order p <= min(L, 24) by AIC; an int fixes p (p <= L).
+    Each window is forecast H steps ahead from its last p rows, all windows at once.
+    """
+
+    def __init__(self, target_idx: Sequence[int] | int, maxlags: int | None = None):
+        super().__init__(target_idx)
+        self.maxlags = maxlags
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+        if self.maxlags is not None and not (
+            isinstance(self.maxlags, int | np.integer) and 1 <= self.maxlags <= self.lookback_
+        ):
+            raise ConfigError(
+                f"maxlags must be None or an integer in 1..{self.lookback_} (the lookback), "
+                f"got {self.maxlags!r}"
+            )
+        if len(X) > 1 and not np.array_equal(X[1:, :-1], X[:-1, 1:]):
+            raise DataError(
+                "VARBaseline.fit needs stride-1 consecutive windows: "
+                "pass make_windows(..., stride=1) output unfiltered"
+            )
+        series = np.concatenate([X[0], X[1:, -1]])  # (N, F)
+        cap = self.maxlags or min(self.lookback_, 24)
+        if len(series) <= 2 * cap + series.shape[1]:
+            raise DataError(
+                f"VARBaseline needs more than {2 * cap + series.shape[1]} training rows, "
+                f"got {len(series)}"
+            )
+        self.intercept_, self.coefs_ = _fit_var(series, cap, select=self.maxlags is None)
+        self.order_ = len(self.coefs_)
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        history = X[:, X.shape[1] - self.order_ :]  # (S, p, F), oldest first
+        lagged = history[:, ::-1]  # lagged[:, i] is lag i + 1
+        steps = []
+        for _ in range(self.horizon_):
+            nxt = self.intercept_ + np.einsum("ijk,sik->sj", self.coefs_, lagged)  # (S, F)
+            steps.append(nxt)
+            lagged = np.concatenate([nxt[:, None], lagged[:, :-1]], axis=1)
+        return np.stack(steps, axis=1)[:, :, self.targets_]  # (S, H, Ft)
+
+
+def _fit_var(series: np.ndarray, maxlags: int, *, select: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(intercept (F,), coefs (p, F, F)) with y[t] = c + sum_i coefs[i] @ y[t - i - 1]."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels warns about the missing date index
+        if series.shape[1] == 1:
+            from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+
+            lags = (
+                ar_select_order(series[:, 0], maxlag=maxlags, ic="aic").ar_lags
+                if select
+                else maxlags
+            )
+            p = max(lags) if lags else 1
+            params = AutoReg(series[:, 0], lags=p, trend="c").fit().params
+            return params[:1], params[1:].reshape(p, 1, 1)
+        from statsmodels.tsa.api import VAR
+
+        result = VAR(series).fit(maxlags=maxlags, ic="aic" if select else None, trend="c")
+        if result.k_ar == 0:
+            result = VAR(series).fit(maxlags=1, trend="c")
+        return result.intercept, result.coefs
+
+
+BASELINES: dict[str, type[_Baseline]] = {
+    "persistence": Persistence,
+    "seasonal_naive": SeasonalNaive,
+    "ridge": RidgeBaseline,
+    "var": VARBaseline,
+}

@@ -1,0 +1,93 @@
+"""Fetching a registered file: download, unzip, verify, then an atomic write into the cache.
+
+Nothing reaches the cache until the bytes have been checked (a readable zip, the expected CSV
+header and row count), and the write itself is a temp file plus ``os.replace``: a truncated,
+corrupted or interrupted download leaves the cache exactly as it was.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+
+from lstmcast.errors import DatasetUnavailableError
+
+TIMEOUT_S = 60.0
+
+
+def fetch_bytes(url: str, *, what: str, help_offline: str) -> bytes:
+    """The body at ``url``; DatasetUnavailableError (with ``help_offline``) if unavailable."""
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+            expected = response.headers.get("Content-Length")
+            data = response.read()
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+        reason = getattr(err, "reason", None) or err
+        raise DatasetUnavailableError(
+            f"cannot download {what} from {url} ({reason}); {help_offline}"
+        ) from err
+    if expected is not None and expected.isdigit() and int(expected) != len(data):
+        raise DatasetUnavailableError(
+            f"download of {what} from {url} is truncated ({len(data)} of {expected} bytes); "
+            f"try again, or {help_offline}"
+        )
+    return data
+
+
+def csv_from_zip(data: bytes, member: str, *, what: str, url: str) -> bytes:
+    """The bytes of ``member`` (matched by file name) inside the zip ``data``, CRC-checked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if Path(n).name == member]
+            if not names:
+                raise DatasetUnavailableError(
+                    f"the zip downloaded for {what} from {url} holds no {member} "
+                    f"(it holds {archive.namelist()[:5]})"
+                )
+            return archive.read(names[0])
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as err:
+        raise DatasetUnavailableError(
+            f"the file downloaded for {what} from {url} is not a readable zip "
+            f"({len(data)} bytes; truncated or corrupted: {err}); nothing was written to the cache"
+        ) from err
+
+
+def verify_csv(data: bytes, *, columns: list[str], rows: int, what: str, url: str) -> None:
+    """Check the header and the number of data rows of a CSV held in memory."""
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    header = [c.strip().strip('"') for c in lines[0].split(",")] if lines else []
+    if header != columns:
+        raise DatasetUnavailableError(
+            f"the {what} file from {url} has columns {header[:16]}, expected {columns}; "
+            "the source may have changed: point lstmcast at a verified local copy"
+        )
+    found = sum(1 for line in lines[1:] if line.strip())
+    if found != rows:
+        raise DatasetUnavailableError(
+            f"the {what} file from {url} has {found} data rows, expected {rows} "
+            "(truncated or changed); nothing was written to the cache"
+        )
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,340 @@
+"""Reading a table: time index, frequency and gaps, categorical encoding, validation, filling.
+
+``read_table`` turns a CSV or Parquet file (or a DataFrame) into a ``Table``: float64 columns on a
+sorted, unique, regular ``DatetimeIndex`` named ``time``, with an ``observed`` mask that remembers
+which values were really in the file before any gap was re-indexed or any NA was filled. Models
+may read filled inputs; metrics and losses read the mask, so a missing target is never scored.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.errors import DataError
+
+FILLS = ("interpolate", "ffill", "none", "refuse")
+CATEGORICALS = ("label", "onehot")
+MAX_CATEGORIES = 32  # a text column with at most this many distinct values is categorical
+TIME_NAMES = ("time", "date", "datetime", "timestamp")  # auto-detected time columns
+ROW_NUMBER_NAMES = ("no", "index", "unnamed: 0", "row")  # dropped when they just count rows
+
+
+@dataclass
+class Table:
+    """A time series table ready for windowing.
+
+    Attributes:
+        frame: float64 columns on a ``DatetimeIndex`` named ``time`` (sorted, unique, regular at
+            ``freq`` after re-indexing); inputs filled as ``fill`` asked.
+        observed: bool, same index and columns: True where the raw value was present.
+        freq: pandas offset alias (``"h"``, ``"QS-JAN"``, ...), None when the index is irregular.
+        name: registry name or file path.
+        encodings: categorical column -> ``{"kind", "categories", "columns"}``.
+    """
+
+    frame: pd.DataFrame
+    observed: pd.DataFrame
+    freq: str | None
+    name: str
+    encodings: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def column_index(self, names: str | list[str]) -> list[int]:
+        """Positions of ``names`` among the columns (DataError naming the unknown ones)."""
+        names = [names] if isinstance(names, str) else list(names)
+        missing = [n for n in names if n not in self.frame.columns]
+        if missing:
+            raise DataError(f"{self.name}: no column {missing}; the columns are {self.columns}")
+        return [self.frame.columns.get_loc(n) for n in names]
+
+
+def read_table(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    time_col: str | None = None,
+    columns: list[str] | None = None,
+    categorical: str = "label",
+    fill: str = "interpolate",
+    reindex: bool = True,
+) -> Table:
+    """Read a CSV/Parquet file or a DataFrame into a ``Table``.
+
+    Args:
+        source: a ``.csv`` (anything not Parquet) or ``.parquet``/``.pq`` path, or a DataFrame.
+        time_col: the column holding timestamps. When None: a DatetimeIndex, else year/month/day
+            [/hour[/minute]] or year/quarter columns, else a column named time/date/datetime/
+            timestamp.
+        columns: keep only these (raw) columns, in this order; default all.
+        categorical: ``"label"`` (alphabetical codes 0, 1, ...) or ``"onehot"`` (``col_CAT``
+            0/1 columns).
+        fill: ``"interpolate"`` (linear, then edge ffill/bfill), ``"ffill"`` (then bfill of the
+            leading edge), ``"none"`` (NaN stays) or ``"refuse"`` (DataError on any missing value).
+            Categorical codes are never interpolated: they are forward/back filled.
+        reindex: insert the missing timestamps of a gappy regular series as NaN rows (observed
+            False, then filled).
+
+    Example:
+        >>> t = read_table("beijing_pm25.csv")          # doctest: +SKIP
+        >>> t.frame.shape, t.freq                          # doctest: +SKIP
+        ((43824, 8), 'h')
+    """
+    if categorical not in CATEGORICALS:
+        raise DataError(f"categorical must be one of {CATEGORICALS}, got {categorical!r}")
+    if fill not in FILLS:
+        raise DataError(f"fill must be one of {FILLS}, got {fill!r}")
+    raw, name = _load(source)
+    if raw.empty:
+        raise DataError(f"{name}: the table has no rows")
+    index, time_parts = _time_index(raw, time_col, name)
+    raw = raw.drop(columns=time_parts)
+    raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
+    if columns is not None:
+        missing = [c for c in columns if c not in raw.columns]
+        if missing:
+            raise DataError(
+                f"{name}: columns {missing} not found; the table has {list(raw.columns)}"
+            )
+        raw = raw[list(columns)]
+    frame, encodings = _encode(raw, categorical, name)
+    frame.index = index
+    frame = frame.sort_index(kind="stable")
+    _check_duplicates(frame.index, name)
+    observed = frame.notna()
+    freq, full = _regular_index(frame.index)
+    if full is not None and len(full) > len(frame):
+        gaps = full.difference(frame.index)
+        message = (
+            f"{name}: {len(gaps)} timestamps missing at frequency {freq!r} (first gap at {gaps[0]})"
+        )
+        if reindex:
+            frame = frame.reindex(full)
+            observed = observed.reindex(full, fill_value=False)
+            message += "; re-indexed as missing rows"
+        else:
+            freq = None
+            message += "; pass reindex=True to insert them"
+        warnings.warn(message, stacklevel=2)
+    frame.index.name = observed.index.name = "time"
+    frame = _fill(frame, fill, set(_encoded_columns(encodings)), name)
+    return Table(
+        frame=frame, observed=observed.astype(bool), freq=freq, name=name, encodings=encodings
+    )
+
+
+def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The raw frame (positional index) and a name for messages."""
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        if isinstance(frame.index, pd.DatetimeIndex):
+            frame = frame.reset_index(names="__index_time__")
+        return frame.reset_index(drop=True), "DataFrame"
+    path = Path(source)
+    if not path.is_file():
+        raise DataError(f"no such file: {str(path)!r}; pass the path of a CSV or Parquet table")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, skipinitialspace=True)
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise DataError(f"{path}: cannot be read as a table: {err}") from err
+    return frame.reset_index(drop=True), str(path)
+
+
+def _time_index(
+    raw: pd.DataFrame, time_col: str | None, name: str
+) -> tuple[pd.DatetimeIndex, list]:
+    """The timestamps and the columns that built them (dropped afterwards)."""
+    lower = {str(c).lower(): c for c in raw.columns}
+    if time_col is None and "__index_time__" in raw.columns:
+        time_col = "__index_time__"
+    if time_col is not None:
+        if time_col not in raw.columns:
+            raise DataError(
+                f"{name}: time column {time_col!r} not found; the columns are {list(raw.columns)}"
+            )
+        return _parse_times(raw[time_col], time_col, name), [time_col]
+    if {"year", "month", "day"} <= lower.keys():
+        parts = [lower[p] for p in ("year", "month", "day", "hour", "minute") if p in lower]
+        fields = {p.lower(): _integers(raw[p], p, name) for p in parts}
+        try:
+            index = pd.to_datetime(pd.DataFrame(fields))
+        except (ValueError, OverflowError) as err:
+            raise DataError(
+                f"{name}: year/month/day columns do not form valid dates: {err}"
+            ) from err
+        return pd.DatetimeIndex(index), parts
+    if {"year", "quarter"} <= lower.keys():
+        parts = [lower["year"], lower["quarter"]]
+        year, quarter = (_integers(raw[p], p, name) for p in parts)
+        if not quarter.between(1, 4).all():
+            raise DataError(f"{name}: column {parts[1]!r} must hold quarters 1-4")
+        periods = pd.PeriodIndex.from_fields(year=year, quarter=quarter, freq="Q")
+        return periods.to_timestamp(how="start"), parts
+    found = [lower[n] for n in TIME_NAMES if n in lower]
+    if len(found) == 1:
+        return _parse_times(raw[found[0]], found[0], name), found
+    raise DataError(
+        f"{name}: cannot tell which column holds the time (columns {list(raw.columns)}); "
+        "pass time_col=... (--time-col NAME), or provide year/month/day[/hour] columns"
+    )
+
+
+def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
+    times = pd.to_datetime(column, errors="coerce")
+    bad = times.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{name}: time column {col!r} holds {column.iloc[row]!r} at data row {row + 1}, "
+            "which is not a timestamp; fix the value or pass the right --time-col"
+        )
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return pd.DatetimeIndex(times)
+
+
+def _integers(column: pd.Series, col: str, name: str) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() | (values != values.round())
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{name}: time part {col!r} holds {column.iloc[row]!r} at data row {row + 1}; "
+            "expected a whole number"
+        )
+    return values.astype("int64")
+
+
+def _is_row_number(column: pd.Series) -> bool:
+    """True for a ``No``-style column that only counts rows 0.. or 1.."""
+    if str(column.name).lower() not in ROW_NUMBER_NAMES or not pd.api.types.is_integer_dtype(
+        column
+    ):
+        return False
+    values = column.to_numpy()
+    return bool(len(values)) and values[0] in (0, 1) and bool(np.all(np.diff(values) == 1))
+
+
+def _check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
+    duplicated = index[index.duplicated()].unique()
+    if len(duplicated):
+        first = ", ".join(str(t) for t in duplicated[:3])
+        raise DataError(
+            f"{name}: {len(duplicated)} duplicate timestamps (first: {first}); "
+            "remove or aggregate the repeated rows"
+        )
+
+
+def _encode(raw: pd.DataFrame, categorical: str, name: str) -> tuple[pd.DataFrame, dict]:
+    """Numeric columns as float64; text columns validated, categorical ones encoded."""
+    out: dict[str, pd.Series] = {}
+    encodings: dict[str, dict] = {}
+    for col in raw.columns:
+        series = raw[col]
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            out[col] = series.astype("float64")
+            continue
+        numbers = pd.to_numeric(series, errors="coerce")
+        present = series.notna()
+        parsed = numbers.notna()
+        if parsed.sum() > present.sum() / 2:
+            bad = present & ~parsed
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{name}: numeric column {col!r} holds the text {series.iloc[row]!r} at "
+                f"data row {row + 1}; "
+                "fix the value or mark it missing (empty or NA)"
+            )
+        text = series.astype("string")
+        categories = sorted(text.dropna().unique())
+        if len(categories) > MAX_CATEGORIES:
+            raise DataError(
+                f"{name}: text column {col!r} has {len(categories)} distinct values "
+                f"(more than {MAX_CATEGORIES}, so not categorical); drop it with columns=[...]"
+            )
+        codes = pd.Series(pd.Categorical(text, categories=categories).codes, index=raw.index)
+        codes = codes.astype("float64").where(codes >= 0)
+        if categorical == "label":
+            out[col] = codes
+            encoded = [col]
+        else:
+            encoded = [f"{col}_{c}" for c in categories]
+            for k, new in enumerate(encoded):
+                out[new] = (codes == k).astype("float64").where(codes.notna())
+        encodings[str(col)] = {"kind": categorical, "categories": categories, "columns": encoded}
+    frame = pd.DataFrame(out, index=raw.index)
+    return frame, encodings
+
+
+def _encoded_columns(encodings: dict) -> list[str]:
+    return [c for enc in encodings.values() for c in enc["columns"]]
+
+
+def infer_freq(index: pd.DatetimeIndex) -> str | None:
+    """The pandas offset alias of a regular index (``"h"``, ``"QS-JAN"``), else None."""
+    if len(index) < 3:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index)
+    return getattr(freq, "freqstr", freq)
+
+
+def _regular_index(index: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex | None]:
+    """(frequency, complete regular index) of a possibly gappy index; (None, None) if irregular."""
+    freq = infer_freq(index)
+    if freq is not None:
+        return freq, index
+    if len(index) < 3:
+        return None, None
+    # Candidates: the frequency of short stretches (calendar steps such as months), then the
+    # most common step (fixed steps such as hours).
+    candidates = []
+    for start in range(0, len(index) - 4, max(1, len(index) // 16)):
+        candidate = infer_freq(index[start : start + 5])
+        if candidate is not None and candidate not in candidates:
+            candidates.append(candidate)
+    step = pd.Series(index[1:] - index[:-1]).mode()[0]
+    candidates.append(pd.tseries.frequencies.to_offset(step).freqstr)
+    for candidate in candidates:
+        full = pd.date_range(index[0], index[-1], freq=candidate)
+        if index.isin(full).all():
+            return infer_freq(full) or candidate, full
+    return None, None
+
+
+def _fill(frame: pd.DataFrame, fill: str, codes: set[str], name: str) -> pd.DataFrame:
+    if fill == "none" or not frame.isna().to_numpy().any():
+        return frame
+    counts = frame.isna().sum()
+    if fill == "refuse":
+        counts = counts[counts > 0]
+        listed = ", ".join(f"{c} ({n})" for c, n in counts.items())
+        raise DataError(
+            f"{name}: missing values in {listed} and fill='refuse'; "
+            "pass fill='interpolate' or 'ffill' to fill inputs"
+        )
+    empty = [c for c, n in counts.items() if n == len(frame)]
+    if empty:
+        raise DataError(
+            f"{name}: column(s) {empty} hold no value at all; drop them with columns=[...]"
+        )
+    numeric = [c for c in frame.columns if c not in codes]
+    out = frame.copy()
+    if fill == "interpolate" and numeric:
+        out[numeric] = out[numeric].interpolate(method="linear")
+    out = out.ffill().bfill()
+    return out

@@ -1,0 +1,5 @@
+"""Scoring forecasts: metrics over the observed targets only, per step and overall."""
+
+from lstmcast.evaluation.metrics import mae, mase, naive_scale, per_step, rmse, score, skill, smape
+
+__all__ = ["mae", "mase", "naive_scale", "per_step", "rmse", "score", "skill", "smape"]
