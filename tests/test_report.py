@@ -76,6 +76,8 @@ def make_result(horizon: int = 24, seed: int = 0) -> dict:
         "lstm-multivariate": list(np.r_[actual[0], actual[:-1]] + rng.normal(0, 8, hours.size)),
         "lstm-univariate": list(np.r_[actual[0], actual[:-1]] + rng.normal(0, 10, hours.size)),
         "persistence": list(np.r_[actual[0], actual[:-1]]),
+        "ridge": list(np.r_[actual[0], actual[:-1]] + rng.normal(0, 9, hours.size)),
+        "seasonal-naive": list(np.r_[actual[:24], actual[:-24]]),
     }
     epochs = np.arange(1, 21)
     history = {
@@ -163,8 +165,9 @@ def test_verdict_both_worse_than_persistence_and_a_better_baseline_named():
 
 
 def test_verdict_single_lstm_row_against_persistence():
-    beats = small([row("lstm", 20.1, inputs="multivariate", n_inputs=8), row("persistence", 22.14)])
+    beats = small([row("lstm", 20.1, inputs="multivariate"), row("persistence", 22.14)])
     beats["results"][1]["kind"] = "baseline"
+    beats["inputs"] = {"multivariate": ["pollution", "dew", "temp", "press", "a", "b", "c", "d"]}
     assert verdict(beats) == (
         "The multivariate LSTM (8 inputs) scores RMSE 20.1 µg/m³ on the 2014 test split and "
         "beats persistence (22.1) by 9.2%; no univariate LSTM was run to compare against."
@@ -245,6 +248,14 @@ def test_write_report_html_and_markdown(tmp_path):
     assert page.count("src='data:image/png;base64,") == 3
     assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:|//)""", page)
     assert "<link" not in page and "<script" not in page and "@import" not in page
+    # the forecast figure draws the LSTMs, persistence and the best other baseline only
+    assert figures.stretch_models(result) == [
+        "lstm-multivariate",
+        "lstm-univariate",
+        "persistence",
+        "ridge",
+    ]
+    assert "Not drawn, for legibility: seasonal-naive." in page
 
     assert "| **lstm-multivariate** | 8 inputs | 20.10 | 11.20 | +9.2% | 8,500 | 80.2 |" in md
     assert (

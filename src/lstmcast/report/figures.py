@@ -161,11 +161,12 @@ def forecast_stretch(result: dict) -> Figure | None:
         base = min(0.0, float(np.nanmin(actual))) if np.isfinite(actual).any() else 0.0
         ax.fill_between(when, base, actual, color="#dcdfe5", linewidth=0, zorder=0)
         ax.plot(when, actual, color="#8a8f99", linewidth=1.0, label="actual", zorder=1)
-    order = sorted(forecasts, key=lambda name: (kinds.get(name) == "baseline", name))
+    order = stretch_models(result)
     for name in order:
         values = _floats(forecasts[name])
         if len(values) == len(when):
-            ax.plot(when, values, **_line_style(name, colors, kinds.get(name)), zorder=2)
+            front = 2 if kinds.get(name) == "baseline" else 3  # the LSTMs on top
+            ax.plot(when, values, **_line_style(name, colors, kinds.get(name)), zorder=front)
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -173,6 +174,21 @@ def forecast_stretch(result: dict) -> Figure | None:
     ax.set_ylabel(value_label(result))
     fig.legend(loc="outside upper center", ncols=min(5, len(order) + 1))
     return fig
+
+
+def stretch_models(result: dict) -> list[str]:
+    """The forecasts worth drawing: every LSTM, persistence, and the best other baseline.
+
+    More lines than that over two weeks of hourly data turn the figure into a thicket.
+    """
+    forecasts = (result.get("stretch") or {}).get("forecasts") or {}
+    kinds = _kinds(result)
+    rmse = {row["name"]: row.get("rmse") for row in result.get("results", [])}
+    others = [n for n in forecasts if kinds.get(n) == "baseline" and n != PERSISTENCE]
+    others = [n for n in others if _finite(rmse.get(n))]
+    best = min(others, key=lambda n: rmse[n]) if others else None
+    keep = [n for n in forecasts if kinds.get(n) != "baseline" or n in (PERSISTENCE, best)]
+    return sorted(keep, key=lambda n: (kinds.get(n) == "baseline", n != PERSISTENCE, n))
 
 
 def learning_curves(result: dict) -> Figure | None:
@@ -236,7 +252,7 @@ def draw_all(result: dict) -> list[Drawn]:
             "Forecast against actual",
             forecast_stretch,
             f"The forecast made {_ahead(result, step)} for each time, against the actual "
-            "value (grey); gaps are missing observations.",
+            f"value (grey area); gaps are missing observations.{_left_out(result)}",
         ),
         (
             "learning_curves",
@@ -265,6 +281,13 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def _left_out(result: dict) -> str:
+    """ " Not drawn: var, seasonal_naive." when baselines were left off the forecast figure."""
+    forecasts = (result.get("stretch") or {}).get("forecasts") or {}
+    dropped = sorted(set(forecasts) - set(stretch_models(result)))
+    return f" Not drawn, for legibility: {', '.join(dropped)}." if dropped else ""
 
 
 def _ahead(result: dict, step: int) -> str:

@@ -311,10 +311,16 @@ def _describe(row: dict, result: dict) -> str:
 
 
 def _inputs_text(row: dict, result: dict) -> str:
-    """What a model reads: "8 inputs", "pollution alone", or the ``inputs`` field."""
+    """What a model reads: "8 inputs", "pollution alone", or the ``inputs`` field.
+
+    The count comes from the row's ``n_inputs`` or ``features``, else from the result's
+    ``inputs`` dict (``{"multivariate": [column, ...], "univariate": [...]}``).
+    """
     n = row.get("n_inputs")
-    if n is None and isinstance(row.get("features"), list):
-        n = len(row["features"])
+    named = result.get("inputs") if isinstance(result.get("inputs"), dict) else {}
+    for names in (row.get("features"), named.get(row.get("inputs"))):
+        if n is None and isinstance(names, list):
+            n = len(names)
     if row.get("inputs") == "multivariate":
         return f"{n} inputs" if n else "multivariate"
     target = result.get("target")
