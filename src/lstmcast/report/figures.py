@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 DPI = 144  # 9-inch-wide figures become 1296 px: sharp on high-density screens, ~100 kB each
 WIDTH = 9.0  # inches; the page shows them at 880 px
 PERSISTENCE = "persistence"
+NAMES = ("error_by_step", "forecast", "learning_curves")  # figure files: report_<name>.png
 _STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,

@@ -92,7 +92,9 @@ def verdict(result: dict) -> str:
     return text + "."
 
 
-def write_report(result: dict, out_dir: str | Path, *, title: str | None = None) -> dict:
+def write_report(
+    result: dict, out_dir: str | Path, *, title: str | None = None
+) -> dict[str, Path | list[Path]]:
     """Write ``report.html`` and ``report.md`` (with its PNG figures) into ``out_dir``.
 
     Every figure is drawn before anything is written, and each file is written to a temporary
@@ -111,7 +113,7 @@ def write_report(result: dict, out_dir: str | Path, *, title: str | None = None)
         >>> paths["html"]  # doctest: +SKIP
         PosixPath('runs/beijing/report.html')
     """
-    _rows(result)  # validate before drawing
+    _scored(_rows(result))  # validate before drawing
     title = title or _default_title(result)
     drawn = figures.draw_all(result)
     page = render_html(result, title, drawn)
@@ -126,12 +128,9 @@ def write_report(result: dict, out_dir: str | Path, *, title: str | None = None)
     _write_atomic(out / "report.md", markdown.encode("utf-8"))
     _write_atomic(out / "report.html", page.encode("utf-8"))
     for stale in out.glob("report_*.png"):  # figures of an earlier report with more data
-        if stale not in pngs and stale.stem.removeprefix("report_") in _FIGURE_NAMES:
+        if stale not in pngs and stale.stem.removeprefix("report_") in figures.NAMES:
             stale.unlink()
     return {"html": out / "report.html", "markdown": out / "report.md", "figures": pngs}
-
-
-_FIGURE_NAMES = {"error_by_step", "forecast", "learning_curves"}
 
 
 def metrics_rows(result: dict) -> list[dict]:
@@ -373,7 +372,8 @@ def _default_title(result: dict) -> str:
     target = result.get("target") or "forecast"
     if isinstance(target, list):
         target = ", ".join(map(str, target))
-    dataset = result.get("dataset") or "lstmcast"
+    dataset = str(result.get("dataset") or "lstmcast")
+    dataset = Path(dataset).name if "/" in dataset or "\\" in dataset else dataset
     return f"{dataset}: {target}, {horizon} {unit}{'s' if horizon != 1 else ''} ahead"
 
 
