@@ -57,7 +57,7 @@ def format_gate_trace(
         >>> m = NumpyLSTM.random(input_size=2, hidden_sizes=[3], seed=0)
         >>> _, _, gates = m.forward(np.zeros((1, 4, 2)), return_gates=True)
         >>> print(format_gate_trace(gates["l0"], units=[0]).splitlines()[1])
-           t | f[0]    i[0]    g[0]    o[0]    c[0]    h[0]
+           t |    f[0]    i[0]    g[0]    o[0]    c[0]    h[0]
     """
     B, T, H = trace.h.shape
     if not 0 <= sample < B:
@@ -67,9 +67,9 @@ def format_gate_trace(
     if bad or not units:
         raise ConfigError(f"units must be indices in [0, {H - 1}] (hidden width {H}), got {units}")
     start = 0 if max_steps is None else max(0, T - max_steps)
-    header = " ".join(f"{f + f'[{u}]':>7}" for u in units for f in FIELDS)
-    lines = [f"{trace.name}, sample {sample}", f"{'t':>4} | {header.strip()}"]
+    header = "".join(f" {f + f'[{u}]':>7}" for u in units for f in FIELDS)
+    lines = [f"{trace.name}, sample {sample}", f"{'t':>4} |{header}"]
     for t in range(start, T):
-        row = " ".join(f"{getattr(trace, f)[sample, t, u]:7.3f}" for u in units for f in FIELDS)
-        lines.append(f"{t:>4} | {row.strip()}")
+        row = "".join(f" {getattr(trace, f)[sample, t, u]:7.3f}" for u in units for f in FIELDS)
+        lines.append(f"{t:>4} |{row}")
     return "\n".join(lines)
