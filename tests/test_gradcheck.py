@@ -92,3 +92,9 @@ def test_gradcheck_bad_arguments():
         gradcheck(steps=0)
     with pytest.raises(ConfigError, match=r"hidden_sizes must be a positive integer, got -2"):
         gradcheck(hidden_sizes=[-2])
+
+
+def test_gradcheck_help_has_an_example(capsys):
+    with pytest.raises(SystemExit):
+        main(["gradcheck", "--help"])
+    assert "Example: lstmcast gradcheck --hidden 8 4" in capsys.readouterr().out

@@ -117,3 +117,33 @@ def test_relu_clips_candidate_and_cell_squash():
     tr = gates["l0"]
     assert tr.g.min() == 0.0 and tr.g.max() > 1.0  # relu, not tanh
     np.testing.assert_allclose(tr.h, tr.o * np.maximum(tr.c, 0.0), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_lstmcast_nn_lstm_converts_with_widths_and_activation(activation):
+    """lstmcast.nn.LSTM (per-layer widths, relu) has torch's names: from_torch reads it."""
+    lstmcast_nn = pytest.importorskip("lstmcast.nn")
+    torch.manual_seed(0)
+    net = lstmcast_nn.LSTM(
+        3,
+        [5, 3],
+        batch_first=True,
+        bidirectional=True,
+        activation=activation,
+        dtype=torch.float64,
+    )
+    x = torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
+    out, (h_n, c_n) = net(x)
+    R = torch.randn(out.shape, dtype=torch.float64)
+    ((out * R).sum() + sum(c.sum() for c in c_n)).backward()
+
+    m = NumpyLSTM.from_torch(net)
+    assert (m.activation, m.hidden_sizes, m.bidirectional) == (activation, (5, 3), True)
+    np_out, (np_h_n, np_c_n) = m.forward(x.detach().numpy())
+    assert rel_err(np_out, out) <= 1e-10
+    for j in range(4):
+        assert rel_err(np_h_n[j], h_n[j]) <= 1e-10
+    grads = m.backward(R.numpy(), d_c_n=[np.ones_like(c) for c in np_c_n])
+    for name, p in net.named_parameters():
+        assert rel_err(grads[name], p.grad) <= 1e-8, name
+    assert rel_err(grads["x"], x.grad) <= 1e-8

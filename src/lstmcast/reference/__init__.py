@@ -13,7 +13,7 @@ Example:
 """
 
 from lstmcast.reference.cell import CellWeights, StepCache, cell_backward, cell_forward
-from lstmcast.reference.gradcheck import GradcheckResult, gradcheck
+from lstmcast.reference.gradient_check import GradcheckResult, gradcheck
 from lstmcast.reference.lstm import NumpyLSTM, direction_backward, direction_forward
 from lstmcast.reference.params import init_params
 from lstmcast.reference.traces import GateTrace, format_gate_trace
