@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -211,3 +214,27 @@ def test_bad_params():
         NumpyLSTM(params, bidirectional=True)
     with pytest.raises(LstmcastError, match=r"hidden_sizes must be a positive integer, got 0"):
         init_params(3, [0])
+
+
+def test_from_torch_wants_the_lstm_submodule():
+    net = torch.nn.Sequential()
+    net.lstm = torch.nn.LSTM(2, 3, batch_first=True)
+    net.head = torch.nn.Linear(3, 1)
+    with pytest.raises(
+        ConfigError,
+        match=r"module has parameters that are not an LSTM's, e\.g\. "
+        r"\['lstm\.weight_ih_l0'.*pass the LSTM submodule itself, e\.g\. "
+        r"NumpyLSTM\.from_torch\(net\.lstm\)",
+    ):
+        NumpyLSTM.from_torch(net)
+    with pytest.raises(ConfigError, match=r"proj_size=2: LSTMs with projections are not supported"):
+        NumpyLSTM.from_torch(torch.nn.LSTM(2, 3, proj_size=2))
+
+
+def test_reference_imports_no_torch():
+    code = (
+        "import sys, numpy as np; from lstmcast.reference import NumpyLSTM, gradcheck; "
+        "NumpyLSTM.random(2, [3]).forward(np.zeros((1, 2, 2))); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

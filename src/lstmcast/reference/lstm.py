@@ -26,7 +26,14 @@ from lstmcast.reference.cell import (
     cell_backward,
     cell_forward,
 )
-from lstmcast.reference.params import Layout, as_float64, init_params, param_name, read_layout
+from lstmcast.reference.params import (
+    PARAM_NAME,
+    Layout,
+    as_float64,
+    init_params,
+    param_name,
+    read_layout,
+)
 from lstmcast.reference.traces import GateTrace
 
 States = np.ndarray | list[np.ndarray]  # (D*L, B, H) when the widths are equal, else D*L x (B, H_k)
@@ -143,6 +150,12 @@ class NumpyLSTM:
             params = {
                 name: p.detach().cpu().double().numpy() for name, p in module.named_parameters()
             }
+        foreign = [name for name in params if not PARAM_NAME.match(name)]
+        if foreign:
+            raise ConfigError(
+                f"module has parameters that are not an LSTM's, e.g. {foreign[:3]}: pass the "
+                "LSTM submodule itself, e.g. NumpyLSTM.from_torch(net.lstm)"
+            )
         return cls(params, activation=getattr(module, "activation", "tanh"))
 
     @classmethod
