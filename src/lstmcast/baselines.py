@@ -206,12 +206,11 @@ def _fit_var(series: np.ndarray, maxlags: int, *, select: bool) -> tuple[np.ndar
         if series.shape[1] == 1:
             from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 
-            lags = (
-                ar_select_order(series[:, 0], maxlag=maxlags, ic="aic").ar_lags
-                if select
-                else maxlags
-            )
-            p = max(lags) if lags else 1
+            if select:
+                lags = ar_select_order(series[:, 0], maxlag=maxlags, ic="aic").ar_lags
+                p = max(lags) if lags else 1
+            else:
+                p = maxlags
             params = AutoReg(series[:, 0], lags=p, trend="c").fit().params
             return params[:1], params[1:].reshape(p, 1, 1)
         from statsmodels.tsa.api import VAR

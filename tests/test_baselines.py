@@ -1,0 +1,120 @@
+"""Baselines on series where the right answer is known exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from lstmcast.baselines import BASELINES, Persistence, RidgeBaseline, SeasonalNaive, VARBaseline
+from lstmcast.data import make_windows
+from lstmcast.errors import ConfigError, DataError, NotFittedError
+
+
+def _windows(series: np.ndarray, lookback: int, horizon: int, targets=(0,)):
+    series = series.reshape(len(series), -1)
+    return make_windows(series, lookback, horizon, inputs=range(series.shape[1]), targets=targets)
+
+
+def test_persistence_on_a_random_walk():
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(size=40_000))
+    w = _windows(walk, 5, 4)
+    pred = Persistence(target_idx=[0]).fit(w.X, w.Y).predict(w.X)
+    np.testing.assert_array_equal(pred[:, :, 0], np.repeat(walk[w.t0 - 1][:, None], 4, axis=1))
+    # the error of step h is a sum of h unit steps: its variance is h
+    mse_per_step = ((pred - w.Y) ** 2).mean(axis=(0, 2))
+    np.testing.assert_allclose(mse_per_step, [1, 2, 3, 4], rtol=0.05)
+
+
+def test_seasonal_naive_on_a_pure_cycle_including_horizons_past_one_period():
+    t = np.arange(500)
+    cycle = np.sin(2 * np.pi * t / 24) + 0.5 * np.cos(2 * np.pi * 3 * t / 24)
+    other = np.random.default_rng(1).normal(size=500)
+    w = _windows(np.column_stack([other, cycle]), 48, 60, targets=(1,))
+    pred = SeasonalNaive(target_idx=[1], period=24).fit(w.X, w.Y).predict(w.X)
+    np.testing.assert_allclose(pred, w.Y, atol=1e-12)
+
+
+def test_ridge_on_a_linear_ar_process_recovers_the_conditional_mean():
+    rng = np.random.default_rng(2)
+    phi, c = np.array([0.6, -0.3]), 0.5
+    # y[t] = c + phi[0] y[t-1] + phi[1] y[t-2] + e[t], started at its mean (no transient)
+    y = lfilter([1.0], [1.0, -phi[0], -phi[1]], c + rng.normal(scale=0.1, size=100_000))
+    y = y[1000:]
+    w = _windows(y, 4, 1)
+    model = RidgeBaseline(target_idx=[0], alpha=1e-6).fit(w.X, w.Y)
+    coef = np.ravel(model.model_.coef_) / model.scale_  # per raw input, oldest lag first
+    np.testing.assert_allclose(coef, [0, 0, phi[1], phi[0]], atol=0.01)
+    expected = c + phi[0] * w.X[:, -1, 0] + phi[1] * w.X[:, -2, 0]
+    np.testing.assert_allclose(model.predict(w.X)[:, 0, 0], expected, atol=0.01)
+
+
+def test_ridge_never_learns_from_masked_targets():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 2))
+    w = _windows(x, 3, 2)
+    mask = w.mask.copy()
+    mask[::7, 1] = False
+    poisoned = np.where(mask, w.Y, 1e6)
+    keep = mask.all(axis=(1, 2))
+    a = RidgeBaseline([0]).fit(w.X, poisoned, mask).predict(w.X)
+    b = RidgeBaseline([0]).fit(w.X[keep], w.Y[keep]).predict(w.X)
+    np.testing.assert_allclose(a, b)
+    nan_y = np.where(mask, w.Y, np.nan)  # NaN without a mask is treated as missing too
+    np.testing.assert_allclose(RidgeBaseline([0]).fit(w.X, nan_y).predict(w.X), b)
+
+
+def _simulate_var1(a: np.ndarray, c: np.ndarray, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y = np.zeros((n, len(c)))
+    for t in range(1, n):
+        y[t] = c + a @ y[t - 1] + rng.normal(scale=0.5, size=len(c))
+    return y
+
+
+def test_var_recovers_var1_coefficients_and_forecasts_by_recursion():
+    a, c = np.array([[0.5, 0.1], [-0.2, 0.4]]), np.array([1.0, -1.0])
+    y = _simulate_var1(a, c, 20_000, seed=4)
+    w = _windows(y, 3, 5, targets=(0, 1))
+    model = VARBaseline(target_idx=[0, 1], maxlags=1).fit(w.X, w.Y)
+    np.testing.assert_allclose(model.coefs_[0], a, atol=0.02)
+    np.testing.assert_allclose(model.intercept_, c, atol=0.03)
+    pred = model.predict(w.X[:50])
+    state = w.X[:50, -1]
+    for h in range(5):  # the forecast is the fitted recursion, step by step
+        state = model.intercept_ + state @ model.coefs_[0].T
+        np.testing.assert_allclose(pred[:, h], state, rtol=1e-12)
+    chosen = VARBaseline(target_idx=[1]).fit(w.X, w.Y[..., 1:])
+    assert chosen.order_ <= 3 and chosen.predict(w.X[:2]).shape == (2, 5, 1)
+
+
+def test_var_univariate_uses_an_autoregression():
+    y = _simulate_var1(np.array([[0.7]]), np.array([2.0]), 10_000, seed=5)
+    w = _windows(y, 2, 3)
+    model = VARBaseline(target_idx=0, maxlags=1).fit(w.X, w.Y)
+    np.testing.assert_allclose(model.coefs_[0, 0, 0], 0.7, atol=0.02)
+    np.testing.assert_allclose(model.intercept_, [2.0], atol=0.1)
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_predict_before_fit_is_refused(name):
+    with pytest.raises(NotFittedError, match="is not fitted: call fit"):
+        BASELINES[name]([0]).predict(np.zeros((2, 24, 1)))
+
+
+def test_user_errors():
+    w = _windows(np.arange(100.0), 12, 2)
+    with pytest.raises(ConfigError, match="needs lookback >= 24, got 12"):
+        SeasonalNaive([0], period=24).fit(w.X, w.Y)
+    with pytest.raises(DataError, match="needs stride-1 consecutive windows"):
+        VARBaseline([0]).fit(w.X[::2], w.Y[::2])
+    with pytest.raises(ConfigError, match=r"maxlags must be None or an integer in 1..12"):
+        VARBaseline([0], maxlags=20).fit(w.X, w.Y)
+    with pytest.raises(
+        ConfigError, match=r"target_idx must be feature positions in 0..0, got \[3\]"
+    ):
+        Persistence([3]).fit(w.X, w.Y)
+    model = Persistence([0]).fit(w.X, w.Y)
+    with pytest.raises(DataError, match=r"predict needs X of shape \(S, 12, 1\) as in fit"):
+        model.predict(np.zeros((3, 5, 1)))

@@ -1,0 +1,45 @@
+"""chronological_split: dates at their resolution, fractions, empty parts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lstmcast.data import chronological_split
+from lstmcast.errors import ConfigError, DataError
+
+HOURS = pd.date_range("2012-12-30 00:00", "2013-01-02 23:00", freq="h")  # 4 days, 96 rows
+
+
+def test_a_date_means_the_whole_day_a_time_means_that_hour():
+    split = chronological_split(HOURS, train_end="2012-12-31", val_end="2013-01-01")
+    assert split.sizes() == {"train": 48, "val": 24, "test": 24}
+    assert HOURS[split.train.stop - 1] == pd.Timestamp("2012-12-31 23:00")
+    hourly = chronological_split(
+        HOURS, train_end="2012-12-31 05:00", val_end=pd.Timestamp("2013-01-01")
+    )
+    assert hourly.train == slice(0, 30) and hourly.val == slice(30, 49)
+
+
+def test_fractions_and_default():
+    split = chronological_split(HOURS, fractions=(0.5, 0.25))
+    assert (split.train, split.val, split.test) == (slice(0, 48), slice(48, 72), slice(72, 96))
+    assert chronological_split(HOURS).sizes() == {"train": 67, "val": 14, "test": 15}
+
+
+def test_an_empty_part_is_an_error_with_row_counts():
+    with pytest.raises(
+        DataError, match=r"the test split is empty \(rows: \{'train': 72, 'val': 24, 'test': 0\}"
+    ):
+        chronological_split(HOURS, train_end="2013-01-01", val_end="2013-01-02")
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="not both"):
+        chronological_split(HOURS, train_end="2012-12-31", fractions=(0.5, 0.2))
+    with pytest.raises(ConfigError, match="both train_end and val_end are needed"):
+        chronological_split(HOURS, train_end="2012-12-31")
+    with pytest.raises(ConfigError, match="fractions must be"):
+        chronological_split(HOURS, fractions=(0.9, 0.2))
+    with pytest.raises(ConfigError, match="val_end '2012-12-30' comes before train_end"):
+        chronological_split(HOURS, train_end="2012-12-31", val_end="2012-12-30")

@@ -1,0 +1,134 @@
+"""read_table: both time layouts, duplicates and gaps, categorical encoding, validation, filling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast.data import read_table
+from lstmcast.errors import DataError
+
+
+def _hourly_csv(tmp_path, rows: list[str], header: str = "No,year,month,day,hour,pm,TEMP,cbwd"):
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+PARTS = [
+    "1,2010,1,1,0,NA,-11,NW",
+    "2,2010,1,1,1,10,-12,NW",
+    "3,2010,1,1,2,20,-11,cv",
+    "4,2010,1,1,3,40,-14,SE",
+    "5,2010,1,1,4,30,-12,NE",
+]
+
+
+def test_year_month_day_hour_layout(tmp_path):
+    table = read_table(_hourly_csv(tmp_path, PARTS))
+    assert table.freq == "h"
+    assert table.frame.index.name == "time"
+    assert table.frame.index[0] == pd.Timestamp("2010-01-01 00:00")
+    assert list(table.frame.columns) == ["pm", "TEMP", "cbwd"]  # No and the time parts dropped
+    assert (table.frame.dtypes == "float64").all()
+    # label encoding is alphabetical: NE=0, NW=1, SE=2, cv=3
+    assert table.frame["cbwd"].tolist() == [1, 1, 3, 2, 0]
+    assert table.encodings["cbwd"]["categories"] == ["NE", "NW", "SE", "cv"]
+
+
+def test_time_column_layout_and_parquet_agree(tmp_path):
+    frame = pd.DataFrame(
+        {"when": pd.date_range("2021-03-01", periods=6, freq="D").astype(str), "x": np.arange(6.0)}
+    )
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.to_parquet(tmp_path / "a.parquet")
+    from_csv = read_table(tmp_path / "a.csv", time_col="when")
+    from_parquet = read_table(tmp_path / "a.parquet", time_col="when")
+    pd.testing.assert_frame_equal(from_csv.frame, from_parquet.frame)
+    assert from_csv.freq == "D"
+    assert from_csv.frame["x"].tolist() == list(range(6))
+
+
+def test_a_column_named_date_is_found_and_rows_are_sorted(tmp_path):
+    (tmp_path / "d.csv").write_text("date,x\n2020-01-03,3\n2020-01-01,1\n2020-01-02,2\n")
+    table = read_table(tmp_path / "d.csv")
+    assert table.frame["x"].tolist() == [1, 2, 3]
+
+
+def test_no_time_column_names_the_fix(tmp_path):
+    (tmp_path / "n.csv").write_text("a,b\n1,2\n3,4\n")
+    with pytest.raises(DataError, match=r"cannot tell which column holds the time.*--time-col"):
+        read_table(tmp_path / "n.csv")
+    with pytest.raises(DataError, match=r"time column 'nope' not found"):
+        read_table(tmp_path / "n.csv", time_col="nope")
+
+
+def test_duplicate_timestamps_are_listed(tmp_path):
+    rows = [*PARTS, "6,2010,1,1,2,25,-11,cv"]
+    with pytest.raises(DataError, match=r"1 duplicate timestamps \(first: 2010-01-01 02:00:00\)"):
+        read_table(_hourly_csv(tmp_path, rows))
+
+
+def test_missing_timestamps_are_reported_and_reindexed(tmp_path):
+    rows = [PARTS[0], PARTS[1], PARTS[3], PARTS[4]]  # 02:00 is missing
+    with pytest.warns(UserWarning, match=r"1 timestamps missing at frequency 'h' \(first gap at "
+                      r"2010-01-01 02:00:00\); re-indexed"):  # fmt: skip
+        table = read_table(_hourly_csv(tmp_path, rows))
+    assert len(table.frame) == 5
+    assert not table.observed.loc["2010-01-01 02:00"].any()
+    assert table.frame.loc["2010-01-01 02:00", "pm"] == 25.0  # linear between 10 and 40
+    assert table.frame.loc["2010-01-01 02:00", "TEMP"] == -13.0
+    assert table.frame.loc["2010-01-01 02:00", "cbwd"] == 1.0  # codes are carried, not interpolated
+    with pytest.warns(UserWarning, match="pass reindex=True"):
+        kept = read_table(_hourly_csv(tmp_path, rows), reindex=False)
+    assert len(kept.frame) == 4 and kept.freq is None
+
+
+def test_gappy_quarterly_series_is_reindexed_at_its_calendar_frequency():
+    index = pd.date_range("2000-01-01", periods=12, freq="QS-JAN").delete(5)
+    frame = pd.DataFrame({"gdp": np.arange(11.0)}, index=index)
+    with pytest.warns(UserWarning, match="1 timestamps missing at frequency 'QS-JAN'"):
+        table = read_table(frame)
+    assert len(table.frame) == 12 and table.freq == "QS-JAN"
+
+
+def test_non_numeric_text_names_column_row_and_value(tmp_path):
+    rows = [*PARTS[:3], "4,2010,1,1,3,oops,-14,SE", "5,2010,1,1,4,30,-12,NE"]
+    with pytest.raises(DataError, match=r"numeric column 'pm' holds the text 'oops' at data row 4"):
+        read_table(_hourly_csv(tmp_path, rows))
+
+
+def test_onehot_encoding(tmp_path):
+    table = read_table(_hourly_csv(tmp_path, PARTS), categorical="onehot")
+    assert list(table.frame.columns) == ["pm", "TEMP", "cbwd_NE", "cbwd_NW", "cbwd_SE", "cbwd_cv"]
+    assert table.frame.iloc[:, 2:].sum(axis=1).tolist() == [1.0] * 5
+    assert table.frame["cbwd_cv"].tolist() == [0, 0, 1, 0, 0]
+
+
+def test_fill_modes_and_the_observed_mask(tmp_path):
+    path = _hourly_csv(tmp_path, [*PARTS[:3], "4,2010,1,1,3,NA,-14,SE", "5,2010,1,1,4,30,-12,NE"])
+    interpolated = read_table(path)
+    assert interpolated.frame["pm"].tolist() == [10, 10, 20, 25, 30]  # leading edge back-filled
+    assert interpolated.observed["pm"].tolist() == [False, True, True, False, True]
+    assert read_table(path, fill="ffill").frame["pm"].tolist() == [10, 10, 20, 20, 30]
+    assert read_table(path, fill="none").frame["pm"].isna().sum() == 2
+    with pytest.raises(DataError, match=r"missing values in pm \(2\) and fill='refuse'"):
+        read_table(path, fill="refuse")
+
+
+def test_columns_selects_and_orders(tmp_path):
+    table = read_table(_hourly_csv(tmp_path, PARTS), columns=["TEMP", "pm"])
+    assert list(table.frame.columns) == ["TEMP", "pm"]
+    with pytest.raises(DataError, match=r"columns \['rain'\] not found"):
+        read_table(_hourly_csv(tmp_path, PARTS), columns=["rain"])
+
+
+def test_bad_arguments():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=pd.date_range("2020", periods=3, freq="h"))
+    with pytest.raises(DataError, match="fill must be one of"):
+        read_table(frame, fill="zero")
+    with pytest.raises(DataError, match="categorical must be one of"):
+        read_table(frame, categorical="hash")
+    with pytest.raises(DataError, match="no such file"):
+        read_table("/nonexistent/table.csv")

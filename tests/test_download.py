@@ -1,0 +1,197 @@
+"""The beijing-pm25 download path against a local HTTP server (never the real network)."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import socket
+import threading
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast.data import load_dataset, locate
+from lstmcast.data.registry import BEIJING_COLUMNS, BEIJING_RAW
+from lstmcast.errors import DatasetUnavailableError
+
+ROWS = 43_824
+
+
+@pytest.fixture(scope="module")
+def synthetic_csv() -> bytes:
+    """A full-size table with the UCI columns: 43,824 hourly rows, pm2.5 NA on the first day."""
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2010-01-01", periods=ROWS, freq="h")
+    pm = rng.integers(5, 500, ROWS).astype(object)
+    pm[:24] = "NA"
+    frame = pd.DataFrame({
+        "No": np.arange(1, ROWS + 1), "year": times.year, "month": times.month, "day": times.day,
+        "hour": times.hour, "pm2.5": pm, "DEWP": rng.integers(-30, 25, ROWS),
+        "TEMP": rng.integers(-15, 40, ROWS), "PRES": rng.integers(990, 1040, ROWS),
+        "cbwd": rng.choice(["NE", "NW", "SE", "cv"], ROWS), "Iws": rng.random(ROWS).round(2),
+        "Is": rng.integers(0, 3, ROWS), "Ir": rng.integers(0, 3, ROWS),
+    })  # fmt: skip
+    assert list(frame.columns) == BEIJING_COLUMNS
+    return frame.to_csv(index=False).encode()
+
+
+def _zip(csv: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(BEIJING_RAW, csv)
+    return buffer.getvalue()
+
+
+class _Server:
+    """A threaded HTTP server on 127.0.0.1 serving ``files`` (path -> (body, Content-Length))."""
+
+    def __init__(self):
+        self.files: dict[str, tuple[bytes, int]] = {}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                server.requests.append(self.path)
+                if self.path not in server.files:
+                    self.send_error(404)
+                    return
+                body, length = server.files[self.path]
+                self.send_response(200)
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.timeout = 5
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def serve(self, path: str, body: bytes, length: int | None = None) -> str:
+        self.files[path] = (body, len(body) if length is None else length)
+        return self.url + path
+
+
+@pytest.fixture
+def server():
+    srv = _Server()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+    srv.thread.join(timeout=5)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty cache folder, and no LSTMCAST_DATA, so that only the download can find the file."""
+    monkeypatch.delenv("LSTMCAST_DATA", raising=False)
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("LSTMCAST_CACHE", str(folder))
+    return folder
+
+
+def test_download_verifies_and_caches(server, cache, monkeypatch, synthetic_csv):
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.serve("/381.zip", _zip(synthetic_csv)))
+    table = load_dataset("beijing-pm25")
+    assert table.frame.shape == (ROWS - 24, 8)
+    assert table.frame.index[0] == pd.Timestamp("2010-01-02 00:00")
+    assert (cache / "beijing_pm25.csv").read_bytes() == synthetic_csv
+    assert sorted(p.name for p in cache.iterdir()) == ["beijing_pm25.csv"]  # no temp file left
+    load_dataset("beijing-pm25")
+    assert server.requests == ["/381.zip"]  # the second load reads the cache
+
+
+def _assert_cache_untouched(cache):
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_truncated_zip_is_refused_and_the_cache_untouched(
+    server, cache, monkeypatch, synthetic_csv
+):
+    data = _zip(synthetic_csv)
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.serve("/cut.zip", data[: len(data) // 2]))
+    with pytest.raises(
+        DatasetUnavailableError, match=r"is not a readable zip \(\d+ bytes; truncated"
+    ):
+        load_dataset("beijing-pm25")
+    _assert_cache_untouched(cache)
+
+
+def test_connection_cut_short_is_refused(server, cache, monkeypatch, synthetic_csv):
+    data = _zip(synthetic_csv)
+    url = server.serve("/short.zip", data[:1000], length=len(data))  # promises more than it sends
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", url)
+    with pytest.raises(
+        DatasetUnavailableError, match=r"cannot download beijing-pm25 .*IncompleteRead"
+    ):
+        load_dataset("beijing-pm25")
+    _assert_cache_untouched(cache)
+
+
+def test_corrupted_zip_is_refused_and_the_cache_untouched(
+    server, cache, monkeypatch, synthetic_csv
+):
+    data = bytearray(_zip(synthetic_csv))
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)  # zero a stretch of the compressed stream
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.serve("/bad.zip", bytes(data)))
+    with pytest.raises(
+        DatasetUnavailableError, match="is not a readable zip .*nothing was written"
+    ):
+        load_dataset("beijing-pm25")
+    _assert_cache_untouched(cache)
+
+
+def test_wrong_row_count_is_refused(server, cache, monkeypatch, synthetic_csv):
+    short = b"\n".join(synthetic_csv.split(b"\n")[:101]) + b"\n"
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.serve("/short.zip", _zip(short)))
+    with pytest.raises(DatasetUnavailableError, match="has 100 data rows, expected 43824"):
+        load_dataset("beijing-pm25")
+    _assert_cache_untouched(cache)
+
+
+def test_offline_says_how_to_use_a_local_copy(cache, monkeypatch):
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", f"http://127.0.0.1:{port}/381.zip")
+    with pytest.raises(
+        DatasetUnavailableError,
+        match=r"cannot download beijing-pm25 .* set LSTMCAST_DATA=/folder/with/beijing_pm25.csv",
+    ):
+        load_dataset("beijing-pm25")
+    with pytest.raises(DatasetUnavailableError, match="download is off"):
+        load_dataset("beijing-pm25", download=False)
+    _assert_cache_untouched(cache)
+
+
+def test_missing_file_on_the_server(server, cache, monkeypatch):
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.url + "/missing.zip")
+    with pytest.raises(DatasetUnavailableError, match="Not Found"):
+        load_dataset("beijing-pm25")
+
+
+def test_lookup_order_explicit_then_env_then_cache(tmp_path, cache, monkeypatch, synthetic_csv):
+    cache.mkdir()
+    (cache / "beijing_pm25.csv").write_bytes(synthetic_csv)
+    assert locate("beijing-pm25") == cache / "beijing_pm25.csv"
+    env = tmp_path / "env"
+    env.mkdir()
+    (env / BEIJING_RAW).write_bytes(synthetic_csv)  # UCI's own file name is accepted
+    monkeypatch.setenv("LSTMCAST_DATA", str(env))
+    assert locate("beijing-pm25") == env / BEIJING_RAW
+    explicit = tmp_path / "mine.csv"
+    explicit.write_bytes(synthetic_csv)
+    assert locate("beijing-pm25", data_dir=explicit) == explicit
+    with pytest.raises(
+        DatasetUnavailableError, match="no beijing_pm25.csv or PRSA_data.* in data_dir"
+    ):
+        locate("beijing-pm25", data_dir=tmp_path / "nowhere")
