@@ -1,0 +1,246 @@
+"""``lstmcast train | evaluate | predict | compare``: the forecasting commands.
+
+Every ``ForecastConfig`` field is a flag (``--lookback 48``, ``--units 64 32``,
+``--no-residual``); ``--config FILE.toml`` reads the same names from a TOML file, and flags
+given on the command line override it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import os
+import re
+import sys
+import tempfile
+import tomllib
+import types
+import typing
+from pathlib import Path
+
+from lstmcast.cli import command
+from lstmcast.errors import ConfigError
+
+DEFAULT_OUT = "runs/model"
+
+
+# ---------------------------------------------------------------- shared options
+def _field_help() -> dict[str, str]:
+    """The comment beside each ForecastConfig field: the help text of its flag."""
+    from lstmcast.forecaster import ForecastConfig
+
+    source = inspect.getsource(ForecastConfig)
+    return dict(re.findall(r"^\s+(\w+): [^#\n]*#\s*(.+)$", source, flags=re.M))
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per ForecastConfig field (default: not given), plus ``--config FILE.toml``."""
+    from lstmcast.forecaster import ForecastConfig
+
+    helps = _field_help()
+    parser.add_argument("--config", metavar="FILE.toml",
+                        help="read settings from a TOML file (keys as the flags, e.g. lookback = 48)")
+    group = parser.add_argument_group("settings (override --config)")
+    hints = typing.get_type_hints(ForecastConfig)
+    for f in dataclasses.fields(ForecastConfig):
+        flag = "--" + f.name.replace("_", "-")
+        kind, is_list = _scalar_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        text = f"{helps.get(f.name, '')} (default: {default})"
+        if kind is bool:
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=text)
+        else:
+            group.add_argument(flag, dest=f.name, type=kind, nargs="+" if is_list else None,
+                               default=argparse.SUPPRESS, help=text,
+                               metavar=f.name.upper())
+
+
+def _scalar_type(hint) -> tuple[type, bool]:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = args[0]
+    if typing.get_origin(hint) is list:
+        return typing.get_args(hint)[0], True
+    return hint, False
+
+
+def config_from_args(args: argparse.Namespace, **overrides):
+    """A ForecastConfig from ``--config`` TOML, then the flags given, then ``overrides``."""
+    from lstmcast.forecaster import ForecastConfig
+
+    settings: dict = {}
+    if getattr(args, "config", None):
+        settings.update(read_toml(args.config))
+    names = {f.name for f in dataclasses.fields(ForecastConfig)}
+    settings.update({k: v for k, v in vars(args).items() if k in names})
+    settings.update(overrides)
+    return ForecastConfig(**settings)
+
+
+def read_toml(path: str) -> dict:
+    from lstmcast.forecaster import ForecastConfig
+
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found: check the path") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
+    settings = {k.replace("-", "_"): v for k, v in raw.items()}
+    unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+                          "see `lstmcast train --help` for the names")
+    return settings
+
+
+def write_json_atomic(path: str, obj: dict) -> None:
+    """Write ``obj`` as JSON to ``path`` via a temporary file and a rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=2)
+    os.replace(tmp, target)
+
+
+def format_results(result: dict) -> str:
+    """The results as an aligned text table, best RMSE first, with skill against persistence."""
+    rows = sorted(result["results"], key=lambda r: r["rmse"])
+    base = next(r["rmse"] for r in rows if r["name"] == "persistence")
+    lines = [f"{'model':<20} {'inputs':<13} {'RMSE':>9} {'MAE':>9} {'skill':>7} {'n scored':>9}"
+             f" {'fit s':>8}"]
+    for r in rows:
+        fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
+        lines.append(f"{r['name']:<20} {r['inputs']:<13} {r['rmse']:>9.3f} {r['mae']:>9.3f} "
+                     f"{1 - r['rmse'] / base:>+7.1%} {r['n_scored']:>9d} {fit:>8}")
+    return "\n".join(lines)
+
+
+def public_json(result: dict) -> dict:
+    """The documented ``--json`` schema: dataset, split, horizon, results[name, inputs, ...]."""
+    keep = ("name", "inputs", "rmse", "mae", "n_scored", "fit_seconds",
+            "rmse_per_step", "mae_per_step")
+    return {"dataset": result["dataset"], "split": result["split"],
+            "horizon": result["horizon"],
+            "results": [{k: r[k] for k in keep if k in r} for r in result["results"]]}
+
+
+# ---------------------------------------------------------------- train
+def _train_parser(sub):
+    p = sub.add_parser(
+        "train", help="train an LSTM forecaster and save it",
+        description="Train an LSTM on the training split, stop early on the validation split, "
+                    "and save the model directory.",
+        epilog="Example: lstmcast train --data beijing-pm25 --horizon 24 --out runs/pm25",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", default=DEFAULT_OUT, help="model directory to write")
+    add_config_options(p)
+    return p
+
+
+@command("train", _train_parser)
+def train(args) -> int:
+    from lstmcast.forecaster import Forecaster
+
+    fc = Forecaster(config_from_args(args)).fit()
+    fc.save(args.out)
+    h = fc.history_
+    print(f"trained {len(h.train_loss)} epochs in {fc.fit_seconds_:.1f} s "
+          f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}"
+          f"{', interrupted' if h.interrupted else ''}); saved to {args.out}")
+    print(format_results(fc.evaluate(split="val")))
+    return 0
+
+
+# ---------------------------------------------------------------- evaluate
+def _evaluate_parser(sub):
+    p = sub.add_parser(
+        "evaluate", help="score a saved model against the baselines",
+        description="Score a saved model on a split of its data beside every naive baseline, "
+                    "on the same windows, in the data's units.",
+        epilog="Example: lstmcast evaluate runs/pm25 --split test --json scores.json")
+    p.add_argument("model", metavar="DIR", help="model directory written by lstmcast train")
+    p.add_argument("--data", help="table or dataset name (default: the one it was trained on)")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    return p
+
+
+@command("evaluate", _evaluate_parser)
+def evaluate(args) -> int:
+    from lstmcast.compare import BASELINES
+    from lstmcast.modelfile import load
+
+    fc = load(args.model)
+    result = fc.evaluate(args.data or fc.config.data, split=args.split, baselines=BASELINES)
+    print(format_results(result))
+    if args.json:
+        write_json_atomic(args.json, public_json(result))
+    return 0
+
+
+# ---------------------------------------------------------------- predict
+def _predict_parser(sub):
+    p = sub.add_parser(
+        "predict", help="forecast the steps after the end of a table",
+        description="Forecast the next HORIZON steps after the last row of --data with a saved "
+                    "model, in the data's units.",
+        epilog="Example: lstmcast predict runs/pm25 --data latest.csv --output forecast.csv")
+    p.add_argument("model", metavar="DIR", help="model directory written by lstmcast train")
+    p.add_argument("--data", required=True, help="table with at least LOOKBACK recent rows")
+    p.add_argument("--output", metavar="CSV", help="write here instead of standard output")
+    return p
+
+
+@command("predict", _predict_parser)
+def predict(args) -> int:
+    from lstmcast.modelfile import load
+
+    fc = load(args.model)
+    forecast = fc.predict(args.data)
+    if args.output:
+        target = Path(args.output)
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                                   prefix=f".{target.name}.")
+        os.close(fd)
+        forecast.to_csv(tmp)
+        os.replace(tmp, target)
+        print(f"wrote {len(forecast)} forecast rows to {target}", file=sys.stderr)
+    else:
+        forecast.to_csv(sys.stdout)
+    return 0
+
+
+# ---------------------------------------------------------------- compare
+def _compare_parser(sub):
+    p = sub.add_parser(
+        "compare", help="univariate vs multivariate LSTM vs baselines, with a report",
+        description="Fit a univariate LSTM (the target alone) and a multivariate LSTM (every "
+                    "input) with the same settings, score both beside every baseline on the "
+                    "same test windows, and write an HTML and Markdown report.",
+        epilog="Example: lstmcast compare --data beijing-pm25 --horizon 24 --out reports/pm25")
+    p.add_argument("--out", default="reports/compare", help="report directory")
+    p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    add_config_options(p)
+    return p
+
+
+@command("compare", _compare_parser)
+def compare(args) -> int:
+    from lstmcast.compare import compare as run_compare
+    from lstmcast.report import verdict, write_report
+
+    result = run_compare(config_from_args(args))
+    paths = write_report(result, args.out)
+    print(format_results(result))
+    print(verdict(result))
+    print(f"report: {paths['html']}")
+    if args.json:
+        write_json_atomic(args.json, public_json(result))
+    return 0
+

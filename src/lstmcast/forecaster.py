@@ -1,0 +1,407 @@
+"""The public estimator: ``Forecaster(config).fit(data)``, then predict, evaluate, save, load.
+
+It reads a table (a registry name such as ``beijing-pm25``, a CSV/Parquet path, or a DataFrame),
+splits it by time, fits the scaler on the training split only, cuts ``(samples, timesteps,
+features)`` windows, trains an LSTM network by backpropagation through time, and scores its
+forecasts in the data's own units beside every naive baseline on exactly the same rows.
+
+Example:
+    >>> from lstmcast import Forecaster, ForecastConfig
+    >>> fc = Forecaster(ForecastConfig(data="beijing-pm25", horizon=24)).fit()  # doctest: +SKIP
+    >>> fc.predict()                     # the next 24 hours after the data's end  # doctest: +SKIP
+    >>> fc.evaluate()["results"][0]      # {"name": "lstm", "rmse": ..., ...}     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmcast.data import Table, chronological_split, load_dataset, make_scaler, make_windows
+from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.evaluation import score
+from lstmcast.train import TrainConfig, predict_network, seed_everything, train_network
+
+# Split boundaries (inclusive ends) of registered datasets: PROTOCOL B2 for Beijing.
+DEFAULT_SPLITS = {"beijing-pm25": ("2012-12-31 23:00", "2013-12-31 23:00")}
+DEFAULT_TARGETS = {"beijing-pm25": ["pollution"], "us-macro": ["realgdp"]}
+
+
+@dataclass
+class ForecastConfig:
+    """Everything that defines a forecasting run; flat, one comment per field."""
+
+    # --- data
+    data: str = "beijing-pm25"  # registry name (lstmcast datasets list) or a CSV/Parquet path
+    time_col: str | None = None  # time column; None: year/month/day[/hour] columns
+    target: list[str] | None = None  # column(s) to forecast; None: the dataset's default
+    features: list[str] | None = None  # input columns; None: every column; [target]: univariate
+    categorical: str = "label"  # label | onehot encoding of text columns (e.g. wind direction)
+    fill: str = "interpolate"  # missing inputs: interpolate | ffill | refuse (targets never filled)
+    # --- windows and split
+    lookback: int = 24  # timesteps of history per window (24 = one day of hourly data)
+    horizon: int = 1  # steps forecast at once, directly by one dense head
+    train_end: str | None = None  # last timestamp of the training split; None: dataset default
+    val_end: str | None = None  # last timestamp of the validation split
+    train_fraction: float = 0.7  # used when no split dates are known: share of rows for training
+    val_fraction: float = 0.15  # share for validation; the rest is the test split
+    scaler: str = "minmax"  # minmax | standard, fit on the training split only
+    residual: bool = True  # learn the change from the last observed value (when target is an input)
+    # --- network
+    preset: str | None = None  # simple | stacked | bidirectional: a classic shape (sets the 4 below)
+    units: list[int] = field(default_factory=lambda: [64, 64])  # LSTM widths, one per layer
+    dropout: float = 0.0  # dropout between LSTM layers and before the head
+    activation: str = "tanh"  # tanh | relu cell activation
+    bidirectional: bool = False  # read each window forwards and backwards
+    # --- training
+    loss: str = "mse"  # mse | mae | huber
+    optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
+    learning_rate: float = 1e-3  # initial step size; cut on validation plateaus
+    batch_size: int = 64  # windows per step
+    epochs: int = 40  # upper bound; early stopping usually ends sooner
+    patience: int | None = 6  # epochs without validation improvement before stopping
+    clip_norm: float | None = 1.0  # gradient-norm clipping
+    weight_decay: float = 0.0  # L2 penalty
+    seed: int = 0  # seeds weights, dropout and shuffling: same seed, same CPU, same result
+    progress: bool | None = None  # progress bar; None: only on a terminal
+
+    def __post_init__(self) -> None:
+        for name in ("lookback", "horizon", "batch_size", "epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.target, str):
+            self.target = [self.target]
+        if isinstance(self.features, str):
+            self.features = [self.features]
+        if self.preset is not None:
+            from lstmcast.models import PRESETS
+
+            if self.preset not in PRESETS:
+                raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+            for key, value in PRESETS[self.preset].items():
+                setattr(self, key, list(value) if key == "units" else value)
+        if isinstance(self.units, int):
+            self.units = [self.units]
+        self.units = list(self.units)
+        if not self.units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1
+                                 for u in self.units):
+            raise ConfigError(f"units must be positive integers, got {self.units}: e.g. --units 64 32")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}: e.g. --dropout 0.2")
+        if self.scaler not in ("minmax", "standard"):
+            raise ConfigError(f"scaler must be minmax or standard, got {self.scaler!r}")
+        self.train_config()  # validates the training fields
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            optimizer=self.optimizer, weight_decay=self.weight_decay, loss=self.loss,
+            patience=self.patience, clip_norm=self.clip_norm, seed=self.seed,
+            progress=self.progress)
+
+    def replace(self, **changes) -> ForecastConfig:
+        return dataclasses.replace(self, **changes)
+
+
+class Forecaster:
+    """An LSTM forecaster with scikit-learn manners: the constructor only stores the config."""
+
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        self.config = config if config is not None else ForecastConfig()
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: Table | pd.DataFrame | str | None = None) -> Forecaster:
+        """Train on the training split of ``data`` (default: ``config.data``); returns self."""
+        cfg = self.config
+        table = self._read(data)
+        self.table_ = table
+        self.freq_ = table.freq
+        self.encodings_ = table.encodings
+        self.targets_, self.inputs_ = _resolve_columns(table, cfg)
+        self.columns_ = self.inputs_ + [c for c in self.targets_ if c not in self.inputs_]
+        self.split_ = self._split(table)
+        values, observed = self._arrays(table)
+        self.scaler_ = make_scaler(cfg.scaler).fit(values[self.split_.train])
+        scaled = self.scaler_.transform(values)
+
+        train = self._windows(scaled, observed, self.split_.train)
+        val = self._windows(scaled, observed, self.split_.val)
+        if len(train.X) == 0:
+            raise DataError("the training split holds no complete window: "
+                            f"it needs at least lookback + horizon = "
+                            f"{cfg.lookback + cfg.horizon} rows")
+        seed_everything(cfg.seed)
+        self.network_ = self._build_network()
+        n_in = len(self.inputs_)
+        start = time.perf_counter()
+        self.history_ = train_network(
+            self.network_, train.X[..., :n_in], self._encode_targets(train), cfg.train_config(),
+            X_val=val.X[..., :n_in] if len(val.X) else None,
+            Y_val=self._encode_targets(val) if len(val.X) else None)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, data: Table | pd.DataFrame | str | None = None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of ``data`` (default: the training table).
+
+        Returns a DataFrame indexed by the future timestamps, one column per target, in the
+        data's units.
+        """
+        self._check_fitted()
+        if data is None and not hasattr(self, "table_"):
+            raise ConfigError("a loaded model keeps no data: pass the recent history, "
+                              "e.g. predict('latest.csv')")
+        table = self.table_ if data is None else self._read(data, for_predict=True)
+        values, _ = self._arrays(table)
+        L = self.config.lookback
+        if len(values) < L:
+            raise DataError(f"predict needs at least lookback = {L} rows of history, got "
+                            f"{len(values)}: pass a longer table")
+        window = values[-L:][None, :, :len(self.inputs_)]  # (1, L, Fi)
+        pred = self.predict_windows(window)[0]  # (H, Ft)
+        last = table.frame.index[-1]
+        if self.freq_ is not None:
+            index = pd.date_range(last, periods=self.config.horizon + 1, freq=self.freq_)[1:]
+        else:
+            index = pd.RangeIndex(1, self.config.horizon + 1, name="step")
+        return pd.DataFrame(pred, index=index, columns=self.targets_).rename_axis(
+            index.name or "time")
+
+    def predict_windows(self, X: np.ndarray) -> np.ndarray:
+        """Forecasts ``(S, H, Ft)`` in data units from raw input windows ``(S, L, Fi)``."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)  # (S, L, Fi)
+        scaled_X = self.scaler_.transform(X, columns=range(len(self.inputs_)))
+        out = predict_network(self.network_, scaled_X.astype(np.float32)).numpy().astype(np.float64)
+        out = out.reshape(len(X), self.config.horizon, len(self.targets_))  # (S, H, Ft)
+        if self._residual():
+            out = out + scaled_X[:, -1, self._target_input_pos()][:, None, :]
+        return self._inverse_targets(out)
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, data: Table | pd.DataFrame | str | None = None, split: str = "test",
+                 baselines: tuple[str, ...] | None = None, name: str = "lstm") -> dict:
+        """Score the model and the baselines on the same windows of ``split`` (data units).
+
+        Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
+        ``name, inputs, rmse, mae, n_scored`` and per-step errors; persistence is always present.
+        """
+        from lstmcast.baselines import BASELINES
+
+        self._check_fitted()
+        if data is None and not hasattr(self, "table_"):
+            data = self.config.data
+        table = self.table_ if data is None else self._read(data, for_predict=True)
+        if split not in ("train", "val", "test"):
+            raise ConfigError(f"split must be train, val or test, got {split!r}")
+        parts = self.split_ if data is None and hasattr(self, "split_") else self._split(table)
+        rows = getattr(parts, split)
+        values, observed = self._arrays(table)
+        truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
+        if len(truth.X) == 0:
+            raise DataError(f"the {split} split holds no complete window: it needs at least "
+                            f"lookback + horizon = {self.config.lookback + self.config.horizon} rows")
+        start = time.perf_counter()
+        pred = self.predict_windows(truth.X[..., :len(self.inputs_)])
+        results = [self._result(name, self._inputs_label(), truth, pred,
+                                fit=getattr(self, "fit_seconds_", None),
+                                predict=time.perf_counter() - start)]
+        forecasts = {name: pred}
+        train = self._windows(values, observed, parts.train)
+        target_idx = [self.columns_.index(c) for c in self.targets_]
+        wanted = ("persistence",) + tuple(b for b in (baselines or ()) if b != "persistence")
+        for base in wanted:
+            if base not in BASELINES:
+                raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
+            model = _make_baseline(BASELINES[base], target_idx, self._period())
+            if model is None:
+                continue
+            t0 = time.perf_counter()
+            model.fit(train.X, train.Y, mask=train.mask)
+            fit_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            p = model.predict(truth.X)
+            inputs = "univariate" if base in ("persistence", "seasonal_naive") or \
+                len(self.columns_) == 1 else "multivariate"
+            results.append(self._result(base, inputs, truth, p, fit=fit_s,
+                                        predict=time.perf_counter() - t0))
+            forecasts[base] = p
+        self.last_forecasts_ = forecasts
+        self.last_truth_ = truth
+        return {"dataset": self._data_name(), "split": split, "horizon": self.config.horizon,
+                "target": self.targets_[0] if len(self.targets_) == 1 else self.targets_,
+                "results": results}
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path) -> None:
+        """Write the model directory ``path`` atomically (manifest.json + weights.safetensors)."""
+        from lstmcast.modelfile import save_forecaster
+
+        self._check_fitted()
+        save_forecaster(self, path)
+
+    # ------------------------------------------------------------------ helpers
+    def _read(self, data, for_predict: bool = False) -> Table:
+        cfg = self.config
+        if isinstance(data, Table):
+            return data
+        if data is None:
+            data = cfg.data
+        kwargs = {"time_col": cfg.time_col, "categorical": cfg.categorical, "fill": cfg.fill}
+        if isinstance(data, pd.DataFrame):
+            from lstmcast.data import read_table
+
+            table = read_table(data, **kwargs)
+        else:
+            table = load_dataset(str(data), **kwargs)
+        if for_predict:
+            _reencode(table, self.encodings_)
+        return table
+
+    def _split(self, table: Table):
+        cfg = self.config
+        train_end, val_end = cfg.train_end, cfg.val_end
+        if train_end is None and val_end is None and cfg.data in DEFAULT_SPLITS:
+            train_end, val_end = DEFAULT_SPLITS[cfg.data]
+        if train_end is not None or val_end is not None:
+            if train_end is None or val_end is None:
+                raise ConfigError("give both train_end and val_end (or neither, to split by "
+                                  f"fractions); got train_end={train_end!r}, val_end={val_end!r}")
+            return chronological_split(table.frame.index, train_end=train_end, val_end=val_end)
+        return chronological_split(table.frame.index,
+                                   fractions=(cfg.train_fraction, cfg.val_fraction))
+
+    def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
+        missing = [c for c in self.columns_ if c not in table.frame.columns]
+        if missing:
+            raise DataError(_missing_columns_message(missing, list(table.frame.columns)))
+        values = table.frame[self.columns_].to_numpy(dtype=np.float64)  # (N, F)
+        observed = table.observed[self.columns_].to_numpy(dtype=bool)
+        return values, observed
+
+    def _windows(self, values: np.ndarray, observed: np.ndarray, rows: slice):
+        return make_windows(values, self.config.lookback, self.config.horizon,
+                            inputs=range(len(self.columns_)),
+                            targets=[self.columns_.index(c) for c in self.targets_],
+                            rows=rows, observed=observed)
+
+    def _encode_targets(self, w) -> np.ndarray:
+        """Scaled targets ``(S, H*Ft)`` as the network learns them (NaN where unobserved)."""
+        Y = w.Y.copy()
+        if self._residual():
+            Y = Y - w.X[:, -1, self._target_input_pos()][:, None, :]
+        return Y.reshape(len(Y), -1)
+
+    def _residual(self) -> bool:
+        return self.config.residual and all(c in self.inputs_ for c in self.targets_)
+
+    def _target_input_pos(self) -> list[int]:
+        return [self.inputs_.index(c) for c in self.targets_]
+
+    def _inverse_targets(self, scaled: np.ndarray) -> np.ndarray:
+        """Undo the scaler on target values ``(..., Ft)``."""
+        idx = [self.columns_.index(c) for c in self.targets_]
+        return self.scaler_.inverse_transform(scaled, columns=idx)
+
+    def _build_network(self) -> torch.nn.Module:
+        from lstmcast.models import LSTMNetwork
+
+        cfg = self.config
+        return LSTMNetwork(len(self.inputs_), cfg.units,
+                           n_outputs=cfg.horizon * len(self.targets_),
+                           bidirectional=cfg.bidirectional, dropout=cfg.dropout,
+                           activation=cfg.activation)
+
+    def _period(self) -> int:
+        return _season_length(self.freq_)
+
+    def _inputs_label(self) -> str:
+        return "univariate" if self.inputs_ == self.targets_ else "multivariate"
+
+    def _data_name(self) -> str:
+        return self.config.data
+
+    def _result(self, name, inputs, truth, pred, fit=None, predict=None) -> dict:
+        s = score(truth.Y, pred, truth.mask)
+        return {"name": name, "inputs": inputs, "rmse": float(s["rmse"]), "mae": float(s["mae"]),
+                "n_scored": int(s["n_scored"]),
+                "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
+                "mae_per_step": [float(v) for v in s["mae_per_step"]],
+                "fit_seconds": None if fit is None else round(float(fit), 3),
+                "predict_seconds": None if predict is None else round(float(predict), 3)}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError("this Forecaster is not fitted yet: call fit() first, or "
+                                 "lstmcast.load(DIR) a saved model")
+
+
+def _reencode(table: Table, saved: dict) -> None:
+    """Give ``table``'s text columns the codes the model was trained with (in place)."""
+    for col, enc in saved.items():
+        new = table.encodings.get(col)
+        if new is None:
+            continue
+        unknown = sorted(set(new["categories"]) - set(enc["categories"]))
+        if unknown:
+            raise DataError(f"column {col!r} holds {unknown}, categories the model never saw "
+                            f"(it knows {enc['categories']}): map or drop those rows")
+        if enc["kind"] == "label":
+            codes = {k: float(enc["categories"].index(c)) for k, c in enumerate(new["categories"])}
+            table.frame[col] = table.frame[col].map(codes)
+        else:
+            for name in enc["columns"]:
+                if name not in table.frame:
+                    table.frame[name] = 0.0
+                    table.observed[name] = True
+    table.encodings = saved
+
+
+def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
+    columns = list(table.frame.columns)
+    targets = cfg.target or DEFAULT_TARGETS.get(cfg.data)
+    if not targets:
+        raise ConfigError("no target column given: pass --target COLUMN (one of: "
+                          f"{', '.join(columns)})")
+    missing = [c for c in targets if c not in columns]
+    if missing:
+        raise DataError(_missing_columns_message(missing, columns, what="target"))
+    inputs = list(cfg.features) if cfg.features else columns
+    missing = [c for c in inputs if c not in columns]
+    if missing:
+        raise DataError(_missing_columns_message(missing, columns, what="feature"))
+    return list(targets), inputs
+
+
+def _missing_columns_message(missing, columns, what="column") -> str:
+    name = missing[0]
+    close = difflib.get_close_matches(name, columns, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"available: {', '.join(columns)}"
+    return f"{what} column {name!r} not found in the table: {hint}"
+
+
+def _season_length(freq: str | None) -> int:
+    """The natural seasonal period of a frequency: 24 for hourly, 7 daily, 12 monthly, 4 quarterly."""
+    if not freq:
+        return 1
+    f = freq.upper().lstrip("0123456789")
+    for prefix, period in (("H", 24), ("D", 7), ("B", 5), ("W", 52), ("MIN", 60), ("T", 60),
+                           ("M", 12), ("Q", 4)):
+        if f.startswith(prefix):
+            return period
+    return 1
+
+
+def _make_baseline(cls, target_idx: list[int], period: int):
+    name = cls.__name__.lower()
+    if "seasonal" in name:
+        return cls(target_idx, period=period) if period > 1 else None
+    return cls(target_idx)

@@ -1,0 +1,159 @@
+"""Model directories: a versioned JSON manifest beside safetensors weights, written atomically.
+
+A model directory holds ``manifest.json`` (every preprocessing choice, scaler statistics, column
+names, frequency, lookback, horizon, library version, training history) and
+``weights.safetensors``. Loading parses JSON and raw tensors only, so a model file can never
+execute code. Saving writes a sibling temporary directory and renames it into place, so a crash
+or a full disk never leaves a broken model where a good one was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from lstmcast.errors import LstmcastError, ModelFileError
+
+FORMAT = "lstmcast-model"
+FORMAT_VERSION = 1  # bump when the layout changes; loaders accept every version up to this one
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.safetensors"
+
+
+def save_forecaster(fc, path: str | os.PathLike) -> Path:
+    """Write fitted Forecaster ``fc`` to the directory ``path``, replacing it atomically."""
+    from safetensors.torch import save_file
+
+    from lstmcast import __version__
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "config": _jsonable(vars(fc.config)),
+        "inputs": fc.inputs_,
+        "targets": fc.targets_,
+        "columns": fc.columns_,
+        "freq": fc.freq_,
+        "encodings": _jsonable(fc.encodings_),
+        "scaler": _jsonable(fc.scaler_.to_dict()),
+        "history": fc.history_.to_dict(),
+        "fit_seconds": getattr(fc, "fit_seconds_", None),
+        "data_end": str(fc.table_.frame.index[-1]) if hasattr(fc, "table_") else None,
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        state = {k: v.detach().contiguous() for k, v in fc.network_.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS), metadata={"format": FORMAT})
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        _replace_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def load(path: str | os.PathLike):
+    """Load a model directory written by ``Forecaster.save``; never executes code from it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from lstmcast.data import scaler_from_dict
+    from lstmcast.forecaster import ForecastConfig, Forecaster
+    from lstmcast.train import History
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    try:
+        config = ForecastConfig(**{k: v for k, v in manifest["config"].items()
+                                   if k in ForecastConfig.__dataclass_fields__})
+        fc = Forecaster(config)
+        fc.inputs_, fc.targets_ = list(manifest["inputs"]), list(manifest["targets"])
+        fc.columns_ = list(manifest["columns"])
+        fc.freq_ = manifest["freq"]
+        fc.encodings_ = manifest["encodings"]
+        fc.scaler_ = scaler_from_dict(manifest["scaler"])
+        fc.history_ = History.from_dict(manifest["history"])
+        fc.fit_seconds_ = manifest.get("fit_seconds")
+        network = fc._build_network()
+    except (KeyError, TypeError, ValueError, LstmcastError) as err:
+        raise ModelFileError(f"{path / MANIFEST} is damaged ({err}): retrain and save the "
+                             "model again") from None
+    weights = path / WEIGHTS
+    if not weights.is_file():
+        raise ModelFileError(f"{weights} is missing: the model directory is incomplete; "
+                             "retrain and save it again")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise ModelFileError(f"{weights} is not a readable safetensors file ({err}): the file "
+                             "is truncated or corrupted; retrain and save it again") from None
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ModelFileError(f"{weights} does not match its manifest ({first}): the directory "
+                             "mixes files of different models; retrain and save it again") from None
+    network.eval()
+    fc.network_ = network
+    return fc
+
+
+def read_manifest(path: Path) -> dict:
+    """The parsed manifest of model directory ``path``, checked for format and version."""
+    file = path / MANIFEST
+    if not path.exists():
+        raise ModelFileError(f"no model at {path}: train one with `lstmcast train --out {path}`")
+    if not file.is_file():
+        raise ModelFileError(f"{path} is not an lstmcast model directory (no {MANIFEST}): "
+                             "pass the directory written by `lstmcast train --out`")
+    try:
+        manifest = json.loads(file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"{file} is not valid JSON ({err}): the file is truncated or "
+                             "corrupted; retrain and save the model again") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelFileError(f"{file} is not an lstmcast model manifest: pass a directory "
+                             "written by `lstmcast train --out`")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"{file} has format version {version!r}, newer than this lstmcast "
+                             f"understands ({FORMAT_VERSION}): upgrade lstmcast")
+    return manifest
+
+
+def _replace_dir(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path``; an existing ``path`` is swapped out and removed only after."""
+    if path.exists() and not path.is_dir():
+        raise ModelFileError(f"{path} exists and is not a directory: choose another --out")
+    if path.is_dir():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+        os.replace(path, old / "model")
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            os.replace(old / "model", path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
+
+
+def _jsonable(obj):
+    """Convert numpy scalars/arrays (and tuples) to plain JSON types, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
