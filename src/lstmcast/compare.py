@@ -17,8 +17,9 @@ BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
 STRETCH_STEPS = 336  # two weeks of hourly forecasts in the report's forecast-vs-actual figure
 
 
-def compare(config: ForecastConfig, *, baselines: tuple[str, ...] = BASELINES,
-            split: str = "test") -> dict:
+def compare(
+    config: ForecastConfig, *, baselines: tuple[str, ...] = BASELINES, split: str = "test"
+) -> dict:
     """Fit univariate and multivariate LSTMs and score them beside the baselines on ``split``."""
     multi = Forecaster(config)
     table = multi._read(None)
@@ -27,8 +28,9 @@ def compare(config: ForecastConfig, *, baselines: tuple[str, ...] = BASELINES,
     uni = Forecaster(config.replace(features=list(target))).fit(table)
 
     result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
-    uni_result = uni.evaluate(split=split, baselines=("ridge",) if "ridge" in baselines else (),
-                              name="lstm-univariate")
+    uni_result = uni.evaluate(
+        split=split, baselines=("ridge",) if "ridge" in baselines else (), name="lstm-univariate"
+    )
     rows = result["results"]
     rows.insert(1, uni_result["results"][0])
     if "ridge" in baselines:
@@ -44,8 +46,10 @@ def compare(config: ForecastConfig, *, baselines: tuple[str, ...] = BASELINES,
     result.update(
         period=_periods(multi),
         stretch=_stretch(multi, truth, forecasts),
-        history={name: _history(fc) for name, fc in
-                 (("lstm-multivariate", multi), ("lstm-univariate", uni))},
+        history={
+            name: _history(fc)
+            for name, fc in (("lstm-multivariate", multi), ("lstm-univariate", uni))
+        },
         config=dataclasses.asdict(config),
         inputs={"multivariate": multi.inputs_, "univariate": uni.inputs_},
     )
@@ -67,13 +71,21 @@ def _stretch(fc: Forecaster, truth, forecasts: dict, step: int = 1) -> dict:
     n = min(STRETCH_STEPS, len(truth.t0))
     times = fc.table_.frame.index[truth.t0[:n] + step - 1]
     actual = truth.Y[:n, step - 1, 0]
-    return {"time": [str(t) for t in times], "step": step,
-            "actual": [None if np.isnan(v) else float(v) for v in actual],
-            "forecasts": {name: [float(v) for v in p[:n, step - 1, 0]]
-                          for name, p in forecasts.items()}}
+    return {
+        "time": [str(t) for t in times],
+        "step": step,
+        "actual": [None if np.isnan(v) else float(v) for v in actual],
+        "forecasts": {
+            name: [float(v) for v in p[:n, step - 1, 0]] for name, p in forecasts.items()
+        },
+    }
 
 
 def _history(fc: Forecaster) -> dict:
     h = fc.history_
-    return {"train_loss": h.train_loss, "val_loss": h.val_loss, "best_epoch": h.best_epoch,
-            "fit_seconds": round(fc.fit_seconds_, 2)}
+    return {
+        "train_loss": h.train_loss,
+        "val_loss": h.val_loss,
+        "best_epoch": h.best_epoch,
+        "fit_seconds": round(fc.fit_seconds_, 2),
+    }

@@ -54,7 +54,7 @@ class ForecastConfig:
     scaler: str = "minmax"  # minmax | standard, fit on the training split only
     residual: bool = True  # learn the change from the last observed value (when target is an input)
     # --- network
-    preset: str | None = None  # simple | stacked | bidirectional: a classic shape (sets the 4 below)
+    preset: str | None = None  # simple | stacked | bidirectional: sets the 4 fields below
     units: list[int] = field(default_factory=lambda: [64, 64])  # LSTM widths, one per layer
     dropout: float = 0.0  # dropout between LSTM layers and before the head
     activation: str = "tanh"  # tanh | relu cell activation
@@ -84,15 +84,20 @@ class ForecastConfig:
             from lstmcast.models import PRESETS
 
             if self.preset not in PRESETS:
-                raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+                raise ConfigError(
+                    f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}"
+                )
             for key, value in PRESETS[self.preset].items():
                 setattr(self, key, list(value) if key == "units" else value)
         if isinstance(self.units, int):
             self.units = [self.units]
         self.units = list(self.units)
-        if not self.units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1
-                                 for u in self.units):
-            raise ConfigError(f"units must be positive integers, got {self.units}: e.g. --units 64 32")
+        if not self.units or any(
+            isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in self.units
+        ):
+            raise ConfigError(
+                f"units must be positive integers, got {self.units}: e.g. --units 64 32"
+            )
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}: e.g. --dropout 0.2")
         if self.scaler not in ("minmax", "standard"):
@@ -101,10 +106,17 @@ class ForecastConfig:
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            optimizer=self.optimizer, weight_decay=self.weight_decay, loss=self.loss,
-            patience=self.patience, clip_norm=self.clip_norm, seed=self.seed,
-            progress=self.progress)
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            loss=self.loss,
+            patience=self.patience,
+            clip_norm=self.clip_norm,
+            seed=self.seed,
+            progress=self.progress,
+        )
 
     def replace(self, **changes) -> ForecastConfig:
         return dataclasses.replace(self, **changes)
@@ -134,17 +146,23 @@ class Forecaster:
         train = self._windows(scaled, observed, self.split_.train)
         val = self._windows(scaled, observed, self.split_.val)
         if len(train.X) == 0:
-            raise DataError("the training split holds no complete window: "
-                            f"it needs at least lookback + horizon = "
-                            f"{cfg.lookback + cfg.horizon} rows")
+            raise DataError(
+                "the training split holds no complete window: "
+                f"it needs at least lookback + horizon = "
+                f"{cfg.lookback + cfg.horizon} rows"
+            )
         seed_everything(cfg.seed)
         self.network_ = self._build_network()
         n_in = len(self.inputs_)
         start = time.perf_counter()
         self.history_ = train_network(
-            self.network_, train.X[..., :n_in], self._encode_targets(train), cfg.train_config(),
+            self.network_,
+            train.X[..., :n_in],
+            self._encode_targets(train),
+            cfg.train_config(),
             X_val=val.X[..., :n_in] if len(val.X) else None,
-            Y_val=self._encode_targets(val) if len(val.X) else None)
+            Y_val=self._encode_targets(val) if len(val.X) else None,
+        )
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -157,15 +175,18 @@ class Forecaster:
         """
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
-            raise ConfigError("a loaded model keeps no data: pass the recent history, "
-                              "e.g. predict('latest.csv')")
+            raise ConfigError(
+                "a loaded model keeps no data: pass the recent history, e.g. predict('latest.csv')"
+            )
         table = self.table_ if data is None else self._read(data, for_predict=True)
         values, _ = self._arrays(table)
         L = self.config.lookback
         if len(values) < L:
-            raise DataError(f"predict needs at least lookback = {L} rows of history, got "
-                            f"{len(values)}: pass a longer table")
-        window = values[-L:][None, :, :len(self.inputs_)]  # (1, L, Fi)
+            raise DataError(
+                f"predict needs at least lookback = {L} rows of history, got "
+                f"{len(values)}: pass a longer table"
+            )
+        window = values[-L:][None, :, : len(self.inputs_)]  # (1, L, Fi)
         pred = self.predict_windows(window)[0]  # (H, Ft)
         last = table.frame.index[-1]
         if self.freq_ is not None:
@@ -173,7 +194,8 @@ class Forecaster:
         else:
             index = pd.RangeIndex(1, self.config.horizon + 1, name="step")
         return pd.DataFrame(pred, index=index, columns=self.targets_).rename_axis(
-            index.name or "time")
+            index.name or "time"
+        )
 
     def predict_windows(self, X: np.ndarray) -> np.ndarray:
         """Forecasts ``(S, H, Ft)`` in data units from raw input windows ``(S, L, Fi)``."""
@@ -187,8 +209,13 @@ class Forecaster:
         return self._inverse_targets(out)
 
     # ------------------------------------------------------------------ evaluate
-    def evaluate(self, data: Table | pd.DataFrame | str | None = None, split: str = "test",
-                 baselines: tuple[str, ...] | None = None, name: str = "lstm") -> dict:
+    def evaluate(
+        self,
+        data: Table | pd.DataFrame | str | None = None,
+        split: str = "test",
+        baselines: tuple[str, ...] | None = None,
+        name: str = "lstm",
+    ) -> dict:
         """Score the model and the baselines on the same windows of ``split`` (data units).
 
         Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
@@ -207,13 +234,22 @@ class Forecaster:
         values, observed = self._arrays(table)
         truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
         if len(truth.X) == 0:
-            raise DataError(f"the {split} split holds no complete window: it needs at least "
-                            f"lookback + horizon = {self.config.lookback + self.config.horizon} rows")
+            raise DataError(
+                f"the {split} split holds no complete window: it needs at least "
+                f"lookback + horizon = {self.config.lookback + self.config.horizon} rows"
+            )
         start = time.perf_counter()
-        pred = self.predict_windows(truth.X[..., :len(self.inputs_)])
-        results = [self._result(name, self._inputs_label(), truth, pred,
-                                fit=getattr(self, "fit_seconds_", None),
-                                predict=time.perf_counter() - start)]
+        pred = self.predict_windows(truth.X[..., : len(self.inputs_)])
+        results = [
+            self._result(
+                name,
+                self._inputs_label(),
+                truth,
+                pred,
+                fit=getattr(self, "fit_seconds_", None),
+                predict=time.perf_counter() - start,
+            )
+        ]
         forecasts = {name: pred}
         train = self._windows(values, observed, parts.train)
         target_idx = [self.columns_.index(c) for c in self.targets_]
@@ -229,16 +265,24 @@ class Forecaster:
             fit_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             p = model.predict(truth.X)
-            inputs = "univariate" if base in ("persistence", "seasonal_naive") or \
-                len(self.columns_) == 1 else "multivariate"
-            results.append(self._result(base, inputs, truth, p, fit=fit_s,
-                                        predict=time.perf_counter() - t0))
+            inputs = (
+                "univariate"
+                if base in ("persistence", "seasonal_naive") or len(self.columns_) == 1
+                else "multivariate"
+            )
+            results.append(
+                self._result(base, inputs, truth, p, fit=fit_s, predict=time.perf_counter() - t0)
+            )
             forecasts[base] = p
         self.last_forecasts_ = forecasts
         self.last_truth_ = truth
-        return {"dataset": self._data_name(), "split": split, "horizon": self.config.horizon,
-                "target": self.targets_[0] if len(self.targets_) == 1 else self.targets_,
-                "results": results}
+        return {
+            "dataset": self._data_name(),
+            "split": split,
+            "horizon": self.config.horizon,
+            "target": self.targets_[0] if len(self.targets_) == 1 else self.targets_,
+            "results": results,
+        }
 
     # ------------------------------------------------------------------ save / load
     def save(self, path) -> None:
@@ -273,11 +317,14 @@ class Forecaster:
             train_end, val_end = DEFAULT_SPLITS[cfg.data]
         if train_end is not None or val_end is not None:
             if train_end is None or val_end is None:
-                raise ConfigError("give both train_end and val_end (or neither, to split by "
-                                  f"fractions); got train_end={train_end!r}, val_end={val_end!r}")
+                raise ConfigError(
+                    "give both train_end and val_end (or neither, to split by "
+                    f"fractions); got train_end={train_end!r}, val_end={val_end!r}"
+                )
             return chronological_split(table.frame.index, train_end=train_end, val_end=val_end)
-        return chronological_split(table.frame.index,
-                                   fractions=(cfg.train_fraction, cfg.val_fraction))
+        return chronological_split(
+            table.frame.index, fractions=(cfg.train_fraction, cfg.val_fraction)
+        )
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]
@@ -288,10 +335,15 @@ class Forecaster:
         return values, observed
 
     def _windows(self, values: np.ndarray, observed: np.ndarray, rows: slice):
-        return make_windows(values, self.config.lookback, self.config.horizon,
-                            inputs=range(len(self.columns_)),
-                            targets=[self.columns_.index(c) for c in self.targets_],
-                            rows=rows, observed=observed)
+        return make_windows(
+            values,
+            self.config.lookback,
+            self.config.horizon,
+            inputs=range(len(self.columns_)),
+            targets=[self.columns_.index(c) for c in self.targets_],
+            rows=rows,
+            observed=observed,
+        )
 
     def _encode_targets(self, w) -> np.ndarray:
         """Scaled targets ``(S, H*Ft)`` as the network learns them (NaN where unobserved)."""
@@ -315,10 +367,14 @@ class Forecaster:
         from lstmcast.models import LSTMNetwork
 
         cfg = self.config
-        return LSTMNetwork(len(self.inputs_), cfg.units,
-                           n_outputs=cfg.horizon * len(self.targets_),
-                           bidirectional=cfg.bidirectional, dropout=cfg.dropout,
-                           activation=cfg.activation)
+        return LSTMNetwork(
+            len(self.inputs_),
+            cfg.units,
+            n_outputs=cfg.horizon * len(self.targets_),
+            bidirectional=cfg.bidirectional,
+            dropout=cfg.dropout,
+            activation=cfg.activation,
+        )
 
     def _period(self) -> int:
         return _season_length(self.freq_)
@@ -331,17 +387,24 @@ class Forecaster:
 
     def _result(self, name, inputs, truth, pred, fit=None, predict=None) -> dict:
         s = score(truth.Y, pred, truth.mask)
-        return {"name": name, "inputs": inputs, "rmse": float(s["rmse"]), "mae": float(s["mae"]),
-                "n_scored": int(s["n_scored"]),
-                "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
-                "mae_per_step": [float(v) for v in s["mae_per_step"]],
-                "fit_seconds": None if fit is None else round(float(fit), 3),
-                "predict_seconds": None if predict is None else round(float(predict), 3)}
+        return {
+            "name": name,
+            "inputs": inputs,
+            "rmse": float(s["rmse"]),
+            "mae": float(s["mae"]),
+            "n_scored": int(s["n_scored"]),
+            "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
+            "mae_per_step": [float(v) for v in s["mae_per_step"]],
+            "fit_seconds": None if fit is None else round(float(fit), 3),
+            "predict_seconds": None if predict is None else round(float(predict), 3),
+        }
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
-            raise NotFittedError("this Forecaster is not fitted yet: call fit() first, or "
-                                 "lstmcast.load(DIR) a saved model")
+            raise NotFittedError(
+                "this Forecaster is not fitted yet: call fit() first, or "
+                "lstmcast.load(DIR) a saved model"
+            )
 
 
 def _reencode(table: Table, saved: dict) -> None:
@@ -352,8 +415,10 @@ def _reencode(table: Table, saved: dict) -> None:
             continue
         unknown = sorted(set(new["categories"]) - set(enc["categories"]))
         if unknown:
-            raise DataError(f"column {col!r} holds {unknown}, categories the model never saw "
-                            f"(it knows {enc['categories']}): map or drop those rows")
+            raise DataError(
+                f"column {col!r} holds {unknown}, categories the model never saw "
+                f"(it knows {enc['categories']}): map or drop those rows"
+            )
         if enc["kind"] == "label":
             codes = {k: float(enc["categories"].index(c)) for k, c in enumerate(new["categories"])}
             table.frame[col] = table.frame[col].map(codes)
@@ -369,8 +434,9 @@ def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list
     columns = list(table.frame.columns)
     targets = cfg.target or DEFAULT_TARGETS.get(cfg.data)
     if not targets:
-        raise ConfigError("no target column given: pass --target COLUMN (one of: "
-                          f"{', '.join(columns)})")
+        raise ConfigError(
+            f"no target column given: pass --target COLUMN (one of: {', '.join(columns)})"
+        )
     missing = [c for c in targets if c not in columns]
     if missing:
         raise DataError(_missing_columns_message(missing, columns, what="target"))
@@ -389,12 +455,20 @@ def _missing_columns_message(missing, columns, what="column") -> str:
 
 
 def _season_length(freq: str | None) -> int:
-    """The natural seasonal period of a frequency: 24 for hourly, 7 daily, 12 monthly, 4 quarterly."""
+    """The seasonal period of a frequency: 24 hourly, 7 daily, 12 monthly, 4 quarterly."""
     if not freq:
         return 1
     f = freq.upper().lstrip("0123456789")
-    for prefix, period in (("H", 24), ("D", 7), ("B", 5), ("W", 52), ("MIN", 60), ("T", 60),
-                           ("M", 12), ("Q", 4)):
+    for prefix, period in (
+        ("H", 24),
+        ("D", 7),
+        ("B", 5),
+        ("W", 52),
+        ("MIN", 60),
+        ("T", 60),
+        ("M", 12),
+        ("Q", 4),
+    ):
         if f.startswith(prefix):
             return period
     return 1

@@ -72,8 +72,13 @@ def load(path: str | os.PathLike):
     path = Path(path)
     manifest = read_manifest(path)
     try:
-        config = ForecastConfig(**{k: v for k, v in manifest["config"].items()
-                                   if k in ForecastConfig.__dataclass_fields__})
+        config = ForecastConfig(
+            **{
+                k: v
+                for k, v in manifest["config"].items()
+                if k in ForecastConfig.__dataclass_fields__
+            }
+        )
         fc = Forecaster(config)
         fc.inputs_, fc.targets_ = list(manifest["inputs"]), list(manifest["targets"])
         fc.columns_ = list(manifest["columns"])
@@ -84,23 +89,29 @@ def load(path: str | os.PathLike):
         fc.fit_seconds_ = manifest.get("fit_seconds")
         network = fc._build_network()
     except (KeyError, TypeError, ValueError, LstmcastError) as err:
-        raise ModelFileError(f"{path / MANIFEST} is damaged ({err}): retrain and save the "
-                             "model again") from None
+        raise ModelFileError(
+            f"{path / MANIFEST} is damaged ({err}): retrain and save the model again"
+        ) from None
     weights = path / WEIGHTS
     if not weights.is_file():
-        raise ModelFileError(f"{weights} is missing: the model directory is incomplete; "
-                             "retrain and save it again")
+        raise ModelFileError(
+            f"{weights} is missing: the model directory is incomplete; retrain and save it again"
+        )
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise ModelFileError(f"{weights} is not a readable safetensors file ({err}): the file "
-                             "is truncated or corrupted; retrain and save it again") from None
+        raise ModelFileError(
+            f"{weights} is not a readable safetensors file ({err}): the file "
+            "is truncated or corrupted; retrain and save it again"
+        ) from None
     try:
         network.load_state_dict(state, strict=True)
     except RuntimeError as err:
         first = str(err).splitlines()[0]
-        raise ModelFileError(f"{weights} does not match its manifest ({first}): the directory "
-                             "mixes files of different models; retrain and save it again") from None
+        raise ModelFileError(
+            f"{weights} does not match its manifest ({first}): the directory "
+            "mixes files of different models; retrain and save it again"
+        ) from None
     network.eval()
     fc.network_ = network
     return fc
@@ -112,20 +123,28 @@ def read_manifest(path: Path) -> dict:
     if not path.exists():
         raise ModelFileError(f"no model at {path}: train one with `lstmcast train --out {path}`")
     if not file.is_file():
-        raise ModelFileError(f"{path} is not an lstmcast model directory (no {MANIFEST}): "
-                             "pass the directory written by `lstmcast train --out`")
+        raise ModelFileError(
+            f"{path} is not an lstmcast model directory (no {MANIFEST}): "
+            "pass the directory written by `lstmcast train --out`"
+        )
     try:
         manifest = json.loads(file.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelFileError(f"{file} is not valid JSON ({err}): the file is truncated or "
-                             "corrupted; retrain and save the model again") from None
+        raise ModelFileError(
+            f"{file} is not valid JSON ({err}): the file is truncated or "
+            "corrupted; retrain and save the model again"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ModelFileError(f"{file} is not an lstmcast model manifest: pass a directory "
-                             "written by `lstmcast train --out`")
+        raise ModelFileError(
+            f"{file} is not an lstmcast model manifest: pass a directory "
+            "written by `lstmcast train --out`"
+        )
     version = manifest.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{file} has format version {version!r}, newer than this lstmcast "
-                             f"understands ({FORMAT_VERSION}): upgrade lstmcast")
+        raise ModelFileError(
+            f"{file} has format version {version!r}, newer than this lstmcast "
+            f"understands ({FORMAT_VERSION}): upgrade lstmcast"
+        )
     return manifest
 
 

@@ -108,8 +108,13 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def masked_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None,
-                kind: str, delta: float = 1.0) -> torch.Tensor:
+def masked_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None,
+    kind: str,
+    delta: float = 1.0,
+) -> torch.Tensor:
     """Mean loss over the observed targets only; ``target`` holds 0 where ``mask`` is False."""
     diff = pred - target
     if kind == "mse":
@@ -128,13 +133,16 @@ def _as_tensors(X, Y, mask, name: str):
     X = torch.as_tensor(np.asarray(X, dtype=np.float32))
     Y = torch.as_tensor(np.asarray(Y, dtype=np.float32))
     if X.ndim != 3:
-        raise DataError(f"{name} inputs must be windows of shape (samples, timesteps, features), "
-                        f"got shape {tuple(X.shape)}")
+        raise DataError(
+            f"{name} inputs must be windows of shape (samples, timesteps, features), "
+            f"got shape {tuple(X.shape)}"
+        )
     if Y.ndim == 1:
         Y = Y[:, None]
     if len(X) != len(Y):
-        raise DataError(f"{name} inputs and targets differ in length: {len(X)} windows, "
-                        f"{len(Y)} targets")
+        raise DataError(
+            f"{name} inputs and targets differ in length: {len(X)} windows, {len(Y)} targets"
+        )
     if len(X) == 0:
         raise DataError(f"{name} split holds no windows: lengthen it or shorten the lookback")
     if mask is None:
@@ -142,15 +150,26 @@ def _as_tensors(X, Y, mask, name: str):
     else:
         mask = torch.as_tensor(np.asarray(mask, dtype=bool)).reshape(Y.shape) & ~torch.isnan(Y)
     if not torch.isfinite(X).all():
-        raise DataError(f"{name} inputs contain NaN or inf: fill missing inputs "
-                        "(fill='interpolate') or drop those rows")
+        raise DataError(
+            f"{name} inputs contain NaN or inf: fill missing inputs "
+            "(fill='interpolate') or drop those rows"
+        )
     Y = torch.where(mask, Y, torch.zeros(()))
     full = bool(mask.all())
     return X, Y, (None if full else mask.float())
 
 
-def train_network(model: torch.nn.Module, X, Y, config: TrainConfig, *, mask=None,
-                  X_val=None, Y_val=None, mask_val=None) -> History:
+def train_network(
+    model: torch.nn.Module,
+    X,
+    Y,
+    config: TrainConfig,
+    *,
+    mask=None,
+    X_val=None,
+    Y_val=None,
+    mask_val=None,
+) -> History:
     """Fit ``model`` so that ``model(X)`` matches ``Y``; return the per-epoch history.
 
     Args:
@@ -169,15 +188,21 @@ def train_network(model: torch.nn.Module, X, Y, config: TrainConfig, *, mask=Non
     scheduler = None
     if has_val and config.lr_patience is not None:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=config.lr_factor, patience=config.lr_patience)
+            optimizer, factor=config.lr_factor, patience=config.lr_patience
+        )
 
     history = History()
     n, bs = len(X), config.batch_size
     steps = math.ceil(n / bs)
     best_loss, best_state, bad_epochs = math.inf, None, 0
     last_good = copy.deepcopy(model.state_dict())
-    bar = tqdm(total=config.epochs * steps, unit="step", disable=_quiet(config.progress),
-               dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=config.epochs * steps,
+        unit="step",
+        disable=_quiet(config.progress),
+        dynamic_ncols=True,
+        leave=False,
+    )
     try:
         for epoch in range(1, config.epochs + 1):
             start = time.perf_counter()
@@ -185,10 +210,15 @@ def train_network(model: torch.nn.Module, X, Y, config: TrainConfig, *, mask=Non
             order = torch.randperm(n, generator=generator) if config.shuffle else torch.arange(n)
             total = 0.0
             for s in range(steps):
-                idx = order[s * bs:(s + 1) * bs]
+                idx = order[s * bs : (s + 1) * bs]
                 pred = model(X[idx])  # (B, O)
-                loss = masked_loss(pred, Y[idx], None if mask is None else mask[idx],
-                                   config.loss, config.huber_delta)
+                loss = masked_loss(
+                    pred,
+                    Y[idx],
+                    None if mask is None else mask[idx],
+                    config.loss,
+                    config.huber_delta,
+                )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.clip_norm is not None:
@@ -202,7 +232,8 @@ def train_network(model: torch.nn.Module, X, Y, config: TrainConfig, *, mask=Non
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch} (loss {train_loss}); the weights of the "
                     f"last good epoch were kept: lower the learning rate (now "
-                    f"{optimizer.param_groups[0]['lr']:g}) or set gradient clipping (clip_norm)")
+                    f"{optimizer.param_groups[0]['lr']:g}) or set gradient clipping (clip_norm)"
+                )
             history.train_loss.append(train_loss)
             history.learning_rate.append(optimizer.param_groups[0]["lr"])
             monitor = train_loss
@@ -219,8 +250,9 @@ def train_network(model: torch.nn.Module, X, Y, config: TrainConfig, *, mask=Non
             else:
                 bad_epochs += 1
             bar.set_description(f"epoch {epoch}/{config.epochs}")
-            bar.set_postfix(loss=f"{train_loss:.4g}",
-                            **({"val": f"{monitor:.4g}"} if has_val else {}))
+            bar.set_postfix(
+                loss=f"{train_loss:.4g}", **({"val": f"{monitor:.4g}"} if has_val else {})
+            )
             if has_val and config.patience is not None and bad_epochs >= config.patience:
                 history.stopped_early = True
                 break
@@ -234,8 +266,13 @@ def train_network(model: torch.nn.Module, X, Y, config: TrainConfig, *, mask=Non
     return history
 
 
-def evaluate_loss(model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor,
-                  mask: torch.Tensor | None, config: TrainConfig) -> float:
+def evaluate_loss(
+    model: torch.nn.Module,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    mask: torch.Tensor | None,
+    config: TrainConfig,
+) -> float:
     """The masked loss of ``model`` on a whole split, without gradients."""
     pred = predict_network(model, X)
     return float(masked_loss(pred, Y, mask, config.loss, config.huber_delta))
@@ -246,7 +283,7 @@ def predict_network(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.
     X = torch.as_tensor(X, dtype=torch.float32)
     model.eval()
     with torch.inference_mode():
-        outs = [model(X[s:s + batch_size]) for s in range(0, len(X), batch_size)]
+        outs = [model(X[s : s + batch_size]) for s in range(0, len(X), batch_size)]
     return torch.cat(outs) if outs else torch.empty(0)
 
 

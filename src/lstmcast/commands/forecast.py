@@ -40,8 +40,11 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     from lstmcast.forecaster import ForecastConfig
 
     helps = _field_help()
-    parser.add_argument("--config", metavar="FILE.toml",
-                        help="read settings from a TOML file (keys as the flags, e.g. lookback = 48)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="read settings from a TOML file (keys as the flags, e.g. lookback = 48)",
+    )
     group = parser.add_argument_group("settings (override --config)")
     hints = typing.get_type_hints(ForecastConfig)
     for f in dataclasses.fields(ForecastConfig):
@@ -50,12 +53,23 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         text = f"{helps.get(f.name, '')} (default: {default})"
         if kind is bool:
-            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                               default=argparse.SUPPRESS, help=text)
+            group.add_argument(
+                flag,
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=text,
+            )
         else:
-            group.add_argument(flag, dest=f.name, type=kind, nargs="+" if is_list else None,
-                               default=argparse.SUPPRESS, help=text,
-                               metavar=f.name.upper())
+            group.add_argument(
+                flag,
+                dest=f.name,
+                type=kind,
+                nargs="+" if is_list else None,
+                default=argparse.SUPPRESS,
+                help=text,
+                metavar=f.name.upper(),
+            )
 
 
 def _scalar_type(hint) -> tuple[type, bool]:
@@ -93,8 +107,10 @@ def read_toml(path: str) -> dict:
     settings = {k.replace("-", "_"): v for k, v in raw.items()}
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})
     if unknown:
-        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
-                          "see `lstmcast train --help` for the names")
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+            "see `lstmcast train --help` for the names"
+        )
     return settings
 
 
@@ -112,32 +128,49 @@ def format_results(result: dict) -> str:
     """The results as an aligned text table, best RMSE first, with skill against persistence."""
     rows = sorted(result["results"], key=lambda r: r["rmse"])
     base = next(r["rmse"] for r in rows if r["name"] == "persistence")
-    lines = [f"{'model':<20} {'inputs':<13} {'RMSE':>9} {'MAE':>9} {'skill':>7} {'n scored':>9}"
-             f" {'fit s':>8}"]
+    lines = [
+        f"{'model':<20} {'inputs':<13} {'RMSE':>9} {'MAE':>9} {'skill':>7} {'n scored':>9}"
+        f" {'fit s':>8}"
+    ]
     for r in rows:
         fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
-        lines.append(f"{r['name']:<20} {r['inputs']:<13} {r['rmse']:>9.3f} {r['mae']:>9.3f} "
-                     f"{1 - r['rmse'] / base:>+7.1%} {r['n_scored']:>9d} {fit:>8}")
+        lines.append(
+            f"{r['name']:<20} {r['inputs']:<13} {r['rmse']:>9.3f} {r['mae']:>9.3f} "
+            f"{1 - r['rmse'] / base:>+7.1%} {r['n_scored']:>9d} {fit:>8}"
+        )
     return "\n".join(lines)
 
 
 def public_json(result: dict) -> dict:
     """The documented ``--json`` schema: dataset, split, horizon, results[name, inputs, ...]."""
-    keep = ("name", "inputs", "rmse", "mae", "n_scored", "fit_seconds",
-            "rmse_per_step", "mae_per_step")
-    return {"dataset": result["dataset"], "split": result["split"],
-            "horizon": result["horizon"],
-            "results": [{k: r[k] for k in keep if k in r} for r in result["results"]]}
+    keep = (
+        "name",
+        "inputs",
+        "rmse",
+        "mae",
+        "n_scored",
+        "fit_seconds",
+        "rmse_per_step",
+        "mae_per_step",
+    )
+    return {
+        "dataset": result["dataset"],
+        "split": result["split"],
+        "horizon": result["horizon"],
+        "results": [{k: r[k] for k in keep if k in r} for r in result["results"]],
+    }
 
 
 # ---------------------------------------------------------------- train
 def _train_parser(sub):
     p = sub.add_parser(
-        "train", help="train an LSTM forecaster and save it",
+        "train",
+        help="train an LSTM forecaster and save it",
         description="Train an LSTM on the training split, stop early on the validation split, "
-                    "and save the model directory.",
+        "and save the model directory.",
         epilog="Example: lstmcast train --data beijing-pm25 --horizon 24 --out runs/pm25",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--out", default=DEFAULT_OUT, help="model directory to write")
     add_config_options(p)
     return p
@@ -150,9 +183,11 @@ def train(args) -> int:
     fc = Forecaster(config_from_args(args)).fit()
     fc.save(args.out)
     h = fc.history_
-    print(f"trained {len(h.train_loss)} epochs in {fc.fit_seconds_:.1f} s "
-          f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}"
-          f"{', interrupted' if h.interrupted else ''}); saved to {args.out}")
+    print(
+        f"trained {len(h.train_loss)} epochs in {fc.fit_seconds_:.1f} s "
+        f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}"
+        f"{', interrupted' if h.interrupted else ''}); saved to {args.out}"
+    )
     print(format_results(fc.evaluate(split="val")))
     return 0
 
@@ -160,10 +195,12 @@ def train(args) -> int:
 # ---------------------------------------------------------------- evaluate
 def _evaluate_parser(sub):
     p = sub.add_parser(
-        "evaluate", help="score a saved model against the baselines",
+        "evaluate",
+        help="score a saved model against the baselines",
         description="Score a saved model on a split of its data beside every naive baseline, "
-                    "on the same windows, in the data's units.",
-        epilog="Example: lstmcast evaluate runs/pm25 --split test --json scores.json")
+        "on the same windows, in the data's units.",
+        epilog="Example: lstmcast evaluate runs/pm25 --split test --json scores.json",
+    )
     p.add_argument("model", metavar="DIR", help="model directory written by lstmcast train")
     p.add_argument("--data", help="table or dataset name (default: the one it was trained on)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
@@ -187,10 +224,12 @@ def evaluate(args) -> int:
 # ---------------------------------------------------------------- predict
 def _predict_parser(sub):
     p = sub.add_parser(
-        "predict", help="forecast the steps after the end of a table",
+        "predict",
+        help="forecast the steps after the end of a table",
         description="Forecast the next HORIZON steps after the last row of --data with a saved "
-                    "model, in the data's units.",
-        epilog="Example: lstmcast predict runs/pm25 --data latest.csv --output forecast.csv")
+        "model, in the data's units.",
+        epilog="Example: lstmcast predict runs/pm25 --data latest.csv --output forecast.csv",
+    )
     p.add_argument("model", metavar="DIR", help="model directory written by lstmcast train")
     p.add_argument("--data", required=True, help="table with at least LOOKBACK recent rows")
     p.add_argument("--output", metavar="CSV", help="write here instead of standard output")
@@ -205,8 +244,9 @@ def predict(args) -> int:
     forecast = fc.predict(args.data)
     if args.output:
         target = Path(args.output)
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                                   prefix=f".{target.name}.")
+        fd, tmp = tempfile.mkstemp(
+            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}."
+        )
         os.close(fd)
         forecast.to_csv(tmp)
         os.replace(tmp, target)
@@ -219,11 +259,13 @@ def predict(args) -> int:
 # ---------------------------------------------------------------- compare
 def _compare_parser(sub):
     p = sub.add_parser(
-        "compare", help="univariate vs multivariate LSTM vs baselines, with a report",
+        "compare",
+        help="univariate vs multivariate LSTM vs baselines, with a report",
         description="Fit a univariate LSTM (the target alone) and a multivariate LSTM (every "
-                    "input) with the same settings, score both beside every baseline on the "
-                    "same test windows, and write an HTML and Markdown report.",
-        epilog="Example: lstmcast compare --data beijing-pm25 --horizon 24 --out reports/pm25")
+        "input) with the same settings, score both beside every baseline on the "
+        "same test windows, and write an HTML and Markdown report.",
+        epilog="Example: lstmcast compare --data beijing-pm25 --horizon 24 --out reports/pm25",
+    )
     p.add_argument("--out", default="reports/compare", help="report directory")
     p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     add_config_options(p)
@@ -243,4 +285,3 @@ def compare(args) -> int:
     if args.json:
         write_json_atomic(args.json, public_json(result))
     return 0
-
