@@ -1,0 +1,107 @@
+"""The training loop: masked losses, early stopping, seeding, divergence, config errors."""
+
+import pytest
+import torch
+
+from lstmcast.errors import ConfigError, TrainingDivergedError
+from lstmcast.train import TrainConfig, evaluate_loss, masked_loss, train_network
+
+
+def _data(n=120, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 6, 2, generator=g)
+    Y = X[:, -1, :1] * 0.5 + X[:, 0, 1:] * 0.3  # (n, 1), learnable
+    return X, torch.cat([Y, -Y], dim=1)  # (n, 2)
+
+
+def _net(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(12, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)
+    )
+
+
+def test_masked_loss_is_the_mean_over_observed_targets_only():
+    pred = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    target = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    mask = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    assert masked_loss(pred, target, mask, "mse").item() == pytest.approx((1 + 4) / 2)
+    assert masked_loss(pred, target, mask, "mae").item() == pytest.approx((1 + 2) / 2)
+    # huber with delta 1: 0.5*1 for |1| ... |2| -> 1*(2-0.5)
+    assert masked_loss(pred, target, mask, "huber").item() == pytest.approx((0.5 + 1.5) / 2)
+
+
+def test_planted_na_targets_never_reach_the_loss():
+    X, Y = _data()
+    planted = Y.clone()
+    holes = torch.zeros_like(Y, dtype=torch.bool)
+    holes[::7, 0] = True
+    holes[3::11, 1] = True
+    planted[holes] = float("nan")
+    garbage = Y.clone()
+    garbage[holes] = 1e6  # would dominate any loss that saw it
+    cfg = TrainConfig(epochs=3, batch_size=16, progress=False)
+    a, b = _net(), _net()
+    ha = train_network(a, X, planted, cfg)
+    hb = train_network(b, X, garbage, cfg, mask=~holes)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+    assert ha.train_loss == hb.train_loss
+    assert max(ha.train_loss) < 10  # the 1e6 values were never seen
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, Y = _data(200)
+    Xv, Yv = _data(60, seed=1)
+    Yv = Yv + torch.randn(Yv.shape, generator=torch.Generator().manual_seed(3))  # noisy val
+    cfg = TrainConfig(
+        epochs=40, batch_size=8, learning_rate=0.05, patience=3, lr_patience=None, progress=False
+    )
+    net = _net()
+    h = train_network(net, X, Y, cfg, X_val=Xv, Y_val=Yv)
+    assert h.stopped_early and len(h.val_loss) < 40
+    best = min(range(len(h.val_loss)), key=h.val_loss.__getitem__)
+    assert h.best_epoch == best + 1 and h.best_epoch < len(h.val_loss)
+    assert evaluate_loss(net, Xv, Yv, None, cfg) == pytest.approx(h.val_loss[best], rel=1e-6)
+
+
+def test_the_same_seed_reproduces_the_weights_and_another_does_not():
+    X, Y = _data()
+    runs = []
+    for seed in (7, 7, 8):
+        net = _net(seed)
+        train_network(net, X, Y, TrainConfig(epochs=2, batch_size=16, seed=seed, progress=False))
+        runs.append(torch.cat([p.flatten() for p in net.parameters()]))
+    assert torch.equal(runs[0], runs[1])
+    assert not torch.equal(runs[0], runs[2])
+
+
+def test_divergence_stops_with_advice_and_keeps_the_last_good_weights():
+    X, Y = _data()
+    net = _net()
+    cfg = TrainConfig(epochs=5, optimizer="sgd", learning_rate=1e12, clip_norm=None, progress=False)
+    with pytest.raises(TrainingDivergedError, match="lower the learning rate"):
+        train_network(net, X, Y, cfg)
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("epochs", 0, "epochs must be a positive integer, got 0"),
+        ("batch_size", -1, "batch_size must be a positive integer, got -1"),
+        ("learning_rate", 0.0, "learning_rate must be positive, got 0.0"),
+        ("optimizer", "adamx", "optimizer must be one of adam, adamw, sgd, rmsprop, got 'adamx'"),
+        ("loss", "rmse", "loss must be one of mse, mae, huber, got 'rmse'"),
+    ],
+)
+def test_nonsense_settings_are_refused(field, value, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        TrainConfig(**{field: value})
+
+
+def test_inputs_with_nan_are_refused_with_the_fix():
+    X, Y = _data()
+    X[5, 2, 1] = float("nan")
+    with pytest.raises(Exception, match="training inputs contain NaN or inf: fill missing"):
+        train_network(_net(), X, Y, TrainConfig(epochs=1, progress=False))
