@@ -198,6 +198,25 @@ def test_verdict_tie_and_no_lstm_and_no_period():
     )
 
 
+def test_repeated_names_are_told_apart(tmp_path):
+    result = small(
+        [
+            row("lstm", 30.0, inputs="multivariate", n_inputs=8),
+            row("ridge", 26.0, kind="baseline", inputs="multivariate"),
+            row("ridge", 25.0, kind="baseline", inputs="univariate"),
+            row("persistence", 27.0, kind="baseline"),
+        ]
+    )
+    assert verdict(result).endswith(
+        "does not beat persistence (27.0), but the ridge-univariate baseline does better (25.0); "
+        "no univariate LSTM was run to compare against."
+    )
+    page = write_report(result, tmp_path)["html"].read_text(encoding="utf-8")
+    assert "<td>ridge-univariate <span class='tag best'>best</span></td>" in page
+    assert "<td>ridge</td><td>multivariate</td>" in page  # no count given
+    assert [r["name"] for r in result["results"]][2] == "ridge"  # the caller's dict is untouched
+
+
 def test_bad_result_raises_config_error():
     with pytest.raises(ConfigError, match=r"result\['results'\] must be a non-empty list"):
         verdict({"results": []})

@@ -210,12 +210,14 @@ def learning_curves(result: dict) -> Figure | None:
             ax.axvline(int(best), color="#555555", linewidth=0.9, linestyle=":")
             if len(val) >= int(best):
                 ax.plot(int(best), val[int(best) - 1], "o", color=colors[name], markersize=6)
+            late = int(best) > (1 + max(len(train), len(val))) / 2  # label left of the line
             ax.annotate(
                 f"best epoch {int(best)}",
                 xy=(int(best), 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(4, -2),
+                xytext=(-4 if late else 4, -2),
                 textcoords="offset points",
+                ha="right" if late else "left",
                 va="top",
                 fontsize=9,
                 color="#444444",

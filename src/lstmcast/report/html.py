@@ -39,7 +39,8 @@ def verdict(result: dict) -> str:
         ...     {"name": "persistence", "kind": "baseline", "rmse": 2.5}]})
         'The univariate LSTM (y alone) scores RMSE 2.00 on the test split and beats persistence (2.50) by 20.0%; no multivariate LSTM was run to compare against.'
     """  # noqa: E501
-    rows = _scored(_rows(result))
+    result = _distinct_names(result)
+    rows = _scored(result["results"])
     unit = f" {result['unit']}" if result.get("unit") else ""
     where = _split_phrase(result)
     lstms = [row for row in rows if _is_lstm(row)]
@@ -113,7 +114,8 @@ def write_report(
         >>> paths["html"]  # doctest: +SKIP
         PosixPath('runs/beijing/report.html')
     """
-    _scored(_rows(result))  # validate before drawing
+    result = _distinct_names(result)
+    _scored(result["results"])  # validate before drawing
     title = title or _default_title(result)
     drawn = figures.draw_all(result)
     page = render_html(result, title, drawn)
@@ -211,12 +213,12 @@ def render_html(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
         )
     config = result.get("config") or {}
     if config:
-        body.append("<section><h2>Configuration</h2><table class='config'><tbody>")
+        body.append("<section><h2>Configuration</h2><dl class='config'>")
         body += [
-            f"<tr><th>{e(str(key))}</th><td><code>{e(_config_value(value))}</code></td></tr>"
+            f"<div><dt>{e(str(key))}</dt><dd><code>{e(_config_value(value))}</code></dd></div>"
             for key, value in config.items()
         ]
-        body.append("</tbody></table></section>")
+        body.append("</dl></section>")
     body.append(f"<footer>{e(_footer())}</footer>")
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -280,6 +282,25 @@ def _rows(result: dict) -> list[dict]:
                 "add the model or baseline name to each row"
             )
     return rows
+
+
+def _distinct_names(result: dict) -> dict:
+    """A shallow copy whose rows have distinct names: a repeat gets its inputs appended.
+
+    Two baselines both called "ridge" (one on every input, one on the target alone) become
+    "ridge" and "ridge-univariate", so the table, the colours and the verdict can tell them apart.
+    """
+    seen, rows = set(), []
+    for row in _rows(result):
+        name, k = row["name"], 2
+        if name in seen:
+            name = f"{row['name']}-{row.get('inputs') or 'other'}"
+            while name in seen:
+                name, k = f"{row['name']}-{k}", k + 1
+            row = {**row, "name": name}
+        seen.add(name)
+        rows.append(row)
+    return {**result, "results": rows}
 
 
 def _scored(rows: list[dict]) -> list[dict]:
@@ -362,8 +383,14 @@ def _facts(result: dict) -> list[tuple[str, str]]:
         if period.get(name):
             label = names.get(name, name.capitalize())
             scored = " (scored)" if name == split else ""
-            facts.append((f"{label}{scored}", " – ".join(map(str, period[name]))))
+            facts.append((f"{label}{scored}", " – ".join(map(_when, period[name]))))
     return facts
+
+
+def _when(stamp: object) -> str:
+    """A timestamp without zero seconds: "2014-01-01 00:00:00" becomes "2014-01-01 00:00"."""
+    text = str(stamp)
+    return text[:-3] if len(text) == 19 and text.endswith(":00") and text[10] in " T" else text
 
 
 def _default_title(result: dict) -> str:
@@ -448,11 +475,15 @@ tr.persistence td { background: #f7f8fa; }
 .note, figcaption { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
 figure { margin: 0; }
 figure img { display: block; width: 100%; height: auto; }
-table.config th { width: 28%; font-weight: 500; color: var(--muted); }
-table.config td { white-space: normal; }
-table.config code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.config { display: grid; grid-template-columns: 1fr 1fr; column-gap: 32px; margin: 0; }
+.config div { display: flex; gap: 12px; padding: 6px 2px; border-bottom: 1px solid var(--line);
+  font-size: 14px; }
+.config dt { flex: 0 0 38%; color: var(--muted); overflow-wrap: anywhere; }
+.config dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+.config code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media (max-width: 720px) { main { padding: 20px; margin: 0; }
-  .facts { grid-template-columns: 1fr; } .metrics { display: block; overflow-x: auto; } }
+  .facts, .config { grid-template-columns: 1fr; }
+  .metrics { display: block; overflow-x: auto; } }
 @media print { body { background: #fff; } main { box-shadow: none; margin: 0; } }
 """
