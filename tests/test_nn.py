@@ -1,0 +1,222 @@
+"""lstmcast.nn.LSTM against torch.nn.LSTM, the NumPy reference, and a plain relu loop.
+
+Every numerical test runs on both engines: the pure-torch fallback and the compiled extension
+(skipped where it cannot be built).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import lstmcast.nn
+from lstmcast.errors import ConfigError, DataError
+from lstmcast.models import _extension
+from lstmcast.reference import NumpyLSTM
+
+F64 = torch.float64
+
+
+@pytest.fixture(params=["torch", "compiled"])
+def engine(request, monkeypatch):
+    """Run the test on one engine: the pure-torch fallback, or the compiled extension."""
+    if request.param == "torch":
+        monkeypatch.setattr(_extension, "usable_for", lambda *tensors: False)
+    elif not _extension.available():
+        pytest.skip(f"compiled extension unavailable: {_extension.unavailable_reason()}")
+    return request.param
+
+
+def rel(a, b) -> float:
+    """Largest absolute difference relative to the largest magnitude of the reference."""
+    a, b = np.asarray(torch.as_tensor(a).detach()), np.asarray(torch.as_tensor(b).detach())
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
+
+
+def pair(input_size, hidden, num_layers=1, dtype=F64, **kw):
+    """A torch.nn.LSTM and an lstmcast.nn.LSTM with the same seeded weights."""
+    torch.manual_seed(0)
+    ours = lstmcast.nn.LSTM(input_size, hidden, num_layers, dtype=dtype, **kw)
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(input_size, hidden, num_layers, dtype=dtype, **kw)
+    return ours, theirs
+
+
+def test_parameters_match_torch_names_order_shapes_and_seeded_init():
+    ours, theirs = pair(5, 7, 2, bidirectional=True, dtype=torch.float32)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for name, value in theirs.state_dict().items():
+        assert torch.equal(ours.state_dict()[name], value), name
+    # and the state_dict moves the other way
+    theirs.load_state_dict(ours.state_dict())
+
+
+@pytest.mark.parametrize(
+    "num_layers, bidirectional, batch_first, bias, given_states",
+    [
+        (1, False, True, True, False),
+        (2, False, False, True, True),
+        (1, True, True, True, True),
+        (2, True, True, True, False),
+        (2, True, False, False, True),
+    ],
+)
+def test_float64_equals_torch_lstm(
+    engine, num_layers, bidirectional, batch_first, bias, given_states
+):
+    ours, theirs = pair(
+        3, 5, num_layers, bidirectional=bidirectional, batch_first=batch_first, bias=bias
+    )
+    D = 2 if bidirectional else 1
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(4, 6, 3, dtype=F64, generator=g)  # (B, T, I)
+    if not batch_first:
+        x = x.transpose(0, 1).contiguous()
+    hx = None
+    if given_states:
+        hx = tuple(torch.randn(D * num_layers, 4, 5, dtype=F64, generator=g) for _ in range(2))
+    results = []
+    for module in (ours, theirs):
+        xx = x.clone().requires_grad_()
+        states = None if hx is None else tuple(s.clone().requires_grad_() for s in hx)
+        out, (h_n, c_n) = module(xx, states)
+        loss = (out**2).sum() + (h_n * 1.5).sum() + (c_n**3).sum()
+        inputs = [xx, *module.parameters(), *(states or ())]
+        results.append(((out, h_n, c_n), torch.autograd.grad(loss, inputs)))
+    (fw_ours, gr_ours), (fw_theirs, gr_theirs) = results
+    for a, b in zip(fw_ours, fw_theirs, strict=True):
+        assert rel(a, b) <= 1e-10
+    for a, b in zip(gr_ours, gr_theirs, strict=True):
+        assert rel(a, b) <= 1e-8
+
+
+def test_float32_equals_torch_lstm_within_rounding(engine):
+    ours, theirs = pair(8, 64, 2, dtype=torch.float32, batch_first=True)
+    x = torch.randn(32, 24, 8, generator=torch.Generator().manual_seed(2))
+    grads = []
+    for module in (ours, theirs):
+        out, _ = module(x)
+        grads.append((out, torch.autograd.grad(out[:, -1].sum(), list(module.parameters()))))
+    assert rel(grads[0][0], grads[1][0]) <= 1e-5
+    for a, b in zip(grads[0][1], grads[1][1], strict=True):
+        assert rel(a, b) <= 1e-4
+
+
+CONFIGS = [
+    dict(hidden=[5, 3], bidirectional=False, activation="relu"),
+    dict(hidden=[4, 6, 2], bidirectional=True, activation="tanh"),
+    dict(hidden=[5, 3], bidirectional=True, activation="relu"),
+    dict(hidden=4, bidirectional=False, activation="relu"),
+]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c['hidden']}-{c['activation']}")
+def test_float64_equals_numpy_reference(engine, cfg):
+    torch.manual_seed(3)
+    lstm = lstmcast.nn.LSTM(
+        3,
+        cfg["hidden"],
+        batch_first=True,
+        dtype=F64,
+        bidirectional=cfg["bidirectional"],
+        activation=cfg["activation"],
+    )
+    ref = NumpyLSTM.from_torch(lstm)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(5, 7, 3))
+    widths = [w for w in lstm.hidden_sizes for _ in range(2 if cfg["bidirectional"] else 1)]
+    h0 = [rng.normal(size=(5, w)) for w in widths]
+    c0 = [rng.normal(size=(5, w)) for w in widths]
+    out_ref, (hn_ref, cn_ref) = ref.forward(x, (h0, c0))
+    d_out = rng.normal(size=out_ref.shape)
+    d_hn = [rng.normal(size=(5, w)) for w in widths]
+    d_cn = [rng.normal(size=(5, w)) for w in widths]
+    grads_ref = ref.backward(d_out, d_hn, d_cn)
+
+    xt = torch.tensor(x, requires_grad=True)
+    h0t = [torch.tensor(h, requires_grad=True) for h in h0]
+    c0t = [torch.tensor(c, requires_grad=True) for c in c0]
+    uniform = isinstance(lstm.hidden_size, int)
+    states = (torch.stack(h0t), torch.stack(c0t)) if uniform else (h0t, c0t)
+    out, (h_n, c_n) = lstm(xt, states)
+    assert rel(out, out_ref) <= 1e-10
+    for a, b in zip(list(h_n) + list(c_n), list(hn_ref) + list(cn_ref), strict=True):
+        assert rel(a, b) <= 1e-10
+    loss = (out * torch.tensor(d_out)).sum()
+    loss = loss + sum((h * torch.tensor(d)).sum() for h, d in zip(h_n, d_hn, strict=True))
+    loss = loss + sum((c * torch.tensor(d)).sum() for c, d in zip(c_n, d_cn, strict=True))
+    names = [n for n, _ in lstm.named_parameters()]
+    got = torch.autograd.grad(loss, [xt, *lstm.parameters(), *h0t, *c0t])
+    expected = [grads_ref["x"], *(grads_ref[n] for n in names), *grads_ref["h0"], *grads_ref["c0"]]
+    for a, b in zip(got, expected, strict=True):
+        assert rel(a, b) <= 1e-8
+
+
+def test_relu_cell_equals_plain_torch_loop(engine):
+    torch.manual_seed(5)
+    lstm = lstmcast.nn.LSTM(3, 4, batch_first=True, dtype=F64, activation="relu")
+    x = torch.randn(2, 6, 3, dtype=F64)
+    w_ih, w_hh, b_ih, b_hh = lstm.all_weights[0]
+    h = c = torch.zeros(2, 4, dtype=F64)
+    outs = []
+    for t in range(6):
+        i, f, g, o = (x[:, t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh).chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.relu(g)
+        h = torch.sigmoid(o) * torch.relu(c)
+        outs.append(h)
+    out, (h_n, c_n) = lstm(x)
+    assert rel(out, torch.stack(outs, 1)) <= 1e-12
+    assert rel(c_n[0], c) <= 1e-12
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_gradcheck_against_finite_differences(engine, activation):
+    torch.manual_seed(6)
+    lstm = lstmcast.nn.LSTM(2, [3, 2], bidirectional=True, dtype=F64, activation=activation)
+    x = torch.randn(4, 2, 2, dtype=F64, requires_grad=True)
+    params = list(lstm.parameters())
+
+    def run(x, *weights):
+        names = [n for n, _ in lstm.named_parameters()]
+        out, (h_n, c_n) = torch.func.functional_call(
+            lstm, dict(zip(names, weights, strict=True)), (x,)
+        )
+        return out, h_n[-1], c_n[0]
+
+    assert torch.autograd.gradcheck(run, (x, *params))
+
+
+def test_dropout_between_layers_only_and_only_in_training(engine):
+    torch.manual_seed(7)
+    one = lstmcast.nn.LSTM(3, 4, dropout=0.5, dtype=F64)
+    x = torch.randn(5, 2, 3, dtype=F64)
+    assert torch.equal(one(x)[0], one.eval()(x)[0])  # one layer: nothing to drop between
+    two = lstmcast.nn.LSTM(3, 4, 2, dropout=0.5, dtype=F64)
+    assert not torch.equal(two(x)[0], two.eval()(x)[0])
+    assert torch.equal(two(x)[0], two(x)[0])  # eval mode is deterministic
+
+
+def test_unbatched_input_and_differing_width_states():
+    lstm = lstmcast.nn.LSTM(3, [4, 2], dtype=F64)
+    x = torch.randn(6, 3, dtype=F64)
+    out, (h_n, c_n) = lstm(x)
+    assert out.shape == (6, 2) and [h.shape for h in h_n] == [(4,), (2,)]
+    batched, _ = lstm(x.unsqueeze(1))
+    assert torch.equal(out, batched.squeeze(1))
+    assert lstm.hidden_size == (4, 2) and lstm.num_layers == 2
+
+
+def test_user_errors_name_the_argument():
+    with pytest.raises(ConfigError, match=r"hidden_size must be positive integers, got \[0\]"):
+        lstmcast.nn.LSTM(3, 0)
+    with pytest.raises(ConfigError, match=r"num_layers must equal len\(hidden_size\)"):
+        lstmcast.nn.LSTM(3, [4, 2], num_layers=3)
+    with pytest.raises(ConfigError, match=r"dropout must be a probability in \[0, 1\), got 1.0"):
+        lstmcast.nn.LSTM(3, 4, dropout=1.0)
+    with pytest.raises(ConfigError, match="activation must be one of"):
+        lstmcast.nn.LSTM(3, 4, activation="gelu")
+    with pytest.raises(DataError, match=r"LSTM input must be .* got shape \(2, 5, 4\)"):
+        lstmcast.nn.LSTM(3, 4, batch_first=True)(torch.randn(2, 5, 4))
+    with pytest.raises(DataError, match="h0 must hold 2 states"):
+        lstmcast.nn.LSTM(3, [4, 2])(torch.randn(5, 2, 3), (torch.zeros(2, 2, 4),) * 2)
