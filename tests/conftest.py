@@ -22,5 +22,35 @@ def beijing_csv() -> Path | None:
 def beijing_path() -> Path:
     path = beijing_csv()
     if path is None:
-        pytest.skip("Beijing PM2.5 data absent: set LSTMCAST_DATA to a folder with beijing_pm25.csv")
+        pytest.skip(
+            "Beijing PM2.5 data absent: set LSTMCAST_DATA to a folder with beijing_pm25.csv"
+        )
+    return path
+
+
+def make_synthetic_frame(n: int = 600, seed: int = 0):
+    """An hourly table where ``load`` follows ``temp`` one hour later, with planted NA loads."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    temp = np.sin(2 * np.pi * t / 24) + 0.3 * rng.standard_normal(n)
+    load = np.r_[0.0, temp[:-1]] * 2.0 + 10 + 0.1 * rng.standard_normal(n)
+    frame = pd.DataFrame(
+        {
+            "time": pd.date_range("2021-03-01", periods=n, freq="h"),
+            "load": load,
+            "temp": temp,
+            "wind": rng.choice(["E", "N", "W"], n),
+        }
+    )
+    frame.loc[[50, 51, 300, 450, 451, 452, 560], "load"] = np.nan
+    return frame
+
+
+@pytest.fixture
+def synthetic_csv(tmp_path) -> Path:
+    path = tmp_path / "synthetic.csv"
+    make_synthetic_frame().to_csv(path, index=False)
     return path

@@ -1,6 +1,24 @@
-"""lstmcast: multivariate time-series forecasting with LSTM networks."""
+"""lstmcast: multivariate time-series forecasting with LSTM networks.
+
+>>> import lstmcast
+>>> fc = lstmcast.Forecaster(lstmcast.ForecastConfig(horizon=24)).fit()  # doctest: +SKIP
+>>> fc.save("runs/pm25"); lstmcast.load("runs/pm25").predict("latest.csv")  # doctest: +SKIP
+"""
 
 from lstmcast.errors import LstmcastError
 
 __version__ = "0.1.0"
-__all__ = ["LstmcastError", "__version__"]
+__all__ = ["ForecastConfig", "Forecaster", "LstmcastError", "__version__", "load"]
+
+
+def __getattr__(name: str):
+    # the estimator pulls in torch: import it on first use, not with the package
+    if name in ("Forecaster", "ForecastConfig"):
+        from lstmcast import forecaster
+
+        return getattr(forecaster, name)
+    if name == "load":
+        from lstmcast.modelfile import load
+
+        return load
+    raise AttributeError(f"module 'lstmcast' has no attribute {name!r}")

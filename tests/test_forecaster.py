@@ -1,0 +1,121 @@
+"""The Forecaster: fit, predict, evaluate against baselines on the same rows, save and load."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstmcast
+from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.forecaster import ForecastConfig, Forecaster
+
+
+def _config(path, **kw):
+    base = dict(
+        data=str(path),
+        time_col="time",
+        target=["load"],
+        units=[8],
+        epochs=3,
+        batch_size=32,
+        lookback=12,
+        horizon=1,
+        progress=False,
+    )
+    base.update(kw)
+    return ForecastConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    from conftest import make_synthetic_frame
+
+    path = tmp_path_factory.mktemp("fc") / "synthetic.csv"
+    make_synthetic_frame().to_csv(path, index=False)
+    return path, Forecaster(_config(path, horizon=3, epochs=4)).fit()
+
+
+def test_persistence_row_is_the_last_observed_value_scored_on_observed_targets_only(fitted):
+    path, fc = fitted
+    result = fc.evaluate()
+    assert result["dataset"] == str(path) and result["split"] == "test"
+    assert result["horizon"] == 3
+    rows = {r["name"]: r for r in result["results"]}
+    assert set(rows) == {"lstm", "persistence"}
+    # recompute persistence by hand on the test split: 600 rows, 70/15/15 -> test rows 510..599
+    raw = pd.read_csv(path)["load"].to_numpy()
+    filled = pd.Series(raw).interpolate(limit_direction="both").to_numpy()
+    errors = []
+    for t0 in range(510, 600 - 3 + 1):
+        for h in range(3):
+            if not np.isnan(raw[t0 + h]):
+                errors.append(raw[t0 + h] - filled[t0 - 1])
+    errors = np.array(errors)
+    assert rows["persistence"]["n_scored"] == len(errors) == rows["lstm"]["n_scored"]
+    assert rows["persistence"]["rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)), rel=1e-12)
+    assert rows["persistence"]["mae"] == pytest.approx(np.mean(np.abs(errors)), rel=1e-12)
+    assert len(rows["lstm"]["rmse_per_step"]) == 3
+
+
+def test_predict_gives_the_next_horizon_timestamps_in_data_units(fitted):
+    _, fc = fitted
+    forecast = fc.predict()
+    last = fc.table_.frame.index[-1]
+    assert list(forecast.index) == list(pd.date_range(last, periods=4, freq="h")[1:])
+    assert list(forecast.columns) == ["load"]
+    assert 5 < forecast["load"].mean() < 15  # data units (load is about 10 +- 2), not scaled
+
+
+def test_a_saved_model_predicts_the_same_numbers(fitted, tmp_path):
+    path, fc = fitted
+    fc.save(tmp_path / "model")
+    loaded = lstmcast.load(tmp_path / "model")
+    recent = pd.read_csv(path).iloc[-100:]
+    recent.to_csv(tmp_path / "recent.csv", index=False)
+    before = fc.predict(recent)
+    after = loaded.predict(str(tmp_path / "recent.csv"))
+    pd.testing.assert_frame_equal(before, after, check_exact=True, check_freq=False)
+    assert loaded.evaluate()["results"][0]["rmse"] == fc.evaluate()["results"][0]["rmse"]
+
+
+def test_several_targets_at_once(synthetic_csv):
+    fc = Forecaster(_config(synthetic_csv, target=["load", "temp"], horizon=2, epochs=1)).fit()
+    forecast = fc.predict()
+    assert forecast.shape == (2, 2) and list(forecast.columns) == ["load", "temp"]
+    assert fc.evaluate()["results"][0]["n_scored"] > 0
+
+
+def test_univariate_uses_only_the_target(synthetic_csv):
+    fc = Forecaster(_config(synthetic_csv, features=["load"], epochs=1)).fit()
+    assert fc.inputs_ == ["load"] and fc.network_.config.n_features == 1
+    assert fc.evaluate()["results"][0]["inputs"] == "univariate"
+
+
+def test_a_misspelt_target_names_the_nearest_column(synthetic_csv):
+    with pytest.raises(
+        DataError, match="target column 'lod' not found in the table: did you mean 'load'"
+    ):
+        Forecaster(_config(synthetic_csv, target=["lod"])).fit()
+
+
+def test_predict_before_fit_says_what_to_do():
+    with pytest.raises(NotFittedError, match=r"not fitted yet: call fit\(\) first"):
+        Forecaster().predict()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("units", [0], r"units must be positive integers, got \[0\]"),
+        ("dropout", -0.1, r"dropout must be in \[0, 1\), got -0.1"),
+        ("horizon", 0, "horizon must be a positive integer, got 0"),
+        ("preset", "deep", "preset must be one of simple, stacked, bidirectional, got 'deep'"),
+    ],
+)
+def test_nonsense_hyperparameters_are_refused(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        ForecastConfig(**{field: value})
+
+
+def test_presets_set_the_classic_shapes():
+    cfg = ForecastConfig(preset="stacked")
+    assert (cfg.units, cfg.activation, cfg.dropout) == ([64, 32], "relu", 0.2)
