@@ -118,3 +118,22 @@ def test_user_errors():
     model = Persistence([0]).fit(w.X, w.Y)
     with pytest.raises(DataError, match=r"predict needs X of shape \(S, 12, 1\) as in fit"):
         model.predict(np.zeros((3, 5, 1)))
+
+
+def test_var_order_selection_agrees_with_statsmodels():
+    import warnings
+
+    from statsmodels.tsa.api import VAR
+
+    from lstmcast.baselines import select_var_order
+
+    rng = np.random.default_rng(6)
+    a1, a2 = np.array([[0.4, 0.2], [0.0, 0.3]]), np.array([[-0.3, 0.0], [0.1, 0.2]])
+    y = np.zeros((3_000, 2))
+    for t in range(2, len(y)):
+        y[t] = 0.1 + a1 @ y[t - 1] + a2 @ y[t - 2] + rng.normal(size=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = VAR(y).select_order(8, trend="c").selected_orders["aic"]
+    assert expected >= 2  # AIC never under-fits a VAR(2) this long
+    assert select_var_order(y, 8) == expected

@@ -155,8 +155,9 @@ class VARBaseline(_Baseline):
     """Vector autoregression of all input features (statsmodels ``VAR``; ``AutoReg`` for one).
 
     The training series is rebuilt from stride-1 consecutive windows (``X[0]`` then each window's
-    last row). ``maxlags=None`` picks the order p <= min(L, 24) by AIC; an int fixes p (p <= L).
-    Each window is forecast H steps ahead from its last p rows, all windows at once.
+    last row). ``maxlags=None`` picks the order p in 1..min(L, 24) by AIC (``select_var_order``);
+    an int fixes p (p <= L). Each window is forecast H steps ahead from its last p rows, all
+    windows at once.
     """
 
     def __init__(self, target_idx: Sequence[int] | int, maxlags: int | None = None):
@@ -201,24 +202,44 @@ def _fit_var(series: np.ndarray, maxlags: int, *, select: bool) -> tuple[np.ndar
     """(intercept (F,), coefs (p, F, F)) with y[t] = c + sum_i coefs[i] @ y[t - i - 1]."""
     import warnings
 
+    p = select_var_order(series, maxlags) if select else maxlags
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels warns about the missing date index
-        if series.shape[1] == 1:
-            from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+        if series.shape[1] == 1:  # statsmodels' VAR needs two series or more
+            from statsmodels.tsa.ar_model import AutoReg
 
-            if select:
-                lags = ar_select_order(series[:, 0], maxlag=maxlags, ic="aic").ar_lags
-                p = max(lags) if lags else 1
-            else:
-                p = maxlags
             params = AutoReg(series[:, 0], lags=p, trend="c").fit().params
             return params[:1], params[1:].reshape(p, 1, 1)
         from statsmodels.tsa.api import VAR
 
-        result = VAR(series).fit(maxlags=maxlags, ic="aic" if select else None, trend="c")
-        if result.k_ar == 0:
-            result = VAR(series).fit(maxlags=1, trend="c")
+        result = VAR(series).fit(maxlags=p, trend="c")
         return result.intercept, result.coefs
+
+
+def select_var_order(series: np.ndarray, maxlags: int) -> int:
+    """The VAR order 1..maxlags with the lowest AIC (as statsmodels' ``select_order``).
+
+    All orders are compared on the same rows (from ``maxlags`` on), each solved from one shared
+    Gram matrix of the full lag design: one pass over the data instead of ``maxlags`` fits.
+    """
+    n, f = series.shape
+    lags = np.lib.stride_tricks.sliding_window_view(series, maxlags, axis=0)[:-1]  # (n-p, F, p)
+    design = np.concatenate(  # (n - p, 1 + F * p): constant, lag 1 (F values), lag 2, ...
+        [np.ones((n - maxlags, 1)), lags[:, :, ::-1].transpose(0, 2, 1).reshape(n - maxlags, -1)],
+        axis=1,
+    )
+    y = series[maxlags:]  # (n - p, F)
+    gram, cross, yy = design.T @ design, design.T @ y, y.T @ y
+    best, best_aic = 1, np.inf
+    for p in range(1, maxlags + 1):
+        k = 1 + f * p
+        coef = np.linalg.lstsq(gram[:k, :k], cross[:k], rcond=None)[0]
+        sigma = (yy - cross[:k].T @ coef) / len(y)  # the MLE residual covariance
+        sign, logdet = np.linalg.slogdet(sigma)
+        aic = (logdet if sign > 0 else -np.inf) + 2 * (p * f * f + f) / len(y)
+        if aic < best_aic:
+            best, best_aic = p, aic
+    return best
 
 
 BASELINES: dict[str, type[_Baseline]] = {
