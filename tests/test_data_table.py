@@ -132,3 +132,14 @@ def test_bad_arguments():
         read_table(frame, categorical="hash")
     with pytest.raises(DataError, match="no such file"):
         read_table("/nonexistent/table.csv")
+
+
+def test_encodings_from_training_give_new_data_the_same_columns(tmp_path):
+    train = read_table(_hourly_csv(tmp_path, PARTS), categorical="onehot")
+    later = ["6,2010,1,1,5,30,-12,NE", "7,2010,1,1,6,30,-12,NE"]  # only one category appears
+    table = read_table(_hourly_csv(tmp_path, later), encodings=train.encodings)
+    assert list(table.frame.columns) == list(train.frame.columns)
+    assert table.frame["cbwd_NE"].tolist() == [1.0, 1.0] and table.frame["cbwd_cv"].sum() == 0
+    unseen = ["6,2010,1,1,5,30,-12,SW"]
+    with pytest.raises(DataError, match=r"column 'cbwd' holds 'SW' at data row 1, not one of the "):
+        read_table(_hourly_csv(tmp_path, unseen), encodings=train.encodings)

@@ -241,6 +241,11 @@ def _beijing(path: Path, **read_kwargs) -> Table:
     """The 8 classic features, renamed and ordered, from 2010-01-02 00:00."""
     info = REGISTRY["beijing-pm25"]
     read_kwargs.setdefault("columns", list(BEIJING_RENAME))
+    if read_kwargs.get("encodings"):  # given under the preset's names: back to the file's
+        read_kwargs["encodings"] = {
+            _RAW_NAME.get(col, col): {**enc, "columns": [_raw(c) for c in enc["columns"]]}
+            for col, enc in read_kwargs["encodings"].items()
+        }
     table = read_table(path, time_col=None, **read_kwargs)
     if len(table.frame) != info.rows:
         raise DataError(
@@ -264,6 +269,17 @@ def _beijing(path: Path, **read_kwargs) -> Table:
         name="beijing-pm25",
         encodings=encodings,
     )
+
+
+_RAW_NAME = {new: raw for raw, new in BEIJING_RENAME.items()}
+
+
+def _raw(column: str) -> str:
+    """The file's name of a preset column: wnd_dir -> cbwd, wnd_dir_NE -> cbwd_NE."""
+    for new, raw in _RAW_NAME.items():
+        if column == new or column.startswith(new + "_"):
+            return raw + column[len(new) :]
+    return column
 
 
 def _us_macro(**read_kwargs) -> Table:

@@ -68,6 +68,7 @@ def read_table(
     categorical: str = "label",
     fill: str = "interpolate",
     reindex: bool = True,
+    encodings: dict[str, dict] | None = None,
 ) -> Table:
     """Read a CSV/Parquet file or a DataFrame into a ``Table``.
 
@@ -84,6 +85,9 @@ def read_table(
             Categorical codes are never interpolated: they are forward/back filled.
         reindex: insert the missing timestamps of a gappy regular series as NaN rows (observed
             False, then filled).
+        encodings: the ``Table.encodings`` of an earlier read (e.g. the training data): reuse its
+            categories and kind so that new data gets the same codes and columns; a category not
+            seen then is a DataError.
 
     Example:
         >>> t = read_table("beijing_pm25.csv")          # doctest: +SKIP
@@ -107,7 +111,7 @@ def read_table(
                 f"{name}: columns {missing} not found; the table has {list(raw.columns)}"
             )
         raw = raw[list(columns)]
-    frame, encodings = _encode(raw, categorical, name)
+    frame, encodings = _encode(raw, categorical, name, encodings or {})
     frame.index = index
     frame = frame.sort_index(kind="stable")
     _check_duplicates(frame.index, name)
@@ -238,14 +242,30 @@ def _check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
         )
 
 
-def _encode(raw: pd.DataFrame, categorical: str, name: str) -> tuple[pd.DataFrame, dict]:
+def _encode(
+    raw: pd.DataFrame, categorical: str, name: str, known: dict[str, dict]
+) -> tuple[pd.DataFrame, dict]:
     """Numeric columns as float64; text columns validated, categorical ones encoded."""
     out: dict[str, pd.Series] = {}
     encodings: dict[str, dict] = {}
     for col in raw.columns:
         series = raw[col]
-        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+        if numeric and str(col) not in known:
             out[col] = series.astype("float64")
+            continue
+        if str(col) in known:
+            kind, categories = known[str(col)]["kind"], list(known[str(col)]["categories"])
+            text = series.astype("string")
+            unknown = text.notna() & ~text.isin(categories)
+            if unknown.any():
+                row = int(np.flatnonzero(unknown.to_numpy())[0])
+                raise DataError(
+                    f"{name}: column {col!r} holds {series.iloc[row]!r} at data row {row + 1}, "
+                    f"not one of the categories it was fitted on {categories}; "
+                    "map it to a known category or refit"
+                )
+            out.update(_codes(text, col, kind, categories, encodings))
             continue
         numbers = pd.to_numeric(series, errors="coerce")
         present = series.notna()
@@ -259,24 +279,30 @@ def _encode(raw: pd.DataFrame, categorical: str, name: str) -> tuple[pd.DataFram
                 "fix the value or mark it missing (empty or NA)"
             )
         text = series.astype("string")
-        categories = sorted(text.dropna().unique())
+        categories = [str(c) for c in sorted(text.dropna().unique())]
         if len(categories) > MAX_CATEGORIES:
             raise DataError(
                 f"{name}: text column {col!r} has {len(categories)} distinct values "
                 f"(more than {MAX_CATEGORIES}, so not categorical); drop it with columns=[...]"
             )
-        codes = pd.Series(pd.Categorical(text, categories=categories).codes, index=raw.index)
-        codes = codes.astype("float64").where(codes >= 0)
-        if categorical == "label":
-            out[col] = codes
-            encoded = [col]
-        else:
-            encoded = [f"{col}_{c}" for c in categories]
-            for k, new in enumerate(encoded):
-                out[new] = (codes == k).astype("float64").where(codes.notna())
-        encodings[str(col)] = {"kind": categorical, "categories": categories, "columns": encoded}
+        out.update(_codes(text, col, categorical, categories, encodings))
     frame = pd.DataFrame(out, index=raw.index)
     return frame, encodings
+
+
+def _codes(
+    text: pd.Series, col, kind: str, categories: list[str], encodings: dict
+) -> dict[str, pd.Series]:
+    """Label codes (one column) or one-hot columns for ``text``; records the encoding."""
+    codes = pd.Series(pd.Categorical(text, categories=categories).codes, index=text.index)
+    codes = codes.astype("float64").where(codes >= 0)
+    if kind == "label":
+        out = {col: codes}
+    else:
+        out = {f"{col}_{c}": (codes == k).astype("float64").where(codes.notna())
+               for k, c in enumerate(categories)}  # fmt: skip
+    encodings[str(col)] = {"kind": kind, "categories": categories, "columns": list(out)}
+    return out
 
 
 def _encoded_columns(encodings: dict) -> list[str]:
