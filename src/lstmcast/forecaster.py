@@ -257,7 +257,9 @@ class Forecaster:
         for base in wanted:
             if base not in BASELINES:
                 raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
-            model = _make_baseline(BASELINES[base], target_idx, self._period())
+            model = _make_baseline(
+                BASELINES[base], target_idx, self._period(), self.config.lookback
+            )
             if model is None:
                 continue
             t0 = time.perf_counter()
@@ -474,8 +476,8 @@ def _season_length(freq: str | None) -> int:
     return 1
 
 
-def _make_baseline(cls, target_idx: list[int], period: int):
-    name = cls.__name__.lower()
-    if "seasonal" in name:
-        return cls(target_idx, period=period) if period > 1 else None
+def _make_baseline(cls, target_idx: list[int], period: int, lookback: int):
+    """The baseline, or None where it cannot run (a season longer than the window)."""
+    if "seasonal" in cls.__name__.lower():
+        return cls(target_idx, period=period) if 1 < period <= lookback else None
     return cls(target_idx)

@@ -1,0 +1,137 @@
+"""The forecasting commands end to end on a synthetic CSV: train, evaluate, predict, errors."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from lstmcast.cli import main
+
+FAST = [
+    "--time-col",
+    "time",
+    "--target",
+    "load",
+    "--units",
+    "8",
+    "--epochs",
+    "2",
+    "--lookback",
+    "12",
+    "--no-progress",
+]
+
+
+@pytest.fixture
+def trained(synthetic_csv, tmp_path):
+    out = tmp_path / "model"
+    assert (
+        main(["train", "--data", str(synthetic_csv), "--horizon", "2", "--out", str(out), *FAST])
+        == 0
+    )
+    return synthetic_csv, out
+
+
+def test_train_evaluate_predict(trained, tmp_path, capsys):
+    csv, model = trained
+    assert (model / "manifest.json").is_file() and (model / "weights.safetensors").is_file()
+    scores = tmp_path / "scores.json"
+    assert main(["evaluate", str(model), "--json", str(scores)]) == 0
+    doc = json.loads(scores.read_text())
+    assert set(doc) == {"dataset", "split", "horizon", "results"}
+    assert doc["split"] == "test" and doc["horizon"] == 2 and doc["dataset"] == str(csv)
+    names = [r["name"] for r in doc["results"]]
+    assert names[0] == "lstm" and {"persistence", "ridge", "var"} <= set(names)
+    assert "seasonal_naive" not in names  # a 24-hour season does not fit a 12-hour window
+    for r in doc["results"]:
+        assert {"name", "inputs", "rmse", "mae", "n_scored"} <= set(r)
+        assert r["n_scored"] == doc["results"][0]["n_scored"] > 0
+    recent = tmp_path / "recent.csv"
+    pd.read_csv(csv).iloc[-50:].to_csv(recent, index=False)
+    capsys.readouterr()
+    assert main(["predict", str(model), "--data", str(recent)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "time,load" and len(out) == 3
+    assert out[1].startswith(
+        str(pd.Timestamp(pd.read_csv(recent)["time"].iloc[-1]) + pd.Timedelta("1h"))
+    )
+    assert (
+        main(["predict", str(model), "--data", str(recent), "--output", str(tmp_path / "f.csv")])
+        == 0
+    )
+    assert (tmp_path / "f.csv").read_text().splitlines() == out
+
+
+def test_flags_override_the_toml_config(synthetic_csv, tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text(
+        'time_col = "time"\ntarget = ["load"]\nunits = [4]\nepochs = 1\nlookback = 6\nhorizon = 3\n'
+    )
+    out = tmp_path / "m"
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(toml),
+                "--data",
+                str(synthetic_csv),
+                "--horizon",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["units"] == [4] and manifest["config"]["lookback"] == 6
+    assert manifest["config"]["horizon"] == 1  # the flag won over the file
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--data", "nope.csv"], "'nope.csv' is neither a registered dataset"),
+        (
+            ["train", "--data", "{csv}", "--time-col", "time", "--target", "lod"],
+            "target column 'lod' not found in the table: did you mean 'load'?",
+        ),
+        (
+            ["train", "--data", "{csv}", "--units", "0"],
+            r"units must be positive integers, got \[0\]",
+        ),
+        (["train", "--data", "{csv}", "--dropout", "-0.5"], r"dropout must be in \[0, 1\)"),
+        (["evaluate", "{tmp}/missing"], "no model at"),
+        (["train", "--config", "{tmp}/none.toml"], "config file .* not found"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(argv, message, synthetic_csv, tmp_path, capsys):
+    argv = [a.format(csv=synthetic_csv, tmp=tmp_path) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert pytest.importorskip("re").search(message, err), err
+
+
+def test_a_failed_train_leaves_an_existing_model_intact(trained, tmp_path):
+    csv, model = trained
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(csv),
+                "--time-col",
+                "time",
+                "--target",
+                "nope",
+                "--out",
+                str(model),
+            ]
+        )
+        == 2
+    )
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
