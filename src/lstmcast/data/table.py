@@ -223,13 +223,12 @@ def _integers(column: pd.Series, col: str, name: str) -> pd.Series:
 
 
 def _is_row_number(column: pd.Series) -> bool:
-    """True for a ``No``-style column that only counts rows 0.. or 1.."""
+    """True for a ``No``-style column that only counts rows (n, n + 1, n + 2, ...)."""
     if str(column.name).lower() not in ROW_NUMBER_NAMES or not pd.api.types.is_integer_dtype(
         column
     ):
         return False
-    values = column.to_numpy()
-    return bool(len(values)) and values[0] in (0, 1) and bool(np.all(np.diff(values) == 1))
+    return len(column) > 1 and bool(np.all(np.diff(column.to_numpy()) == 1))
 
 
 def _check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
