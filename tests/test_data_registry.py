@@ -64,3 +64,18 @@ def test_a_path_is_read_as_a_table(tmp_path):
     assert load_dataset(tmp_path / "x.csv").frame["y"].tolist() == [1, 2, 3]
     with pytest.raises(DataError, match="neither a registered dataset .* nor an existing file"):
         load_dataset("no-such-thing")
+
+
+def test_datasets_command(capsys, tmp_path, monkeypatch):
+    from lstmcast.cli import main
+
+    assert main(["datasets", "list"]) == 0
+    assert "beijing-pm25    43,824 rows" in capsys.readouterr().out
+    assert main(["datasets", "info", "us-macro"]) == 0
+    assert "local copy:  bundled" in capsys.readouterr().out
+    monkeypatch.delenv("LSTMCAST_DATA", raising=False)
+    monkeypatch.setenv("LSTMCAST_CACHE", str(tmp_path))
+    assert main(["datasets", "fetch", "beijing-pm25", "--no-download"]) == 2
+    assert "download is off; to use a local copy, set LSTMCAST_DATA=" in capsys.readouterr().err
+    assert main(["datasets", "info"]) == 2
+    assert "datasets info needs a NAME" in capsys.readouterr().err

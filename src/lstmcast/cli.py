@@ -69,4 +69,8 @@ def _load_commands() -> None:
         importlib.import_module(module)
 
 
-_COMMAND_MODULES: list[str] = ["lstmcast.commands.gradcheck", "lstmcast.commands.forecast"]
+_COMMAND_MODULES: list[str] = [
+    "lstmcast.commands.gradcheck",
+    "lstmcast.commands.forecast",
+    "lstmcast.commands.datasets",
+]
