@@ -301,15 +301,17 @@ class Forecaster:
             return data
         if data is None:
             data = cfg.data
-        kwargs = {"time_col": cfg.time_col, "categorical": cfg.categorical, "fill": cfg.fill}
+        kwargs = {"categorical": cfg.categorical, "fill": cfg.fill}
+        if cfg.time_col is not None:
+            kwargs["time_col"] = cfg.time_col
+        if for_predict:  # new data gets the training categories' codes and columns
+            kwargs["encodings"] = self.encodings_
         if isinstance(data, pd.DataFrame):
             from lstmcast.data import read_table
 
             table = read_table(data, **kwargs)
         else:
             table = load_dataset(str(data), **kwargs)
-        if for_predict:
-            _reencode(table, self.encodings_)
         return table
 
     def _split(self, table: Table):
@@ -407,29 +409,6 @@ class Forecaster:
                 "this Forecaster is not fitted yet: call fit() first, or "
                 "lstmcast.load(DIR) a saved model"
             )
-
-
-def _reencode(table: Table, saved: dict) -> None:
-    """Give ``table``'s text columns the codes the model was trained with (in place)."""
-    for col, enc in saved.items():
-        new = table.encodings.get(col)
-        if new is None:
-            continue
-        unknown = sorted(set(new["categories"]) - set(enc["categories"]))
-        if unknown:
-            raise DataError(
-                f"column {col!r} holds {unknown}, categories the model never saw "
-                f"(it knows {enc['categories']}): map or drop those rows"
-            )
-        if enc["kind"] == "label":
-            codes = {k: float(enc["categories"].index(c)) for k, c in enumerate(new["categories"])}
-            table.frame[col] = table.frame[col].map(codes)
-        else:
-            for name in enc["columns"]:
-                if name not in table.frame:
-                    table.frame[name] = 0.0
-                    table.observed[name] = True
-    table.encodings = saved
 
 
 def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
