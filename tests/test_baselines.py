@@ -137,3 +137,17 @@ def test_var_order_selection_agrees_with_statsmodels():
         expected = VAR(y).select_order(8, trend="c").selected_orders["aic"]
     assert expected >= 2  # AIC never under-fits a VAR(2) this long
     assert select_var_order(y, 8) == expected
+
+
+@pytest.mark.parametrize(("horizon", "expected"), [(1, 22.14), (24, 79.23)])
+def test_b2_persistence_on_the_real_2014_test_split(beijing_path, horizon, expected):
+    from lstmcast.data import chronological_split, load_dataset
+    from lstmcast.evaluation import rmse
+
+    table = load_dataset("beijing-pm25", data_dir=beijing_path, fill="ffill")
+    split = chronological_split(table.frame.index, train_end="2012-12-31", val_end="2013-12-31")
+    test = make_windows(table.frame.to_numpy(), 24, horizon, inputs=[0], targets=[0],
+                        rows=split.test, observed=table.observed.to_numpy())  # fmt: skip
+    pred = Persistence([0]).fit(test.X, test.Y, test.mask).predict(test.X)
+    assert test.mask.sum() == {1: 8_661, 24: 207_312}[horizon]
+    assert rmse(test.Y, pred, test.mask) == pytest.approx(expected, abs=0.005)
