@@ -73,4 +73,5 @@ _COMMAND_MODULES: list[str] = [
     "lstmcast.commands.gradcheck",
     "lstmcast.commands.forecast",
     "lstmcast.commands.datasets",
+    "lstmcast.commands.tune",
 ]

@@ -1,0 +1,66 @@
+"""``lstmcast tune``: an Optuna search over the network and training settings."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from lstmcast.cli import command
+from lstmcast.commands.forecast import add_config_options, config_from_args
+
+
+def _tune_parser(sub):
+    p = sub.add_parser(
+        "tune",
+        help="search units, layers, dropout, learning rate, batch size and lookback",
+        description="Run Optuna trials that each fit a forecaster and score it on the validation "
+        "split (the test split is never read). The study is stored in a database, so running "
+        "the command again resumes it, and several machines can share one study URL.",
+        epilog="Example: lstmcast tune --data beijing-pm25 --trials 30 --epochs 20 "
+        "--storage sqlite:///runs/tune.db",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--trials", type=int, default=20, help="trials to run in this call")
+    p.add_argument("--storage", help="Optuna database URL (default: sqlite:///OUT/study.db)")
+    p.add_argument("--study-name", default="lstmcast", help="study to create or resume")
+    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    p.add_argument("--out", default="runs/tune", help="folder for the study and best.toml")
+    add_config_options(p)
+    return p
+
+
+@command("tune", _tune_parser)
+def tune(args) -> int:
+    import tomli_w
+
+    from lstmcast.tune import best_config
+    from lstmcast.tune import tune as run_tune
+
+    base = config_from_args(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    storage = args.storage or f"sqlite:///{out / 'study.db'}"
+    study = run_tune(
+        base,
+        n_trials=args.trials,
+        storage=storage,
+        study_name=args.study_name,
+        timeout=args.timeout,
+    )
+    done = [t for t in study.trials if t.value is not None]
+    best = study.best_trial
+    print(f"study {args.study_name!r} in {storage}: {len(done)} finished trials")
+    print(
+        f"best validation RMSE {best.value:.3f} (persistence "
+        f"{best.user_attrs.get('persistence_rmse', float('nan')):.3f}) with {best.params}"
+    )
+    settings = {
+        k: v for k, v in dataclasses.asdict(best_config(base, study)).items() if v is not None
+    }
+    (out / "best.toml").write_text(tomli_w.dumps(settings))
+    print(
+        f"best settings: {out / 'best.toml'} (train with: lstmcast train --config "
+        f"{out / 'best.toml'})"
+    )
+    return 0

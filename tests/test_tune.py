@@ -1,0 +1,43 @@
+"""lstmcast tune: short trials into SQLite, then the same study resumed."""
+
+import tomllib
+
+import optuna
+
+from lstmcast.cli import main
+
+
+def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_path, capsys):
+    db = tmp_path / "study.db"
+    argv = [
+        "tune",
+        "--data",
+        str(synthetic_csv),
+        "--time-col",
+        "time",
+        "--target",
+        "load",
+        "--epochs",
+        "1",
+        "--trials",
+        "3",
+        "--storage",
+        f"sqlite:///{db}",
+        "--out",
+        str(tmp_path / "tune"),
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{db}")
+    assert len([t for t in study.trials if t.value is not None]) == 3
+    first_best = study.best_value
+    assert main(argv[:-1] + ["--no-progress"]) == 0  # the same call again resumes
+    study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{db}")
+    assert len([t for t in study.trials if t.value is not None]) == 6
+    assert study.best_value <= first_best
+    best = tomllib.loads((tmp_path / "tune" / "best.toml").read_text())
+    assert best["units"] == [
+        study.best_params[f"units_l{k}"] for k in range(study.best_params["layers"])
+    ]
+    assert best["lookback"] == study.best_params["lookback"]
+    assert "6 finished trials" in capsys.readouterr().out
