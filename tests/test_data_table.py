@@ -143,3 +143,11 @@ def test_encodings_from_training_give_new_data_the_same_columns(tmp_path):
     unseen = ["6,2010,1,1,5,30,-12,SW"]
     with pytest.raises(DataError, match=r"column 'cbwd' holds 'SW' at data row 1, not one of the "):
         read_table(_hourly_csv(tmp_path, unseen), encodings=train.encodings)
+
+
+def test_a_dataframe_with_a_datetime_index():
+    index = pd.date_range("2020-01-01", periods=4, freq="h", name="stamp")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "t": index.astype(str)}, index=index)
+    assert read_table(frame[["x"]]).frame["x"].tolist() == [1, 2, 3, 4]
+    table = read_table(frame, time_col="t")  # an explicit time column wins over the index
+    assert list(table.frame.columns) == ["x"] and table.freq == "h"

@@ -169,7 +169,8 @@ def _time_index(
             raise DataError(
                 f"{name}: time column {time_col!r} not found; the columns are {list(raw.columns)}"
             )
-        return _parse_times(raw[time_col], time_col, name), [time_col]
+        index_time = [c for c in ("__index_time__",) if c in raw.columns and c != time_col]
+        return _parse_times(raw[time_col], time_col, name), [time_col, *index_time]
     if {"year", "month", "day"} <= lower.keys():
         parts = [lower[p] for p in ("year", "month", "day", "hour", "minute") if p in lower]
         fields = {p.lower(): _integers(raw[p], p, name) for p in parts}
