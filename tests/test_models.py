@@ -7,8 +7,18 @@ import pytest
 import torch
 
 from lstmcast.errors import ConfigError
-from lstmcast.models import PRESETS, LSTMNetwork, NetworkConfig, build_network
+from lstmcast.models import PRESETS, LSTMNetwork, NetworkConfig, _extension, build_network
 from lstmcast.reference import NumpyLSTM
+
+
+@pytest.fixture(params=["torch", "compiled"])
+def engine(request, monkeypatch):
+    """Run the test on one engine: the pure-torch fallback, or the compiled extension."""
+    if request.param == "torch":
+        monkeypatch.setattr(_extension, "usable_for", lambda *tensors: False)
+    elif not _extension.available():
+        pytest.skip(f"compiled extension unavailable: {_extension.unavailable_reason()}")
+    return request.param
 
 
 def rel(a, b) -> float:
@@ -26,7 +36,9 @@ def rel(a, b) -> float:
         ((4, 4, 2), True, "relu"),
     ],
 )
-def test_network_equals_numpy_reference_forward_and_gradients(units, bidirectional, activation):
+def test_network_equals_numpy_reference_forward_and_gradients(
+    engine, units, bidirectional, activation
+):
     torch.manual_seed(0)
     net = LSTMNetwork(
         3, units, n_outputs=2, bidirectional=bidirectional, dropout=0.0, activation=activation

@@ -220,3 +220,25 @@ def test_user_errors_name_the_argument():
         lstmcast.nn.LSTM(3, 4, batch_first=True)(torch.randn(2, 5, 4))
     with pytest.raises(DataError, match="h0 must hold 2 states"):
         lstmcast.nn.LSTM(3, [4, 2])(torch.randn(5, 2, 3), (torch.zeros(2, 2, 4),) * 2)
+
+
+def test_fallback_when_the_extension_is_disabled_or_cannot_build(monkeypatch, tmp_path):
+    torch.manual_seed(8)
+    lstm = lstmcast.nn.LSTM(3, [4, 2], dtype=F64, activation="relu")
+    x = torch.randn(5, 2, 3, dtype=F64)
+    expected, _ = lstm(x)
+
+    monkeypatch.setattr(_extension, "_state", {})
+    monkeypatch.setenv("LSTMCAST_NO_EXTENSION", "1")
+    assert not _extension.available()
+    assert _extension.unavailable_reason() == "disabled by LSTMCAST_NO_EXTENSION"
+    assert rel(lstm(x)[0], expected) <= 1e-12
+
+    monkeypatch.setattr(_extension, "_state", {})
+    monkeypatch.delenv("LSTMCAST_NO_EXTENSION")
+    monkeypatch.setenv("LSTMCAST_EXT_DIR", str(tmp_path))
+    monkeypatch.setattr(_extension, "SOURCE", tmp_path / "missing.cpp")
+    with pytest.warns(RuntimeWarning, match="compiled LSTM engine is unavailable"):
+        assert not _extension.available()
+    assert "missing.cpp" in _extension.unavailable_reason()
+    assert rel(lstm(x)[0], expected) <= 1e-12

@@ -208,9 +208,10 @@ class LSTM(nn.Module):
                     ]
                 else:
                     params += [None, None]
-                inp = seq.flip(0) if d == 1 else seq
-                out, h, c = kernels.lstm_layer(inp, h0s[k], c0s[k], *params, self.activation)
-                outs.append(out.flip(0) if d == 1 else out)
+                out, h, c = kernels.lstm_layer(
+                    seq, h0s[k], c0s[k], *params, self.activation, reverse=d == 1
+                )
+                outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             seq = outs[0] if directions == 1 else torch.cat(outs, dim=2)  # (T, B, D*H)

@@ -1,19 +1,150 @@
-"""The compiled engine (placeholder until the C++ extension lands): never usable."""
+"""The compiled LSTM engine: ``csrc/lstm_cpu.cpp``, built on first use, with a clean fallback.
+
+The C++ source is compiled once per machine with ``torch.utils.cpp_extension.load`` (it needs a
+C++ compiler and ninja) into ``~/.cache/lstmcast/ext/<key>`` (``LSTMCAST_EXT_DIR`` overrides the
+folder), where the key changes with the source, torch's version and the CPU. If anything is
+missing, ``available()`` is False, ``unavailable_reason()`` says why, and ``lstmcast.nn.LSTM``
+runs the pure-torch engine instead: same results, slower. ``LSTMCAST_NO_EXTENSION=1`` forces
+the fallback.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
+import warnings
+from pathlib import Path
+from types import ModuleType
 
-def usable_for(*tensors) -> bool:
-    """Whether the compiled engine can run these tensors."""
-    return False
+import torch
+
+SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_cpu.cpp"
+_state: dict[str, object] = {}  # "module": the loaded extension, or "reason": why there is none
 
 
-LayerFunction = None
+def _cpu_key() -> str:
+    """What the compiled code depends on: the source, torch, Python and the CPU's features."""
+    flags = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = line
+                break
+    except OSError:
+        flags = platform.processor()
+    parts = [
+        SOURCE.read_bytes(),
+        torch.__version__.encode(),
+        platform.python_version().encode(),
+        platform.machine().encode(),
+        flags.encode(),
+    ]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+def _load() -> ModuleType | None:
+    """Build (or reuse) and import the extension; None, with the reason noted, if impossible."""
+    if "module" in _state or "reason" in _state:
+        return _state.get("module")  # type: ignore[return-value]
+    if os.environ.get("LSTMCAST_NO_EXTENSION", "") not in ("", "0"):
+        _state["reason"] = "disabled by LSTMCAST_NO_EXTENSION"
+        return None
+    try:
+        from torch.utils import cpp_extension
+
+        key = _cpu_key()
+        root = Path(os.environ.get("LSTMCAST_EXT_DIR", Path.home() / ".cache/lstmcast/ext"))
+        build = root / key
+        build.mkdir(parents=True, exist_ok=True)
+        flags = ["-O3", "-fno-math-errno", "-fno-trapping-math"]
+        if platform.machine() in ("x86_64", "AMD64"):
+            flags.append("-march=native")
+        module = cpp_extension.load(
+            name=f"lstmcast_lstm_cpu_{key}",
+            sources=[str(SOURCE)],
+            extra_cflags=flags,
+            build_directory=str(build),
+            verbose=False,
+        )
+        if not module.has_blas():
+            raise RuntimeError("libtorch exports no sgemm_/dgemm_ on this platform")
+    except Exception as err:  # no compiler, no ninja, a foreign platform: fall back quietly
+        reason = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err) else ''}"
+        _state["reason"] = reason
+        warnings.warn(
+            f"lstmcast: the compiled LSTM engine is unavailable ({reason}); using the pure-torch "
+            f"engine (same results, slower)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    _state["module"] = module
+    return module
 
 
 def available() -> bool:
-    return False
+    """Whether the compiled engine is built and loaded (builds it on the first call)."""
+    return _load() is not None
 
 
 def unavailable_reason() -> str:
-    return "not built yet"
+    """Why the compiled engine is not used ('' when it is)."""
+    _load()
+    return str(_state.get("reason", ""))
+
+
+def usable_for(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> bool:
+    """Whether the compiled engine can run these tensors: CPU, float32/float64, one dtype."""
+    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+        return False
+    if any(
+        t is not None and (t.dtype != x.dtype or t.device != x.device)
+        for t in (h0, c0, w_ih, w_hh, b_ih, b_hh)
+    ):
+        return False
+    return _load() is not None
+
+
+class LayerFunction(torch.autograd.Function):
+    """One layer and direction through the compiled engine; same contract as ``_TorchLayer``."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, relu, reverse):
+        ext = _state["module"]
+        x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
+        w_ih, w_hh = w_ih.contiguous(), w_hh.contiguous()
+        bias = None if b_ih is None else b_ih + b_hh
+        out, h_n, c_n, gates, cells, tcells = ext.forward(
+            x, h0, c0, w_ih, w_hh, bias, relu, reverse
+        )
+        ctx.flags = (relu, reverse, b_ih is not None)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, cells, tcells, out)
+        return out, h_n, c_n
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, d_out, d_hn, d_cn):
+        relu, reverse, has_bias = ctx.flags
+        ext = _state["module"]
+        x, h0, c0, w_ih, w_hh, gates, cells, tcells, out = ctx.saved_tensors
+        dx, dh0, dc0, dw_ih, dw_hh, db = ext.backward(
+            d_out,
+            d_hn,
+            d_cn,
+            x,
+            h0,
+            c0,
+            w_ih,
+            w_hh,
+            gates,
+            cells,
+            tcells,
+            out,
+            relu,
+            reverse,
+            ctx.needs_input_grad[0],
+            has_bias,
+        )
+        return dx, dh0, dc0, dw_ih, dw_hh, db, db, None, None

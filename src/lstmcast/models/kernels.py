@@ -35,20 +35,23 @@ def lstm_layer(
     b_ih: Tensor | None,
     b_hh: Tensor | None,
     activation: str = "tanh",
+    reverse: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Run one forward-direction LSTM layer over a time-major sequence.
+    """Run one LSTM layer in one direction over a time-major sequence.
 
     Args:
         x: (T, B, I) inputs; h0, c0: (B, H) initial states; w_ih: (4H, I); w_hh: (4H, H);
-        b_ih, b_hh: (4H,) or None; activation: "tanh" or "relu".
+        b_ih, b_hh: (4H,) or None; activation: "tanh" or "relu";
+        reverse: read the sequence from t = T-1 down to 0 (the backward direction).
 
     Returns:
-        out (T, B, H) hidden states, h_n (B, H), c_n (B, H); differentiable in every input.
+        out (T, B, H) hidden states (indexed by input time step whatever the direction),
+        h_n and c_n (B, H) after the last step read; differentiable in every input.
     """
     relu = activation == "relu"
     if _extension.usable_for(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        return _extension.LayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, relu)
-    return _TorchLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, relu)
+        return _extension.LayerFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, relu, reverse)
+    return torch_lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, activation, reverse)
 
 
 def torch_lstm_layer(
@@ -60,9 +63,14 @@ def torch_lstm_layer(
     b_ih: Tensor | None,
     b_hh: Tensor | None,
     activation: str = "tanh",
+    reverse: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """The pure-torch engine of ``lstm_layer`` (the fallback), whatever the extension's state."""
-    return _TorchLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, activation == "relu")
+    relu = activation == "relu"
+    if not reverse:
+        return _TorchLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, relu)
+    out, h_n, c_n = _TorchLayer.apply(x.flip(0), h0, c0, w_ih, w_hh, b_ih, b_hh, relu)
+    return out.flip(0), h_n, c_n
 
 
 class _TorchLayer(torch.autograd.Function):
