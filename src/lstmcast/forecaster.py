@@ -43,7 +43,7 @@ class ForecastConfig:
     target: list[str] | None = None  # column(s) to forecast; None: the dataset's default
     features: list[str] | None = None  # input columns; None: every column; [target]: univariate
     categorical: str = "label"  # label | onehot encoding of text columns (e.g. wind direction)
-    fill: str = "interpolate"  # missing inputs: interpolate | ffill | refuse (targets never filled)
+    fill: str = "ffill"  # missing inputs: ffill (causal) | interpolate (peeks ahead) | refuse
     # --- windows and split
     lookback: int = 24  # timesteps of history per window (24 = one day of hourly data)
     horizon: int = 1  # steps forecast at once, directly by one dense head
