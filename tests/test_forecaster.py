@@ -119,3 +119,23 @@ def test_nonsense_hyperparameters_are_refused(field, value, message):
 def test_presets_set_the_classic_shapes():
     cfg = ForecastConfig(preset="stacked")
     assert (cfg.units, cfg.activation, cfg.dropout) == ([64, 32], "relu", 0.2)
+
+
+def test_gate_traces_follow_the_trained_network(fitted, tmp_path):
+    import torch
+
+    from lstmcast.reference import format_gate_trace
+    from lstmcast.report.gates import plot_gate_traces
+
+    _, fc = fitted
+    gates = fc.gate_traces()
+    assert list(gates) == ["l0"] and gates["l0"].h.shape == (1, 12, 8)
+    n_in = len(fc.inputs_)
+    window = fc.table_.frame[fc.inputs_].to_numpy()[-12:]
+    x = torch.tensor(fc.scaler_.transform(window, columns=range(n_in))[None], dtype=torch.float32)
+    with torch.no_grad():
+        out, _ = fc.network_.lstm(x)
+    np.testing.assert_allclose(gates["l0"].h[0], out[0].numpy(), atol=1e-5)
+    assert ((gates["l0"].f > 0) & (gates["l0"].f < 1)).all()
+    assert "f[0]" in format_gate_trace(gates["l0"], units=[0])
+    assert plot_gate_traces(gates["l0"], tmp_path / "g.png").stat().st_size > 1000
