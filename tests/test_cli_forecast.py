@@ -135,3 +135,38 @@ def test_a_failed_train_leaves_an_existing_model_intact(trained, tmp_path):
         == 2
     )
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+
+
+def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, capsys):
+    out, scores = tmp_path / "report", tmp_path / "compare.json"
+    argv = [
+        "compare",
+        "--data",
+        str(synthetic_csv),
+        "--lookback",
+        "24",
+        "--horizon",
+        "3",
+        "--out",
+        str(out),
+        "--json",
+        str(scores),
+        *FAST[:-3],
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    doc = json.loads(scores.read_text())
+    assert set(doc) == {"dataset", "split", "horizon", "results"} and doc["horizon"] == 3
+    rows = {(r["name"], r["inputs"]) for r in doc["results"]}
+    assert {
+        ("lstm-multivariate", "multivariate"),
+        ("lstm-univariate", "univariate"),
+        ("persistence", "univariate"),
+        ("seasonal_naive", "univariate"),
+    } <= rows
+    assert len({r["n_scored"] for r in doc["results"]}) == 1  # every model on the same targets
+    html = (out / "report.html").read_text()
+    assert "lstm-univariate" in html and "data:image/png;base64," in html
+    assert (out / "report.md").is_file()
+    printed = capsys.readouterr().out
+    assert "univariate LSTM" in printed and str(out / "report.html") in printed
