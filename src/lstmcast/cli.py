@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable
 
 from lstmcast import __version__
@@ -51,10 +52,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     _, run = COMMANDS[args._command]
+    prefix = f"lstmcast {args._command}"
     try:
-        return run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *_: print(
+                f"{prefix}: warning: {message}", file=sys.stderr
+            )
+            return run(args)
     except LstmcastError as err:
-        print(f"lstmcast {args._command}: error: {err}", file=sys.stderr)
+        print(f"{prefix}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a path the user named: unreadable, unwritable, disk full
+        where = f": {err.filename}" if err.filename else ""
+        print(f"{prefix}: error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lstmcast {args._command}: interrupted", file=sys.stderr)

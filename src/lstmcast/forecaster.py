@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,17 +131,31 @@ class Forecaster:
         self.config = config if config is not None else ForecastConfig()
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: Table | pd.DataFrame | str | None = None) -> Forecaster:
-        """Train on the training split of ``data`` (default: ``config.data``); returns self."""
+    def fit(
+        self,
+        data: Table | pd.DataFrame | str | None = None,
+        *,
+        checkpoint_dir: str | os.PathLike | None = None,
+        resume: bool = False,
+    ) -> Forecaster:
+        """Train on the training split of ``data`` (default: ``config.data``); returns self.
+
+        With ``checkpoint_dir`` the trainer state is saved there after every epoch; ``resume=True``
+        continues from it (same config and data) and ends with the same weights as a run that
+        was never stopped.
+        """
         cfg = self.config
         table = self._read(data)
+        _check_regular(table)
         self.table_ = table
         self.freq_ = table.freq
         self.encodings_ = table.encodings
         self.targets_, self.inputs_ = _resolve_columns(table, cfg)
         self.columns_ = self.inputs_ + [c for c in self.targets_ if c not in self.inputs_]
         self.split_ = self._split(table)
+        _check_length(table, self.split_, cfg)
         values, observed = self._arrays(table)
+        _check_columns_used(table, self.split_.train, self.columns_, self.targets_)
         self.scaler_ = make_scaler(cfg.scaler).fit(values[self.split_.train])
         scaled = self.scaler_.transform(values)
 
@@ -162,6 +178,8 @@ class Forecaster:
             cfg.train_config(),
             X_val=val.X[..., :n_in] if len(val.X) else None,
             Y_val=self._encode_targets(val) if len(val.X) else None,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
         )
         self.fit_seconds_ = time.perf_counter() - start
         return self
@@ -196,6 +214,25 @@ class Forecaster:
         return pd.DataFrame(pred, index=index, columns=self.targets_).rename_axis(
             index.name or "time"
         )
+
+    def gate_traces(self, data: Table | pd.DataFrame | str | None = None) -> dict:
+        """What the gates did on the last window of ``data``: ``f, i, g, o, c, h`` per layer.
+
+        Runs the NumPy reference (``lstmcast.reference``) on a float64 copy of the trained LSTM
+        and returns its ``GateTrace`` dict keyed ``"l0"``, ``"l0_reverse"``, ``"l1"``, ...; each
+        array is ``(1, lookback, units)``. See docs/lstm_cell.md.
+        """
+        from lstmcast.reference import NumpyLSTM
+
+        self._check_fitted()
+        table = self.table_ if data is None else self._read(data, for_predict=True)
+        values, _ = self._arrays(table)
+        L, n_in = self.config.lookback, len(self.inputs_)
+        if len(values) < L:
+            raise DataError(f"gate traces need at least lookback = {L} rows, got {len(values)}")
+        window = self.scaler_.transform(values[-L:, :n_in], columns=range(n_in))[None]  # (1, L, Fi)
+        _, _, gates = NumpyLSTM.from_torch(self.network_.lstm).forward(window, return_gates=True)
+        return gates
 
     def predict_windows(self, X: np.ndarray) -> np.ndarray:
         """Forecasts ``(S, H, Ft)`` in data units from raw input windows ``(S, L, Fi)``."""
@@ -312,7 +349,35 @@ class Forecaster:
             table = read_table(data, **kwargs)
         else:
             table = load_dataset(str(data), **kwargs)
+        if for_predict:
+            self._check_new_table(table)
         return table
+
+    def _check_new_table(self, table: Table) -> None:
+        """New data must hold the trained columns (any order; extra ones are ignored) and freq."""
+        missing = [c for c in self.columns_ if c not in table.frame.columns]
+        if missing:
+            raise DataError(
+                f"{table.name} lacks the column(s) {missing} the model was trained on; it needs "
+                f"{self.columns_} (extra columns are ignored, their order does not matter)"
+            )
+        if self.freq_ is None or len(table) < 3:
+            return
+        if table.freq is None:
+            raise DataError(
+                f"{table.name}: the timestamps are irregular, but the model was trained on "
+                f"{self.freq_!r} steps: resample the table to {self.freq_!r} first"
+            )
+        start = table.frame.index[0]
+        same = pd.date_range(start, periods=4, freq=table.freq).equals(
+            pd.date_range(start, periods=4, freq=self.freq_)
+        )
+        if not same:
+            raise DataError(
+                f"{table.name} is at frequency {table.freq!r}, but the model was trained on "
+                f"{self.freq_!r} steps: resample the table to {self.freq_!r} "
+                f"(e.g. frame.resample({self.freq_!r}).mean()) or train a model at {table.freq!r}"
+            )
 
     def _split(self, table: Table):
         cfg = self.config
@@ -426,6 +491,67 @@ def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list
     if missing:
         raise DataError(_missing_columns_message(missing, columns, what="feature"))
     return list(targets), inputs
+
+
+def _check_regular(table: Table) -> None:
+    """An LSTM reads rows as equal steps: refuse timestamps without a common step."""
+    if table.freq is not None or len(table) < 3:
+        return
+    steps = table.frame.index.to_series().diff().dropna()
+    raise DataError(
+        f"{table.name}: the timestamps are irregular (steps from {steps.min()} to "
+        f"{steps.max()}, no common frequency): resample the table to a regular step first, "
+        "e.g. frame.resample('h').mean()"
+    )
+
+
+def _check_length(table: Table, split, cfg: ForecastConfig) -> None:
+    """Each split must hold a window: say how many rows the table needs when it is too short."""
+    L, H = cfg.lookback, cfg.horizon
+    sizes = split.sizes()
+    if sizes["train"] >= L + H and sizes["val"] >= H:
+        return
+    if cfg.train_end is not None or cfg.val_end is not None or cfg.data in DEFAULT_SPLITS:
+        raise DataError(
+            f"the split leaves {sizes['train']} training and {sizes['val']} validation rows; "
+            f"lookback {L} + horizon {H} needs at least {L + H} and {H}: move train_end/val_end "
+            "or shorten lookback/horizon"
+        )
+    n = L + H
+    while (
+        round(n * cfg.train_fraction) < L + H
+        or round(n * cfg.val_fraction) < H
+        or n - round(n * cfg.train_fraction) - round(n * cfg.val_fraction) < H
+    ):
+        n += 1
+    raise DataError(
+        f"{table.name} has {len(table)} rows, too few for lookback {L} + horizon {H}: the "
+        f"training split gets {sizes['train']} and needs {L + H}; pass at least {n} rows, or "
+        "shorten --lookback/--horizon"
+    )
+
+
+def _check_columns_used(table: Table, train: slice, columns: list[str], targets: list[str]):
+    """Every column the model reads needs values in the training split; constant ones warn."""
+    observed = table.observed[columns].iloc[train]
+    for col in columns:
+        what = "target" if col in targets else "feature"
+        others = " ".join(c for c in columns if c != col)
+        fix = "choose another --target" if col in targets else f"leave it out: --features {others}"
+        if not table.observed[col].any():
+            raise DataError(f"{what} column {col!r} holds no value at all: {fix}")
+        if not observed[col].any():
+            raise DataError(
+                f"{what} column {col!r} holds no value in the training split: {fix}, "
+                "or move train_end later"
+            )
+        values = table.frame[col].iloc[train][observed[col]]
+        if values.nunique() == 1:
+            warnings.warn(
+                f"{what} column {col!r} is constant ({values.iloc[0]:g}) in the training split: "
+                f"it tells the model nothing; {fix}",
+                stacklevel=3,
+            )
 
 
 def _missing_columns_message(missing, columns, what="column") -> str:

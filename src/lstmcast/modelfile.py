@@ -3,12 +3,15 @@
 A model directory holds ``manifest.json`` (every preprocessing choice, scaler statistics, column
 names, frequency, lookback, horizon, library version, training history) and
 ``weights.safetensors``. Loading parses JSON and raw tensors only, so a model file can never
-execute code. Saving writes a sibling temporary directory and renames it into place, so a crash
-or a full disk never leaves a broken model where a good one was.
+execute code; the manifest records the SHA-256 of the weights, so a corrupted file is refused
+rather than silently predicting garbage. Saving writes a sibling temporary directory and renames
+it into place, so a crash or a full disk never leaves a broken model where a good one was, and it
+never replaces a directory that holds anything but a model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -23,6 +26,7 @@ FORMAT = "lstmcast-model"
 FORMAT_VERSION = 1  # bump when the layout changes; loaders accept every version up to this one
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
+CHECKPOINT_DIR = "checkpoint"  # training checkpoint kept inside the model directory while training
 
 
 def save_forecaster(fc, path: str | os.PathLike) -> Path:
@@ -32,6 +36,7 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
     from lstmcast import __version__
 
     path = Path(path)
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest = {
         "format": FORMAT,
@@ -52,7 +57,9 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
     try:
         state = {k: v.detach().contiguous() for k, v in fc.network_.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS), metadata={"format": FORMAT})
+        manifest["weights_sha256"] = _sha256(tmp / WEIGHTS)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        _default_permissions(tmp)  # mkdtemp and safetensors make owner-only files
         _replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -88,7 +95,7 @@ def load(path: str | os.PathLike):
         fc.history_ = History.from_dict(manifest["history"])
         fc.fit_seconds_ = manifest.get("fit_seconds")
         network = fc._build_network()
-    except (KeyError, TypeError, ValueError, LstmcastError) as err:
+    except (KeyError, TypeError, ValueError, AttributeError, LstmcastError) as err:
         raise ModelFileError(
             f"{path / MANIFEST} is damaged ({err}): retrain and save the model again"
         ) from None
@@ -96,6 +103,12 @@ def load(path: str | os.PathLike):
     if not weights.is_file():
         raise ModelFileError(
             f"{weights} is missing: the model directory is incomplete; retrain and save it again"
+        )
+    expected = manifest.get("weights_sha256")  # absent in files of lstmcast 0.1.0 before it
+    if expected is not None and expected != _sha256(weights):
+        raise ModelFileError(
+            f"{weights} does not match the checksum in its manifest: the file is corrupted or "
+            "was replaced; retrain and save the model again"
         )
     try:
         state = load_file(str(weights))
@@ -112,6 +125,10 @@ def load(path: str | os.PathLike):
             f"{weights} does not match its manifest ({first}): the directory "
             "mixes files of different models; retrain and save it again"
         ) from None
+    if not all(bool(t.isfinite().all()) for t in state.values() if t.is_floating_point()):
+        raise ModelFileError(
+            f"{weights} holds NaN or inf weights: the file is corrupted; retrain and save it again"
+        )
     network.eval()
     fc.network_ = network
     return fc
@@ -146,6 +163,46 @@ def read_manifest(path: Path) -> dict:
             f"understands ({FORMAT_VERSION}): upgrade lstmcast"
         )
     return manifest
+
+
+def check_replaceable(path: str | os.PathLike) -> None:
+    """ModelFileError unless ``path`` is free, empty, or an lstmcast model directory.
+
+    Saving replaces the whole directory, so it must never swallow a folder of other files.
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise ModelFileError(f"{path} exists and is not a directory: choose another --out")
+    names = {p.name for p in path.iterdir()}
+    if names <= {MANIFEST, WEIGHTS, CHECKPOINT_DIR}:
+        return
+    try:
+        read_manifest(path)
+    except ModelFileError:
+        other = sorted(names - {MANIFEST, WEIGHTS, CHECKPOINT_DIR})[0]
+        raise ModelFileError(
+            f"{path} holds files that are not an lstmcast model (e.g. {other!r}) and saving "
+            "would replace it: choose another --out, or an empty or new directory"
+        ) from None
+
+
+def _default_permissions(folder: Path) -> None:
+    """Give ``folder`` and its files the modes a plain mkdir/open would (0o755/0o644 by umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for file in folder.iterdir():
+        file.chmod(0o666 & ~umask)
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _replace_dir(tmp: Path, path: Path) -> None:

@@ -3,7 +3,8 @@
 Masked losses (a missing target never counts), early stopping on the validation split with the
 best weights restored, learning-rate reduction on plateau, gradient clipping, a seed that makes CPU
 runs repeatable, a progress bar that stays quiet off a terminal, and a clean stop on Ctrl-C or on a
-diverging loss (the last good weights are kept).
+diverging loss (the last good weights are kept). With ``checkpoint_dir`` the whole trainer state is
+saved atomically after every epoch, and ``resume=True`` continues a killed run bit for bit.
 
 Example:
     >>> import torch
@@ -18,15 +19,19 @@ Example:
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from lstmcast.errors import ConfigError, DataError, TrainingDivergedError
+from lstmcast.errors import ConfigError, DataError, ModelFileError, TrainingDivergedError
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -35,6 +40,10 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 LOSSES = ("mse", "mae", "huber")
+CHECKPOINT = "trainer.pt"  # the trainer state inside a checkpoint directory
+CHECKPOINT_VERSION = 1
+# Settings that may change when a run is resumed: they do not alter the weights of an epoch.
+RESUMABLE_CHANGES = ("epochs", "progress")
 
 
 @dataclass
@@ -169,6 +178,8 @@ def train_network(
     X_val=None,
     Y_val=None,
     mask_val=None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    resume: bool = False,
 ) -> History:
     """Fit ``model`` so that ``model(X)`` matches ``Y``; return the per-epoch history.
 
@@ -177,7 +188,14 @@ def train_network(
         X: training windows ``(N, T, F)``; Y: targets ``(N, O)`` (NaN where missing).
         mask: optional ``(N, O)`` bool, False where a target was not observed.
         X_val, Y_val, mask_val: validation windows; enable early stopping and LR reduction.
+        checkpoint_dir: save the trainer state (weights, optimiser, scheduler, random states,
+            history, best weights) there atomically after every epoch.
+        resume: continue from the state in ``checkpoint_dir`` (same data and settings; only
+            ``epochs`` and ``progress`` may change); the result is bit-identical to a run that
+            was never stopped.
     The best weights (lowest validation loss, else the last epoch) are loaded into ``model``.
+    Ctrl-C stops after the current step with ``history.interrupted`` set; the checkpoint of the
+    last finished epoch stays in ``checkpoint_dir``.
     """
     X, Y, mask = _as_tensors(X, Y, mask, "training")
     has_val = X_val is not None
@@ -195,16 +213,43 @@ def train_network(
     n, bs = len(X), config.batch_size
     steps = math.ceil(n / bs)
     best_loss, best_state, bad_epochs = math.inf, None, 0
+    fingerprint = None
+    if checkpoint_dir is not None:
+        fingerprint = _fingerprint(config, X, Y, mask, X_val, Y_val, mask_val)
+    if resume:
+        if checkpoint_dir is None:
+            raise ConfigError("resume=True needs the checkpoint_dir of the run to continue")
+        state = load_checkpoint(checkpoint_dir)
+        try:
+            _check_fingerprint(state["fingerprint"], fingerprint, checkpoint_dir)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            history = History.from_dict(state["history"])
+            best_loss, best_state = state["best_loss"], state["best"]
+            bad_epochs = state["bad_epochs"]
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise ModelFileError(
+                f"the checkpoint in {checkpoint_dir} does not fit this model ({err}): "
+                "delete it and train from the start"
+            ) from None
+        history.interrupted = False
+    first_epoch = len(history.train_loss) + 1
+    if history.stopped_early:
+        first_epoch = config.epochs + 1  # the resumed run had already finished
     last_good = copy.deepcopy(model.state_dict())
     bar = tqdm(
-        total=config.epochs * steps,
+        total=max(0, config.epochs - first_epoch + 1) * steps,
         unit="step",
         disable=_quiet(config.progress),
         dynamic_ncols=True,
         leave=False,
     )
     try:
-        for epoch in range(1, config.epochs + 1):
+        for epoch in range(first_epoch, config.epochs + 1):
             start = time.perf_counter()
             model.train()
             order = torch.randperm(n, generator=generator) if config.shuffle else torch.arange(n)
@@ -253,8 +298,26 @@ def train_network(
             bar.set_postfix(
                 loss=f"{train_loss:.4g}", **({"val": f"{monitor:.4g}"} if has_val else {})
             )
-            if has_val and config.patience is not None and bad_epochs >= config.patience:
-                history.stopped_early = True
+            stop = has_val and config.patience is not None and bad_epochs >= config.patience
+            history.stopped_early = stop
+            if checkpoint_dir is not None:
+                save_checkpoint(
+                    checkpoint_dir,
+                    {
+                        "version": CHECKPOINT_VERSION,
+                        "fingerprint": fingerprint,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": None if scheduler is None else scheduler.state_dict(),
+                        "generator": generator.get_state(),
+                        "torch_rng": torch.get_rng_state(),
+                        "history": history.to_dict(),
+                        "best_loss": best_loss,
+                        "best": best_state,
+                        "bad_epochs": bad_epochs,
+                    },
+                )
+            if stop:
                 break
     except KeyboardInterrupt:
         history.interrupted = True
@@ -264,6 +327,72 @@ def train_network(
         model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def save_checkpoint(checkpoint_dir: str | os.PathLike, state: dict) -> Path:
+    """Write ``state`` to ``checkpoint_dir/trainer.pt`` atomically (a temporary file, renamed)."""
+    folder = Path(checkpoint_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{CHECKPOINT}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(state, fh)
+        os.replace(tmp, folder / CHECKPOINT)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return folder / CHECKPOINT
+
+
+def load_checkpoint(checkpoint_dir: str | os.PathLike) -> dict:
+    """The trainer state saved in ``checkpoint_dir``; tensors and plain data only, never code."""
+    file = Path(checkpoint_dir) / CHECKPOINT
+    if not file.is_file():
+        raise ModelFileError(
+            f"no training checkpoint at {file}: nothing to resume; start a new run instead"
+        )
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same answer
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelFileError(
+            f"{file} is not a readable lstmcast checkpoint ({first}): it is truncated, "
+            "corrupted or foreign; delete it and train from the start"
+        ) from None
+    if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
+        raise ModelFileError(
+            f"{file} is not an lstmcast checkpoint of version {CHECKPOINT_VERSION}: "
+            "delete it and train from the start"
+        )
+    return state
+
+
+def _fingerprint(config: TrainConfig, *arrays) -> dict:
+    """What must not change between a run and its resumption: settings and the exact data."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        digest.update(b"-" if a is None else a.numpy().tobytes())
+        digest.update(str(None if a is None else tuple(a.shape)).encode())
+    settings = {k: v for k, v in asdict(config).items() if k not in RESUMABLE_CHANGES}
+    return {"settings": settings, "data": digest.hexdigest()}
+
+
+def _check_fingerprint(saved: dict, now: dict, checkpoint_dir) -> None:
+    changed = sorted(
+        k for k in saved["settings"].keys() | now["settings"].keys()
+        if saved["settings"].get(k) != now["settings"].get(k)
+    )  # fmt: skip
+    if changed:
+        was = ", ".join(f"{k}={saved['settings'].get(k)!r}" for k in changed)
+        raise ConfigError(
+            f"the checkpoint in {checkpoint_dir} was trained with other settings ({was}): "
+            "resume with the same settings, or delete the checkpoint to start afresh"
+        )
+    if saved["data"] != now["data"]:
+        raise ConfigError(
+            f"the checkpoint in {checkpoint_dir} was trained on other data: resume with the "
+            "same table, split and preprocessing, or delete the checkpoint to start afresh"
+        )
 
 
 def evaluate_loss(

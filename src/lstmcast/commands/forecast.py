@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import tomllib
@@ -21,9 +22,10 @@ import typing
 from pathlib import Path
 
 from lstmcast.cli import command
-from lstmcast.errors import ConfigError
+from lstmcast.errors import ConfigError, LstmcastError, ModelFileError
 
 DEFAULT_OUT = "runs/model"
+RESUME_CHANGES = ("epochs", "progress")  # the only settings --resume accepts beside it
 
 
 # ---------------------------------------------------------------- shared options
@@ -171,7 +173,19 @@ def _train_parser(sub):
         epilog="Example: lstmcast train --data beijing-pm25 --horizon 24 --out runs/pm25",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--out", default=DEFAULT_OUT, help="model directory to write")
+    p.add_argument(
+        "--out",
+        default=argparse.SUPPRESS,
+        help=f"model directory to write; while training it holds checkpoint/ (default: "
+        f"{DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="continue the stopped or killed run whose --out was DIR, with its settings "
+        "(only --epochs and --progress may change); ends with the same weights as an unbroken run",
+    )
     add_config_options(p)
     return p
 
@@ -179,17 +193,72 @@ def _train_parser(sub):
 @command("train", _train_parser)
 def train(args) -> int:
     from lstmcast.forecaster import Forecaster
+    from lstmcast.modelfile import CHECKPOINT_DIR, check_replaceable
 
-    fc = Forecaster(config_from_args(args)).fit()
-    fc.save(args.out)
+    resume, out = getattr(args, "resume", None), getattr(args, "out", None)
+    if resume and out and Path(out) != Path(resume):
+        raise ConfigError("--resume DIR continues the run saved to DIR: drop --out")
+    out = Path(resume or out or DEFAULT_OUT)
+    checkpoint = out / CHECKPOINT_DIR
+    config = _resume_config(args, checkpoint) if resume else config_from_args(args)
+    check_replaceable(out)  # before training, not after an hour of it
+    created = not out.exists()
+    if not resume:
+        write_json_atomic(str(checkpoint / "config.json"), dataclasses.asdict(config))
+    try:
+        fc = Forecaster(config).fit(checkpoint_dir=checkpoint, resume=bool(resume))
+    except LstmcastError:
+        if not resume:  # a run that cannot work leaves nothing behind
+            shutil.rmtree(checkpoint, ignore_errors=True)
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+        raise
     h = fc.history_
+    if h.interrupted:
+        print(
+            f"lstmcast train: interrupted after epoch {len(h.train_loss)}; nothing saved to "
+            f"{out}: continue with `lstmcast train --resume {out}`",
+            file=sys.stderr,
+        )
+        return 130
+    fc.save(out)  # replaces the directory, checkpoint included
     print(
         f"trained {len(h.train_loss)} epochs in {fc.fit_seconds_:.1f} s "
-        f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}"
-        f"{', interrupted' if h.interrupted else ''}); saved to {args.out}"
+        f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}); "
+        f"saved to {out}"
     )
     print(format_results(fc.evaluate(split="val")))
     return 0
+
+
+def _resume_config(args, checkpoint: Path):
+    """The ForecastConfig of the run being resumed, with --epochs/--progress applied."""
+    from lstmcast.forecaster import ForecastConfig
+
+    names = {f.name for f in dataclasses.fields(ForecastConfig)}
+    given = sorted(k for k in vars(args) if k in names and k not in RESUME_CHANGES)
+    if given or args.config:
+        flag = "--config" if args.config else "--" + given[0].replace("_", "-")
+        raise ConfigError(
+            f"--resume takes its settings from {checkpoint}; only --epochs and --progress may "
+            f"change, got {flag}"
+        )
+    try:
+        saved = json.loads((checkpoint / "config.json").read_text())
+    except FileNotFoundError:
+        raise ModelFileError(
+            f"no checkpoint in {checkpoint.parent}: nothing to resume; start the run with "
+            f"`lstmcast train --out {checkpoint.parent}`"
+        ) from None
+    except (OSError, ValueError) as err:
+        raise ModelFileError(
+            f"{checkpoint / 'config.json'} is unreadable ({err}): start the run afresh"
+        ) from None
+    if not isinstance(saved, dict):
+        raise ModelFileError(f"{checkpoint / 'config.json'} is not a settings object: start afresh")
+    settings = {k: v for k, v in saved.items() if k in names}
+    settings.update({k: getattr(args, k) for k in RESUME_CHANGES if hasattr(args, k)})
+    return ForecastConfig(**settings)
 
 
 # ---------------------------------------------------------------- evaluate

@@ -22,6 +22,7 @@ FILLS = ("interpolate", "ffill", "none", "refuse")
 CATEGORICALS = ("label", "onehot")
 MAX_CATEGORIES = 32  # a text column with at most this many distinct values is categorical
 TIME_NAMES = ("time", "date", "datetime", "timestamp")  # auto-detected time columns
+DELIMITERS = (",", ";", "\t", "|")  # CSV separators told apart by counting them in the header
 ROW_NUMBER_NAMES = ("no", "index", "unnamed: 0", "row")  # dropped when they just count rows
 
 
@@ -151,10 +152,30 @@ def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, skipinitialspace=True)
+            frame = pd.read_csv(path, sep=_sniff_delimiter(path), skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the file is empty; pass a CSV with a header row and data rows"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8 CSV"
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError) as err:
-        raise DataError(f"{path}: cannot be read as a table: {err}") from err
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(
+            f"{path}: cannot be read as a table ({first}); pass a CSV or Parquet file"
+        ) from None
     return frame.reset_index(drop=True), str(path)
+
+
+def _sniff_delimiter(path: Path) -> str:
+    """The separator of a CSV: whichever of , ; tab | occurs most in its header line."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        header = fh.readline(65536)
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the comma, listed first
+    return best if counts[best] > 0 else ","
 
 
 def _time_index(
@@ -253,6 +274,13 @@ def _encode(
         numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
         if numeric and str(col) not in known:
             out[col] = series.astype("float64")
+            infinite = np.isinf(out[col].to_numpy())
+            if infinite.any():
+                row = int(np.flatnonzero(infinite)[0])
+                raise DataError(
+                    f"{name}: column {col!r} holds {out[col].iloc[row]} at data row {row + 1}; "
+                    "replace infinite values with numbers, or leave them empty (missing)"
+                )
             continue
         if str(col) in known:
             kind, categories = known[str(col)]["kind"], list(known[str(col)]["categories"])
@@ -270,6 +298,7 @@ def _encode(
         numbers = pd.to_numeric(series, errors="coerce")
         present = series.notna()
         parsed = numbers.notna()
+        _check_decimal_comma(series, present, parsed, col, name)
         if parsed.sum() > present.sum() / 2:
             bad = present & ~parsed
             row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -288,6 +317,22 @@ def _encode(
         out.update(_codes(text, col, categorical, categories, encodings))
     frame = pd.DataFrame(out, index=raw.index)
     return frame, encodings
+
+
+def _check_decimal_comma(
+    series: pd.Series, present: pd.Series, parsed: pd.Series, col, name: str
+) -> None:
+    """DataError when a text column is really numbers written with a decimal comma (12,5)."""
+    text = series[present & ~parsed].astype(str).str.strip()
+    comma = text.str.fullmatch(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+")
+    if not comma.any() or parsed.sum() + comma.sum() <= present.sum() / 2:
+        return
+    label = comma[comma].index[0]
+    row = int(series.index.get_loc(label))
+    raise DataError(
+        f"{name}: column {col!r} writes numbers with a decimal comma ({text[label]!r} at data "
+        f"row {row + 1}); re-export the table with '.' as the decimal mark"
+    )
 
 
 def _codes(
@@ -353,11 +398,8 @@ def _fill(frame: pd.DataFrame, fill: str, codes: set[str], name: str) -> pd.Data
             f"{name}: missing values in {listed} and fill='refuse'; "
             "pass fill='interpolate' or 'ffill' to fill inputs"
         )
-    empty = [c for c, n in counts.items() if n == len(frame)]
-    if empty:
-        raise DataError(
-            f"{name}: column(s) {empty} hold no value at all; drop them with columns=[...]"
-        )
+    # a column with no value at all stays missing (observed all False): the model refuses it
+    # only if it reads it
     numeric = [c for c in frame.columns if c not in codes]
     out = frame.copy()
     if fill == "interpolate" and numeric:

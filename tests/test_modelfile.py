@@ -1,0 +1,232 @@
+"""Model files: the committed fixture still loads and predicts; damaged, foreign or malicious files
+are refused with a ModelFileError and never run code."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import save_file
+
+import lstmcast
+from lstmcast.cli import main
+from lstmcast.errors import ModelFileError
+from lstmcast.modelfile import FORMAT_VERSION, MANIFEST, WEIGHTS
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+class Evil:
+    """A pickle that creates a directory when it is unpickled: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+@pytest.fixture
+def model_dir(tmp_path) -> Path:
+    """A fresh copy of the fixture model that a test may damage."""
+    return Path(shutil.copytree(FIXTURES / "model_v1", tmp_path / "model"))
+
+
+def _manifest(model: Path) -> dict:
+    return json.loads((model / MANIFEST).read_text())
+
+
+def _write_manifest(model: Path, manifest: dict) -> None:
+    (model / MANIFEST).write_text(json.dumps(manifest))
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- the fixture
+def test_the_fixture_model_loads_and_predicts_the_stored_forecast():
+    fc = lstmcast.load(FIXTURES / "model_v1")
+    forecast = fc.predict(str(FIXTURES / "recent.csv"))
+    expected = pd.read_csv(FIXTURES / "expected_forecast.csv", index_col="time", parse_dates=True)
+    assert list(forecast.index) == list(expected.index)
+    assert list(forecast.columns) == ["load"]
+    np.testing.assert_allclose(forecast.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-6)
+    assert fc.config.units == [4] and fc.config.lookback == 6 and fc.config.horizon == 2
+
+
+def test_the_fixture_is_small_and_of_the_current_format():
+    size = sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file())
+    assert size < 50_000
+    assert _manifest(FIXTURES / "model_v1")["format_version"] == FORMAT_VERSION == 1
+
+
+def test_the_cli_predicts_the_fixture_forecast(tmp_path, capsys):
+    out = tmp_path / "f.csv"
+    assert main(["predict", str(FIXTURES / "model_v1"), "--data", str(FIXTURES / "recent.csv"),
+                 "--output", str(out)]) == 0  # fmt: skip
+    got = pd.read_csv(out, index_col="time")
+    expected = pd.read_csv(FIXTURES / "expected_forecast.csv", index_col="time")
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------------------------- damaged and foreign files
+def test_a_newer_format_asks_for_an_upgrade(model_dir):
+    manifest = _manifest(model_dir)
+    manifest["format_version"] = FORMAT_VERSION + 1
+    _write_manifest(model_dir, manifest)
+    with pytest.raises(ModelFileError, match=r"format version 2, newer than .*: upgrade lstmcast"):
+        lstmcast.load(model_dir)
+
+
+def test_truncated_weights_fail_the_checksum(model_dir):
+    data = (model_dir / WEIGHTS).read_bytes()
+    (model_dir / WEIGHTS).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="does not match the checksum in its manifest"):
+        lstmcast.load(model_dir)
+
+
+def test_a_flipped_byte_in_the_weights_fails_the_checksum(model_dir):
+    data = bytearray((model_dir / WEIGHTS).read_bytes())
+    data[-3] ^= 0x40  # inside the last tensor: safetensors alone would load it silently
+    (model_dir / WEIGHTS).write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="corrupted or was replaced"):
+        lstmcast.load(model_dir)
+
+
+def test_truncated_weights_without_a_checksum_are_not_readable_safetensors(model_dir):
+    manifest = _manifest(model_dir)
+    del manifest["weights_sha256"]  # as an older file would be
+    _write_manifest(model_dir, manifest)
+    data = (model_dir / WEIGHTS).read_bytes()
+    (model_dir / WEIGHTS).write_bytes(data[: len(data) - 100])
+    with pytest.raises(ModelFileError, match="is not a readable safetensors file .*truncated"):
+        lstmcast.load(model_dir)
+
+
+def test_missing_weights(model_dir):
+    (model_dir / WEIGHTS).unlink()
+    with pytest.raises(ModelFileError, match="is missing: the model directory is incomplete"):
+        lstmcast.load(model_dir)
+
+
+def test_a_truncated_manifest_is_not_valid_json(model_dir):
+    text = (model_dir / MANIFEST).read_text()
+    (model_dir / MANIFEST).write_text(text[: len(text) // 2])
+    with pytest.raises(ModelFileError, match="is not valid JSON .*truncated or corrupted"):
+        lstmcast.load(model_dir)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m.pop("inputs"),
+        lambda m: m.update(config=["not", "a", "dict"]),
+        lambda m: m["config"].update(units=[0]),
+        lambda m: m.update(scaler={"kind": "robust"}),
+    ],
+)
+def test_a_damaged_manifest_is_named(model_dir, damage):
+    manifest = _manifest(model_dir)
+    damage(manifest)
+    _write_manifest(model_dir, manifest)
+    with pytest.raises(ModelFileError, match="manifest.json is damaged .*retrain"):
+        lstmcast.load(model_dir)
+
+
+def test_weights_of_another_model_do_not_match_the_manifest(model_dir):
+    other = {"network.weight": torch.zeros(3, 3)}
+    save_file(other, str(model_dir / WEIGHTS))
+    manifest = _manifest(model_dir)
+    manifest["weights_sha256"] = _sha256(model_dir / WEIGHTS)
+    _write_manifest(model_dir, manifest)
+    with pytest.raises(ModelFileError, match="does not match its manifest .*mixes files"):
+        lstmcast.load(model_dir)
+
+
+def test_nan_weights_are_refused(model_dir):
+    from safetensors.torch import load_file
+
+    state = load_file(str(model_dir / WEIGHTS))
+    next(iter(state.values()))[0] = float("nan")
+    save_file(state, str(model_dir / WEIGHTS))
+    manifest = _manifest(model_dir)
+    manifest["weights_sha256"] = _sha256(model_dir / WEIGHTS)
+    _write_manifest(model_dir, manifest)
+    with pytest.raises(ModelFileError, match="holds NaN or inf weights"):
+        lstmcast.load(model_dir)
+
+
+def test_foreign_directories_are_refused(tmp_path):
+    (tmp_path / "bert").mkdir()
+    (tmp_path / "bert" / MANIFEST).write_text('{"name": "bert-base", "layers": 12}')
+    with pytest.raises(ModelFileError, match="is not an lstmcast model manifest"):
+        lstmcast.load(tmp_path / "bert")
+    (tmp_path / "torch").mkdir()
+    torch.save({"weight": torch.zeros(2)}, tmp_path / "torch" / "model.pt")
+    with pytest.raises(ModelFileError, match=r"is not an lstmcast model directory \(no manifest"):
+        lstmcast.load(tmp_path / "torch")
+    with pytest.raises(ModelFileError, match="is not an lstmcast model directory"):
+        lstmcast.load(tmp_path / "torch" / "model.pt")  # a file, not a directory
+    with pytest.raises(ModelFileError, match="no model at .*lstmcast train --out"):
+        lstmcast.load(tmp_path / "nothing")
+
+
+# ---------------------------------------------------------------- code must never run
+def test_the_evil_pickle_does_run_code_when_unpickled(tmp_path):
+    """The premise of the tests below: unpickling ``Evil`` creates its marker."""
+    marker = tmp_path / "ran"
+    pickle.loads(pickle.dumps(Evil(marker)))
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("how", ["pickle", "torch.save"])
+def test_a_pickle_posing_as_weights_never_runs(model_dir, tmp_path, how):
+    marker = tmp_path / "pwned"
+    weights = model_dir / WEIGHTS
+    if how == "pickle":
+        weights.write_bytes(pickle.dumps({"w": Evil(marker)}))
+    else:
+        torch.save({"w": Evil(marker)}, weights)
+    manifest = _manifest(model_dir)
+    manifest["weights_sha256"] = _sha256(weights)  # the attacker fixed the checksum too
+    _write_manifest(model_dir, manifest)
+    with pytest.raises(ModelFileError, match="is not a readable safetensors file"):
+        lstmcast.load(model_dir)
+    assert not marker.exists()
+
+
+def test_a_pickle_beside_a_good_model_is_never_opened(model_dir, tmp_path):
+    marker = tmp_path / "pwned"
+    torch.save({"w": Evil(marker)}, model_dir / "model.pt")
+    (model_dir / "extra.pkl").write_bytes(pickle.dumps(Evil(marker)))
+    lstmcast.load(model_dir).predict(str(FIXTURES / "recent.csv"))
+    assert not marker.exists()
+
+
+def test_a_pickle_posing_as_a_training_checkpoint_never_runs(tmp_path):
+    from lstmcast.train import CHECKPOINT, load_checkpoint
+
+    marker = tmp_path / "pwned"
+    (tmp_path / "ck").mkdir()
+    torch.save({"version": 1, "model": Evil(marker)}, tmp_path / "ck" / CHECKPOINT)
+    with pytest.raises(ModelFileError, match="is not a readable lstmcast checkpoint"):
+        load_checkpoint(tmp_path / "ck")
+    assert not marker.exists()
+
+
+def test_the_cli_answers_a_damaged_model_in_one_line(model_dir, capsys):
+    (model_dir / WEIGHTS).write_bytes(b"\x00" * 10)
+    assert main(["predict", str(model_dir), "--data", str(FIXTURES / "recent.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert err[0].startswith("lstmcast predict: error: ") and "checksum" in err[0]
