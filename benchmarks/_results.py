@@ -23,8 +23,14 @@ def write_section(name: str, markdown: str, path: Path = RESULTS) -> None:
     """Replace (or append) the section ``name`` of the results file with ``markdown``."""
     text = path.read_text() if path.exists() else HEADER
     block = f"<!-- begin: {name} -->\n{markdown.strip()}\n<!-- end: {name} -->"
-    pattern = re.compile(rf"<!-- begin: {re.escape(name)} -->.*?<!-- end: {re.escape(name)} -->", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text.rstrip()}\n\n{block}\n"
+    pattern = re.compile(
+        rf"<!-- begin: {re.escape(name)} -->.*?<!-- end: {re.escape(name)} -->", re.S
+    )
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else f"{text.rstrip()}\n\n{block}\n"
+    )
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
