@@ -242,3 +242,22 @@ def test_fallback_when_the_extension_is_disabled_or_cannot_build(monkeypatch, tm
         assert not _extension.available()
     assert "missing.cpp" in _extension.unavailable_reason()
     assert rel(lstm(x)[0], expected) <= 1e-12
+
+
+def test_batch_slices_across_threads_give_the_same_numbers(engine):
+    """Batches of >= 64 rows are cut into one slice per thread (here 3, of uneven sizes)."""
+    ours, theirs = pair(3, 5, 2, bidirectional=True, batch_first=True)
+    x = torch.randn(97, 4, 3, dtype=F64, generator=torch.Generator().manual_seed(9))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        results = []
+        for module in (ours, theirs):
+            xx = x.clone().requires_grad_()
+            out, (h_n, c_n) = module(xx)
+            loss = (out**2).sum() + h_n.sum() + (c_n**2).sum()
+            results.append([out, h_n, c_n, *torch.autograd.grad(loss, [xx, *module.parameters()])])
+    finally:
+        torch.set_num_threads(threads)
+    for a, b in zip(*results, strict=True):
+        assert rel(a, b) <= 1e-10

@@ -115,12 +115,10 @@ class LayerFunction(torch.autograd.Function):
         x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
         w_ih, w_hh = w_ih.contiguous(), w_hh.contiguous()
         bias = None if b_ih is None else b_ih + b_hh
-        out, h_n, c_n, gates, cells, tcells = ext.forward(
-            x, h0, c0, w_ih, w_hh, bias, relu, reverse
-        )
+        out, h_n, c_n, *saved = ext.forward(x, h0, c0, w_ih, w_hh, bias, relu, reverse)
         ctx.flags = (relu, reverse, b_ih is not None)
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, cells, tcells, out)
+        ctx.save_for_backward(c0, w_ih, w_hh, *saved)  # saved: xh, gates, cells, tcells, meta
         return out, h_n, c_n
 
     @staticmethod
@@ -128,20 +126,11 @@ class LayerFunction(torch.autograd.Function):
     def backward(ctx, d_out, d_hn, d_cn):
         relu, reverse, has_bias = ctx.flags
         ext = _state["module"]
-        x, h0, c0, w_ih, w_hh, gates, cells, tcells, out = ctx.saved_tensors
         dx, dh0, dc0, dw_ih, dw_hh, db = ext.backward(
             d_out,
             d_hn,
             d_cn,
-            x,
-            h0,
-            c0,
-            w_ih,
-            w_hh,
-            gates,
-            cells,
-            tcells,
-            out,
+            *ctx.saved_tensors,
             relu,
             reverse,
             ctx.needs_input_grad[0],

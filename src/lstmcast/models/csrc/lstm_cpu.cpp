@@ -1,23 +1,29 @@
 // One LSTM layer (one direction) over a whole sequence on the CPU: forward and backward.
 //
 // The same math as lstmcast.reference and lstmcast.models.kernels._TorchLayer, arranged for speed:
-//   - all input projections x_t @ W_ih^T (+ both biases) are one GEMM before the time loop;
-//   - the batch is cut into one slice per thread; each thread runs the whole time loop for its
-//     slice (per step: one small GEMM h_{t-1} @ W_hh^T into the gate rows, then one fused pass of
-//     the gate math), so threads meet once per layer, not once per operation;
-//   - the backward sweeps time in reverse computing only the gate gradients (and dh through
-//     W_hh); the weight and input gradients are single large GEMMs after the sweep.
+//   - the batch is cut into one slice per thread, and each thread runs the whole layer for its
+//     slice, so threads meet once per layer, not once per operation;
+//   - within a slice, the input projections of all time steps are one GEMM before the time
+//     loop; each step adds h_prev @ W_hh^T (W_hh packed once) and runs one fused pass of the
+//     gate math;
+//   - the backward sweeps time in reverse computing only the gate gradients and dh through
+//     W_hh; the weight and input gradients are one GEMM each after the sweep.
 // Gate order is torch's: i, f, g, o. relu replaces tanh for g and for squashing c.
-// Per-step GEMMs call the BLAS that libtorch_cpu exports (sgemm_/dgemm_), single-threaded.
+// Saved buffers are slice-major: slice k (rows b0..b1) owns T * rows consecutive rows, step s
+// (reading order: s = t forwards, s = T-1-t backwards) then row r.
+// The GEMMs call the BLAS that libtorch_cpu exports (sgemm_/dgemm_, MKL's packed sgemm when
+// present), single-threaded inside each thread.
 
 #include <torch/extension.h>
 
 #include <ATen/Parallel.h>
+#include <ATen/native/CPUBlas.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 extern "C" {
@@ -32,26 +38,33 @@ int MKL_Set_Num_Threads_Local(int) __attribute__((weak));
 
 namespace {
 
-// C (m x n, column-major, ldc) = alpha * op(A) op(B) + beta * C, Fortran BLAS conventions.
-inline void gemm(char ta, char tb, int m, int n, int k, float alpha, const float* a, int lda,
+// Row-major C (m x n, ldc) = alpha op(A) op(B) + beta C, through column-major BLAS.
+inline void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
                  const float* b, int ldb, float beta, float* c, int ldc) {
-  sgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
+  const char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
+  sgemm_(&cb, &ca, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
 }
-inline void gemm(char ta, char tb, int m, int n, int k, double alpha, const double* a, int lda,
+inline void gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* a, int lda,
                  const double* b, int ldb, double beta, double* c, int ldc) {
-  dgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
+  const char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
+  dgemm_(&cb, &ca, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
 }
 
-// Row-major C (rows x G) += A (rows x H) @ W^T, W row-major (G x H): the recurrent product.
-template <typename T>
-inline void add_h_wt(const T* h, int rows, int H, const T* w, int G, T* c) {
-  gemm('T', 'N', G, rows, H, T(1), w, H, h, H, T(1), c, G);
-}
+// Whether torch's oneDNN batch-reduce GEMM (cpublas::brgemm) runs here; probed once at load.
+bool g_brgemm = false;
 
-// Row-major D (rows x H) = beta * D + dG (rows x G) @ W, W row-major (G x H): dh_{t-1}.
-template <typename T>
-inline void dg_w(const T* dg, int rows, int G, const T* w, int H, T beta, T* d) {
-  gemm('N', 'N', H, rows, G, T(1), w, H, dg, G, beta, d, H);
+// Row-major C (m x n, ldc) = A (m x k, lda) @ B (k x n, ldb) (+ C when accumulate).
+inline void mm(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+               int ldc, bool accumulate) {
+  if (g_brgemm) {
+    at::native::cpublas::brgemm(m, n, k, lda, ldb, ldc, accumulate, a, b, c, false);
+  } else {
+    gemm(false, false, m, n, k, 1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
+  }
+}
+inline void mm(int m, int n, int k, const double* a, int lda, const double* b, int ldb,
+               double* c, int ldc, bool accumulate) {
+  gemm(false, false, m, n, k, 1.0, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
 }
 
 // exp for float: Cephes' polynomial after range reduction by ln 2; ~1 ulp, vectorisable.
@@ -79,11 +92,18 @@ inline double tanh_(double x) { return std::tanh(x); }
 template <typename T>
 inline T act(T x, bool relu) { return relu ? std::max(x, T(0)) : tanh_(x); }
 
-// Gate math of one step for `rows` rows: z holds pre-activations (rows x 4H), activated in place.
+// Gate math of one step for `rows` rows. z: (rows x 4H) pre-activations without the bias,
+// activated in place; writes c_t, act(c_t), h_t, and h_t again into the next step's [x | h]
+// rows (h_next, leading dimension ld) when there is a next step.
 template <typename T>
-void cell_forward(T* __restrict z, const T* __restrict c_prev, T* __restrict c, T* __restrict tc,
-                  T* __restrict h, int rows, int H, bool relu) {
+void cell_forward(T* __restrict z, const T* __restrict bias, const T* __restrict c_prev,
+                  T* __restrict c, T* __restrict tc, T* __restrict h, T* __restrict h_next,
+                  int ld, int rows, int H, bool relu) {
   const int G = 4 * H;
+  const T* bi = bias;
+  const T* bf = bias + H;
+  const T* bg = bias + 2 * H;
+  const T* bo = bias + 3 * H;
   for (int r = 0; r < rows; ++r) {
     T* zi = z + r * G;
     T* zf = zi + H;
@@ -96,8 +116,8 @@ void cell_forward(T* __restrict z, const T* __restrict c_prev, T* __restrict c, 
     if (relu) {
 #pragma GCC ivdep
       for (int j = 0; j < H; ++j) {
-        const T i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]);
-        const T g = std::max(zg[j], T(0));
+        const T i = sigmoid(zi[j] + bi[j]), f = sigmoid(zf[j] + bf[j]);
+        const T o = sigmoid(zo[j] + bo[j]), g = std::max(zg[j] + bg[j], T(0));
         const T cv = f * cp[j] + i * g;
         const T t = std::max(cv, T(0));
         zi[j] = i, zf[j] = f, zg[j] = g, zo[j] = o;
@@ -106,23 +126,24 @@ void cell_forward(T* __restrict z, const T* __restrict c_prev, T* __restrict c, 
     } else {
 #pragma GCC ivdep
       for (int j = 0; j < H; ++j) {
-        const T i = sigmoid(zi[j]), f = sigmoid(zf[j]), o = sigmoid(zo[j]);
-        const T g = tanh_(zg[j]);
+        const T i = sigmoid(zi[j] + bi[j]), f = sigmoid(zf[j] + bf[j]);
+        const T o = sigmoid(zo[j] + bo[j]), g = tanh_(zg[j] + bg[j]);
         const T cv = f * cp[j] + i * g;
         const T t = tanh_(cv);
         zi[j] = i, zf[j] = f, zg[j] = g, zo[j] = o;
         cr[j] = cv, tr[j] = t, hr[j] = o * t;
       }
     }
+    if (h_next) std::memcpy(h_next + r * ld, hr, H * sizeof(T));
   }
 }
 
-// Gate gradients of one step. dh: dL/dh_t (rows x H); dc: dL/dc_t from step t+1, updated in
-// place to dL/dc_{t-1}; dz receives dL/d(pre-activations) (rows x 4H).
+// Gate gradients of one step. dh: dL/dh_t (rows x H); dc: dL/dc_t from the later step, updated
+// in place to dL/dc_{t-1}; dz receives dL/d(pre-activations) (rows x 4H), db accumulates them.
 template <typename T>
 void cell_backward(const T* __restrict z, const T* __restrict c_prev, const T* __restrict c,
                    const T* __restrict tc, const T* __restrict dh, T* __restrict dc,
-                   T* __restrict dz, int rows, int H, bool relu) {
+                   T* __restrict dz, T* __restrict db, int rows, int H, bool relu) {
   const int G = 4 * H;
   for (int r = 0; r < rows; ++r) {
     const T* zi = z + r * G;
@@ -150,6 +171,8 @@ void cell_backward(const T* __restrict z, const T* __restrict c_prev, const T* _
       dg[j] = dcv * i * dgg;
       dcr[j] = dcv * f;
     }
+#pragma GCC ivdep
+    for (int k = 0; k < G; ++k) db[k] += di[k];
   }
 }
 
@@ -158,14 +181,15 @@ int64_t slices_for(int64_t B) {
   return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), B / 32));
 }
 
-// Run fn(begin_row, end_row) over the batch; one thread per slice, BLAS single-threaded inside.
+// Run fn(slice, begin_row, end_row) for each batch slice, one thread per slice; the BLAS runs
+// single-threaded inside (threads meet once, at the end).
 template <typename Fn>
-void over_batch(int64_t B, const Fn& fn) {
-  const int64_t slices = slices_for(B);
+void over_batch(int64_t B, int64_t slices, const Fn& fn) {
   auto run = [&](int64_t s0, int64_t s1) {
     int previous = MKL_Set_Num_Threads_Local ? MKL_Set_Num_Threads_Local(1) : 0;
-    for (int64_t s = s0; s < s1; ++s) fn(B * s / slices, B * (s + 1) / slices);
+    for (int64_t s = s0; s < s1; ++s) fn(s, B * s / slices, B * (s + 1) / slices);
     if (MKL_Set_Num_Threads_Local) MKL_Set_Num_Threads_Local(previous);
+    if (g_brgemm) at::native::cpublas::brgemm_release(false);
   };
   if (slices == 1) {
     run(0, 1);
@@ -179,101 +203,143 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0,
                                      const at::Tensor& c0, const at::Tensor& w_ih,
                                      const at::Tensor& w_hh, const at::Tensor& bias, bool relu,
                                      bool reverse) {
-  const int64_t T_ = x.size(0), B = x.size(1), I = x.size(2), H = w_hh.size(1), G = 4 * H;
-  auto gates = at::empty({T_, B, G}, x.options());  // (T, B, 4H)
-  auto x2 = x.view({T_ * B, I});
-  auto gates2 = gates.view({T_ * B, G});
-  if (bias.defined()) {
-    at::addmm_out(gates2, bias, x2, w_ih.t());
-  } else {
-    at::mm_out(gates2, x2, w_ih.t());
-  }
-  auto out = at::empty({T_, B, H}, x.options());    // h_t
-  auto cells = at::empty({T_, B, H}, x.options());  // c_t
-  auto tcells = at::empty({T_, B, H}, x.options()); // act(c_t), reused by the backward
-  T* zp = gates.data_ptr<T>();
-  T* hp = out.data_ptr<T>();
-  T* cp = cells.data_ptr<T>();
-  T* tp = tcells.data_ptr<T>();
+  const int64_t T_ = x.size(0), B = x.size(1), I = x.size(2), H = w_hh.size(1);
+  const int64_t G = 4 * H, K = I + H;
+  const int64_t slices = slices_for(B);
+  const auto opts = x.options();
+  auto b = bias.defined() ? bias.contiguous() : at::zeros({G}, opts);  // (4H,) b_ih + b_hh
+  auto w_t = at::cat({w_ih, w_hh}, 1).t().contiguous();               // (I+H, 4H)
+  auto xh = at::empty({T_ * B, K}, opts);      // [x_t | h_prev] per slice, step, row
+  auto gates = at::empty({T_ * B, G}, opts);   // activated i, f, g, o
+  auto cells = at::empty({T_ * B, H}, opts);   // c
+  auto tcells = at::empty({T_ * B, H}, opts);  // act(c)
+  auto out = at::empty({T_, B, H}, opts);      // h_t, time-major
+  const T* xp = x.data_ptr<T>();
   const T* h0p = h0.data_ptr<T>();
   const T* c0p = c0.data_ptr<T>();
-  const T* whh = w_hh.data_ptr<T>();
-  over_batch(B, [&](int64_t b0, int64_t b1) {
-    const int rows = static_cast<int>(b1 - b0);
-    const T* h_prev = h0p + b0 * H;
+  const T* wtp = w_t.data_ptr<T>();
+  const T* bp = b.data_ptr<T>();
+  T* xhp = xh.data_ptr<T>();
+  T* zp = gates.data_ptr<T>();
+  T* cp = cells.data_ptr<T>();
+  T* tp = tcells.data_ptr<T>();
+  T* op = out.data_ptr<T>();
+  over_batch(B, slices, [&](int64_t, int64_t b0, int64_t b1) {
+    const int64_t n = b1 - b0;
+    const int rows = static_cast<int>(n);
+    T* xh_s = xhp + T_ * b0 * K;  // this slice's (T * rows, K) block
+    T* z_s = zp + T_ * b0 * G;
+    T* c_s = cp + T_ * b0 * H;
+    T* t_s = tp + T_ * b0 * H;
+    for (int64_t s = 0; s < T_; ++s) {
+      const int64_t t = reverse ? T_ - 1 - s : s;
+      for (int64_t r = 0; r < n; ++r)
+        std::memcpy(xh_s + (s * n + r) * K, xp + (t * B + b0 + r) * I, I * sizeof(T));
+    }
+    for (int64_t r = 0; r < n; ++r)
+      std::memcpy(xh_s + r * K + I, h0p + (b0 + r) * H, H * sizeof(T));
     const T* c_prev = c0p + b0 * H;
     for (int64_t s = 0; s < T_; ++s) {
       const int64_t t = reverse ? T_ - 1 - s : s;
-      T* z = zp + (t * B + b0) * G;
-      add_h_wt(h_prev, rows, static_cast<int>(H), whh, static_cast<int>(G), z);
-      T* h = hp + (t * B + b0) * H;
-      T* c = cp + (t * B + b0) * H;
-      cell_forward(z, c_prev, c, tp + (t * B + b0) * H, h, rows, static_cast<int>(H), relu);
-      h_prev = h;
+      T* z = z_s + s * n * G;
+      // z (rows, 4H) = [x_t | h_prev] (rows, I+H) @ [W_ih | W_hh]^T (I+H, 4H)
+      mm(rows, static_cast<int>(G), static_cast<int>(K), xh_s + s * n * K, static_cast<int>(K),
+         wtp, static_cast<int>(G), z, static_cast<int>(G), false);
+      T* c = c_s + s * n * H;
+      T* h_next = s + 1 < T_ ? xh_s + (s + 1) * n * K + I : nullptr;
+      cell_forward(z, bp, c_prev, c, t_s + s * n * H, op + (t * B + b0) * H, h_next,
+                   static_cast<int>(K), rows, static_cast<int>(H), relu);
       c_prev = c;
     }
   });
-  const int64_t last = reverse ? 0 : T_ - 1;
-  return {out, out[last].clone(), cells[last].clone(), gates, cells, tcells};
+  // h_n, c_n: the last step read, of every slice
+  auto h_n = out[reverse ? 0 : T_ - 1].clone();
+  auto c_n = at::empty({B, H}, opts);
+  T* cnp = c_n.data_ptr<T>();
+  for (int64_t k = 0; k < slices; ++k) {
+    const int64_t b0 = B * k / slices, n = B * (k + 1) / slices - b0;
+    std::memcpy(cnp + b0 * H, cp + (T_ * b0 + (T_ - 1) * n) * H, n * H * sizeof(T));
+  }
+  auto meta = at::tensor({slices}, at::kLong);
+  return {out, h_n, c_n, xh, gates, cells, tcells, meta};
 }
 
 template <typename T>
 std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor& d_hn,
-                                      const at::Tensor& d_cn, const at::Tensor& x,
-                                      const at::Tensor& h0, const at::Tensor& c0,
+                                      const at::Tensor& d_cn, const at::Tensor& c0,
                                       const at::Tensor& w_ih, const at::Tensor& w_hh,
-                                      const at::Tensor& gates, const at::Tensor& cells,
-                                      const at::Tensor& tcells, const at::Tensor& out, bool relu,
-                                      bool reverse, bool need_x, bool need_bias) {
-  const int64_t T_ = x.size(0), B = x.size(1), I = x.size(2), H = w_hh.size(1), G = 4 * H;
-  auto d_gates = at::empty({T_, B, G}, x.options());  // dL/d(pre-activations)
-  auto dh0 = d_hn.defined() ? d_hn.clone() : at::zeros({B, H}, x.options());
-  auto dc0 = d_cn.defined() ? d_cn.clone() : at::zeros({B, H}, x.options());
+                                      const at::Tensor& xh, const at::Tensor& gates,
+                                      const at::Tensor& cells, const at::Tensor& tcells,
+                                      const at::Tensor& meta, bool relu, bool reverse,
+                                      bool need_x, bool need_bias) {
+  const int64_t B = c0.size(0), T_ = xh.size(0) / B, I = w_ih.size(1), H = w_hh.size(1);
+  const int64_t G = 4 * H, K = I + H;
+  const int64_t slices = meta.data_ptr<int64_t>()[0];  // the forward's slicing
+  const auto opts = xh.options();
+  auto dw = at::empty({slices, G, K}, opts);     // per-slice dL/d[W_ih | W_hh], summed after
+  auto db = at::zeros({slices, G}, opts);        // per-slice dL/db
+  auto d_gates = at::empty({T_ * B, G}, opts);   // dL/d(pre-activations), slice-major
+  auto dx_s = need_x ? at::empty({T_ * B, I}, opts) : at::Tensor();  // slice-major dL/dx
+  auto dx = need_x ? at::empty({T_, B, I}, opts) : at::Tensor();
+  auto dh0 = d_hn.defined() ? d_hn.clone() : at::zeros({B, H}, opts);
+  auto dc0 = d_cn.defined() ? d_cn.clone() : at::zeros({B, H}, opts);
   const T* dop = d_out.defined() ? d_out.data_ptr<T>() : nullptr;
+  const T* c0p = c0.data_ptr<T>();
+  const T* wih = w_ih.data_ptr<T>();
+  const T* whh = w_hh.data_ptr<T>();
+  const T* xhp = xh.data_ptr<T>();
   const T* zp = gates.data_ptr<T>();
   const T* cp = cells.data_ptr<T>();
   const T* tp = tcells.data_ptr<T>();
-  const T* c0p = c0.data_ptr<T>();
-  const T* whh = w_hh.data_ptr<T>();
+  T* dwp = dw.data_ptr<T>();
+  T* dbp = db.data_ptr<T>();
   T* dzp = d_gates.data_ptr<T>();
+  T* dxsp = need_x ? dx_s.data_ptr<T>() : nullptr;
+  T* dxp = need_x ? dx.data_ptr<T>() : nullptr;
   T* dhp = dh0.data_ptr<T>();  // running dL/dh, ends as dL/dh0
   T* dcp = dc0.data_ptr<T>();  // running dL/dc, ends as dL/dc0
-  over_batch(B, [&](int64_t b0, int64_t b1) {
-    const int rows = static_cast<int>(b1 - b0);
+  over_batch(B, slices, [&](int64_t slice, int64_t b0, int64_t b1) {
+    const int64_t n = b1 - b0;
+    const int rows = static_cast<int>(n);
     T* dh = dhp + b0 * H;
     T* dc = dcp + b0 * H;
+    T* dz_s = dzp + T_ * b0 * G;
     for (int64_t s = T_ - 1; s >= 0; --s) {
       const int64_t t = reverse ? T_ - 1 - s : s;
-      const int64_t t_prev = reverse ? t + 1 : t - 1;  // the step read before t
       if (dop) {
         const T* d = dop + (t * B + b0) * H;
-        for (int64_t j = 0; j < rows * H; ++j) dh[j] += d[j];
+#pragma GCC ivdep
+        for (int64_t j = 0; j < n * H; ++j) dh[j] += d[j];
       }
-      const T* c_prev = s > 0 ? cp + (t_prev * B + b0) * H : c0p + b0 * H;
-      T* dz = dzp + (t * B + b0) * G;
-      cell_backward(zp + (t * B + b0) * G, c_prev, cp + (t * B + b0) * H,
-                    tp + (t * B + b0) * H, dh, dc, dz, rows, static_cast<int>(H), relu);
-      dg_w(dz, rows, static_cast<int>(G), whh, static_cast<int>(H), T(0), dh);
+      const T* c_prev = s > 0 ? cp + (T_ * b0 + (s - 1) * n) * H : c0p + b0 * H;
+      const int64_t row0 = T_ * b0 + s * n;  // first row of this slice's step s
+      cell_backward(zp + row0 * G, c_prev, cp + row0 * H, tp + row0 * H, dh, dc, dz_s + s * n * G,
+                    dbp + slice * G, rows, static_cast<int>(H), relu);
+      // dh_prev (rows, H) = dz (rows, 4H) @ W_hh (4H, H)
+      mm(rows, static_cast<int>(H), static_cast<int>(G), dz_s + s * n * G, static_cast<int>(G),
+         whh, static_cast<int>(H), dh, static_cast<int>(H), false);
+    }
+    const int m = static_cast<int>(T_ * n);
+    // dL/d[W_ih | W_hh] (4H, I+H) = dZ^T (4H, T*rows) @ [X | H_prev] (T*rows, I+H)
+    gemm(true, false, static_cast<int>(G), static_cast<int>(K), m, T(1), dz_s,
+         static_cast<int>(G), xhp + T_ * b0 * K, static_cast<int>(K), T(0),
+         dwp + slice * G * K, static_cast<int>(K));
+    if (need_x) {
+      // dL/dX (T*rows, I) = dZ @ W_ih, then back to time-major rows
+      T* dxs = dxsp + T_ * b0 * I;
+      mm(m, static_cast<int>(I), static_cast<int>(G), dz_s, static_cast<int>(G), wih,
+         static_cast<int>(I), dxs, static_cast<int>(I), false);
+      for (int64_t s = 0; s < T_; ++s) {
+        const int64_t t = reverse ? T_ - 1 - s : s;
+        std::memcpy(dxp + (t * B + b0) * I, dxs + s * n * I, n * I * sizeof(T));
+      }
     }
   });
-  auto dg2 = d_gates.view({T_ * B, G});
-  auto dx = need_x ? at::mm(dg2, w_ih).view({T_, B, I}) : at::Tensor();
-  auto dw_ih = at::mm(dg2.t(), x.view({T_ * B, I}));
-  // dW_hh = sum_t dG_t^T h_{t-1}: h_{t-1} is out at the step read before t, h0 for the first
-  at::Tensor dw_hh;
-  if (reverse) {
-    dw_hh = at::mm(d_gates[T_ - 1].t(), h0);
-    if (T_ > 1)
-      dw_hh.addmm_(d_gates.narrow(0, 0, T_ - 1).reshape({(T_ - 1) * B, G}).t(),
-                   out.narrow(0, 1, T_ - 1).reshape({(T_ - 1) * B, H}));
-  } else {
-    dw_hh = at::mm(d_gates[0].t(), h0);
-    if (T_ > 1)
-      dw_hh.addmm_(d_gates.narrow(0, 1, T_ - 1).reshape({(T_ - 1) * B, G}).t(),
-                   out.narrow(0, 0, T_ - 1).reshape({(T_ - 1) * B, H}));
-  }
-  auto db = need_bias ? dg2.sum(0) : at::Tensor();
-  return {dx, dh0, dc0, dw_ih, dw_hh, db};
+  auto dw_sum = slices == 1 ? dw[0] : dw.sum(0);  // (4H, I+H)
+  auto dw_ih = dw_sum.narrow(1, 0, I).contiguous();
+  auto dw_hh = dw_sum.narrow(1, I, H).contiguous();
+  auto db_sum = need_bias ? (slices == 1 ? db[0] : db.sum(0)) : at::Tensor();
+  return {dx, dh0, dc0, dw_ih, dw_hh, db_sum};
 }
 
 void check(const std::vector<at::Tensor>& ts) {
@@ -289,6 +355,7 @@ std::vector<at::Tensor> forward(const at::Tensor& x, const at::Tensor& h0, const
                                 const c10::optional<at::Tensor>& bias, bool relu, bool reverse) {
   const at::Tensor b = bias.has_value() ? *bias : at::Tensor();
   check({x, h0, c0, w_ih, w_hh, b});
+  TORCH_CHECK(x.dim() == 3 && x.size(0) > 0 && x.size(1) > 0, "lstmcast kernel: empty input");
   at::NoGradGuard no_grad;
   if (x.scalar_type() == at::kDouble)
     return forward_impl<double>(x, h0, c0, w_ih, w_hh, b, relu, reverse);
@@ -298,30 +365,47 @@ std::vector<at::Tensor> forward(const at::Tensor& x, const at::Tensor& h0, const
 
 std::vector<at::Tensor> backward(const c10::optional<at::Tensor>& d_out,
                                  const c10::optional<at::Tensor>& d_hn,
-                                 const c10::optional<at::Tensor>& d_cn, const at::Tensor& x,
-                                 const at::Tensor& h0, const at::Tensor& c0,
+                                 const c10::optional<at::Tensor>& d_cn, const at::Tensor& c0,
                                  const at::Tensor& w_ih, const at::Tensor& w_hh,
-                                 const at::Tensor& gates, const at::Tensor& cells,
-                                 const at::Tensor& tcells, const at::Tensor& out, bool relu,
-                                 bool reverse, bool need_x, bool need_bias) {
+                                 const at::Tensor& xh, const at::Tensor& gates,
+                                 const at::Tensor& cells, const at::Tensor& tcells,
+                                 const at::Tensor& meta, bool relu, bool reverse, bool need_x,
+                                 bool need_bias) {
   const at::Tensor d_o = d_out.has_value() ? d_out->contiguous() : at::Tensor();
   const at::Tensor d_h = d_hn.has_value() ? d_hn->contiguous() : at::Tensor();
   const at::Tensor d_c = d_cn.has_value() ? d_cn->contiguous() : at::Tensor();
-  check({d_o, d_h, d_c, x, h0, c0, w_ih, w_hh, gates, cells, tcells, out});
+  check({d_o, d_h, d_c, c0, w_ih, w_hh, xh, gates, cells, tcells});
   at::NoGradGuard no_grad;
-  if (x.scalar_type() == at::kDouble)
-    return backward_impl<double>(d_o, d_h, d_c, x, h0, c0, w_ih, w_hh, gates, cells, tcells, out,
+  if (xh.scalar_type() == at::kDouble)
+    return backward_impl<double>(d_o, d_h, d_c, c0, w_ih, w_hh, xh, gates, cells, tcells, meta,
                                  relu, reverse, need_x, need_bias);
-  return backward_impl<float>(d_o, d_h, d_c, x, h0, c0, w_ih, w_hh, gates, cells, tcells, out,
+  return backward_impl<float>(d_o, d_h, d_c, c0, w_ih, w_hh, xh, gates, cells, tcells, meta,
                               relu, reverse, need_x, need_bias);
 }
 
-bool has_blas() { return sgemm_ != nullptr && dgemm_ != nullptr; }
+// Whether the BLAS this kernel calls is there; also decides whether oneDNN's brgemm is used.
+bool has_blas() {
+  if (sgemm_ == nullptr || dgemm_ == nullptr) return false;
+  if (std::getenv("LSTMCAST_NO_BRGEMM") == nullptr) {
+    try {
+      float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4] = {0, 0, 0, 0};
+      at::native::cpublas::brgemm(2, 2, 3, 3, 2, 2, false, a, b, c, false);  // [[4,5],[10,11]]
+      at::native::cpublas::brgemm_release(false);
+      g_brgemm = c[0] == 4 && c[1] == 5 && c[2] == 10 && c[3] == 11;
+    } catch (...) {
+      g_brgemm = false;
+    }
+  }
+  return true;
+}
+
+bool uses_brgemm() { return g_brgemm; }
 
 }  // namespace
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("forward", &forward, "LSTM layer forward: out, h_n, c_n, gates, cells, act(cells)");
+  m.def("forward", &forward, "LSTM layer forward: out, h_n, c_n, then the saved xh, gates, cells, act(cells), slices");
   m.def("backward", &backward, "LSTM layer backward: dx, dh0, dc0, dW_ih, dW_hh, db");
   m.def("has_blas", &has_blas, "whether libtorch exports the BLAS gemm this kernel calls");
+  m.def("uses_brgemm", &uses_brgemm, "whether the GEMMs go through oneDNN's brgemm");
 }
