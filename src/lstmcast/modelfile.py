@@ -216,6 +216,7 @@ def _replace_dir(tmp: Path, path: Path) -> None:
             os.replace(tmp, path)
         except BaseException:
             os.replace(old / "model", path)
+            shutil.rmtree(old, ignore_errors=True)
             raise
         shutil.rmtree(old, ignore_errors=True)
     else:

@@ -220,8 +220,8 @@ def train_network(
         if checkpoint_dir is None:
             raise ConfigError("resume=True needs the checkpoint_dir of the run to continue")
         state = load_checkpoint(checkpoint_dir)
+        _check_fingerprint(state.get("fingerprint"), fingerprint, checkpoint_dir)
         try:
-            _check_fingerprint(state["fingerprint"], fingerprint, checkpoint_dir)
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             if scheduler is not None:
@@ -377,7 +377,11 @@ def _fingerprint(config: TrainConfig, *arrays) -> dict:
     return {"settings": settings, "data": digest.hexdigest()}
 
 
-def _check_fingerprint(saved: dict, now: dict, checkpoint_dir) -> None:
+def _check_fingerprint(saved: dict | None, now: dict, checkpoint_dir) -> None:
+    if not isinstance(saved, dict) or not isinstance(saved.get("settings"), dict):
+        raise ModelFileError(
+            f"the checkpoint in {checkpoint_dir} is damaged: delete it and train from the start"
+        )
     changed = sorted(
         k for k in saved["settings"].keys() | now["settings"].keys()
         if saved["settings"].get(k) != now["settings"].get(k)

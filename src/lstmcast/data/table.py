@@ -183,6 +183,11 @@ def _time_index(
 ) -> tuple[pd.DatetimeIndex, list]:
     """The timestamps and the columns that built them (dropped afterwards)."""
     lower = {str(c).lower(): c for c in raw.columns}
+    if len(raw.columns) == 1 and " " in str(raw.columns[0]).strip():
+        raise DataError(
+            f"{name}: the header {str(raw.columns[0])!r} reads as a single column: use a "
+            "comma-separated file (';', tab and '|' are recognised too)"
+        )
     if time_col is None and "__index_time__" in raw.columns:
         time_col = "__index_time__"
     if time_col is not None:

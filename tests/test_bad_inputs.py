@@ -1,0 +1,268 @@
+"""The catalogue of bad inputs (docs/errors.md): each through the CLI (exit 2, one line naming the
+problem and the fix, no traceback, nothing written) and through the Python API (the right
+LstmcastError subclass, the same message)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_synthetic_frame
+
+import lstmcast
+from lstmcast.cli import main
+from lstmcast.errors import ConfigError, DataError, LstmcastError, ModelFileError
+from lstmcast.forecaster import ForecastConfig, Forecaster
+
+FAST = ["--time-col", "time", "--target", "load", "--units", "8", "--epochs", "1",
+        "--lookback", "12", "--no-progress"]  # fmt: skip
+API = dict(time_col="time", target=["load"], units=[8], epochs=1, lookback=12, progress=False)
+
+
+def _frame(n: int = 200) -> pd.DataFrame:
+    return make_synthetic_frame().iloc[:n].copy()
+
+
+def _text(frame: pd.DataFrame, **kw) -> str:
+    return frame.to_csv(index=False, **kw)
+
+
+def _with(column: str, row: int, value) -> pd.DataFrame:
+    frame = _frame()
+    frame[column] = frame[column].astype(object)
+    frame.loc[row, column] = value
+    return frame
+
+
+def _irregular() -> pd.DataFrame:
+    frame = _frame()
+    steps = np.random.default_rng(0).integers(1, 100, len(frame))
+    frame["time"] = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.cumsum(steps), unit="min")
+    return frame
+
+
+# (case, file text, extra CLI flags, error class, message) -- the table in docs/errors.md
+TRAIN_CASES = [
+    ("missing file", None, [], DataError,
+     r"'{csv}' is neither a registered dataset .* nor an existing file; pass a dataset name or "
+     r"the path of a CSV/Parquet table"),
+    ("empty file", "", [], DataError,
+     r"the file is empty; pass a CSV with a header row and data rows"),
+    ("header only", "time,load,temp,wind\n", [], DataError, r"the table has no rows"),
+    ("space-separated", _text(_frame(), sep=" "), [], DataError,
+     r"reads as a single column: use a comma-separated file \(';', tab and '\|' are recognised"),
+    ("text in a numeric column", _text(_with("load", 5, "abc")), [], DataError,
+     r"numeric column 'load' holds the text 'abc' at data row 6; fix the value or mark it "
+     r"missing \(empty or NA\)"),
+    ("decimal commas", _text(_frame(), sep=";", decimal=","), [], DataError,
+     r"column 'load' writes numbers with a decimal comma \('9,88\d*' at data row 1\); "
+     r"re-export the table with '.' as the decimal mark"),
+    ("decimal commas, quoted", _text(_frame(), decimal=","), [], DataError,
+     r"column 'load' writes numbers with a decimal comma \('9,88\d*' at data row 1\)"),
+    ("misspelt target", _text(_frame()), ["--target", "lod"], DataError,
+     r"target column 'lod' not found in the table: did you mean 'load'\?"),
+    ("all-NA target", _text(_frame().assign(load=np.nan)), [], DataError,
+     r"target column 'load' holds no value at all: choose another --target"),
+    ("entirely missing feature", _text(_frame().assign(temp=np.nan)), [], DataError,
+     r"feature column 'temp' holds no value at all: leave it out: --features load wind"),
+    ("inf value", _text(_with("temp", 7, np.inf)), [], DataError,
+     r"column 'temp' holds inf at data row 8; replace infinite values with numbers, or leave "
+     r"them empty \(missing\)"),
+    ("duplicate timestamps", _text(pd.concat([_frame(), _frame().iloc[[3]]])), [], DataError,
+     r"1 duplicate timestamps \(first: 2021-03-01 03:00:00\); remove or aggregate the repeated"),
+    ("irregular timestamps", _text(_irregular()), [], DataError,
+     r"the timestamps are irregular \(steps from 0 days 00:01:00 to 0 days 01:39:00, no common "
+     r"frequency\): resample the table to a regular step first"),
+    ("too short for lookback + horizon", _text(_frame(15)), [], DataError,
+     r"has 15 rows, too few for lookback 12 \+ horizon 1: the training split gets 10 and needs "
+     r"13; pass at least 18 rows, or shorten --lookback/--horizon"),
+    ("a split left empty", _text(_frame()),
+     ["--train-end", "2021-03-05", "--val-end", "2021-03-09 07:00"], DataError,
+     r"the test split is empty \(rows: .*\); move train_end/val_end or change fractions"),
+    ("a split too short for a window", _text(_frame()),
+     ["--train-end", "2021-03-01 08:00", "--val-end", "2021-03-05"], DataError,
+     r"the split leaves 9 training and 111 validation rows; lookback 12 \+ horizon 1 needs at "
+     r"least 13 and 1"),
+    ("half a split", _text(_frame()), ["--train-end", "2021-03-05"], ConfigError,
+     r"give both train_end and val_end \(or neither"),
+    ("zero units", _text(_frame()), ["--units", "0"], ConfigError,
+     r"units must be positive integers, got \[0\]: e.g. --units 64 32"),
+    ("negative dropout", _text(_frame()), ["--dropout", "-0.1"], ConfigError,
+     r"dropout must be in \[0, 1\), got -0.1: e.g. --dropout 0.2"),
+    ("horizon 0", _text(_frame()), ["--horizon", "0"], ConfigError,
+     r"horizon must be a positive integer, got 0"),
+    ("lookback 0", _text(_frame()), ["--lookback", "0"], ConfigError,
+     r"lookback must be a positive integer, got 0"),
+    ("learning rate 0", _text(_frame()), ["--learning-rate", "0"], ConfigError,
+     r"learning_rate must be positive, got 0.0: try 0.001"),
+    ("unknown loss", _text(_frame()), ["--loss", "rmse"], ConfigError,
+     r"loss must be one of mse, mae, huber, got 'rmse'"),
+]  # fmt: skip
+
+
+def _api_config(csv: Path, flags: list[str]) -> dict:
+    """The ForecastConfig keywords of the extra CLI flags of a case."""
+    settings = dict(API, data=str(csv))
+    it = iter(flags)
+    for flag, value in zip(it, it, strict=True):
+        name = flag[2:].replace("-", "_")
+        if name in ("units", "target"):
+            settings[name] = [int(value) if name == "units" else value]
+        elif name in ("horizon", "lookback"):
+            settings[name] = int(value)
+        elif name in ("dropout", "learning_rate"):
+            settings[name] = float(value)
+        else:
+            settings[name] = value
+    return settings
+
+
+@pytest.fixture(params=TRAIN_CASES, ids=[c[0] for c in TRAIN_CASES])
+def train_case(request, tmp_path):
+    name, text, flags, error, message = request.param
+    csv = tmp_path / "data.csv"
+    if text is not None:
+        csv.write_text(text)
+    return csv, flags, error, message.replace("{csv}", re.escape(str(csv)))
+
+
+def test_train_cli(train_case, tmp_path, capsys):
+    csv, flags, _, message = train_case
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(csv), "--out", str(out), *FAST, *flags]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("lstmcast train: error: ") and "Traceback" not in err[0]
+    assert re.search(message, err[0]), err[0]
+    assert not out.exists()  # nothing written, not even the checkpoint folder
+
+
+def test_train_api(train_case):
+    csv, flags, error, message = train_case
+    with pytest.raises(error, match=message):
+        Forecaster(ForecastConfig(**_api_config(csv, flags))).fit()
+
+
+def test_out_that_is_a_file(tmp_path, synthetic_csv, capsys):
+    (tmp_path / "model").write_text("not a folder")
+    argv = ["train", "--data", str(synthetic_csv), "--out", str(tmp_path / "model"), *FAST]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"lstmcast train: error: {tmp_path / 'model'} exists and is not a directory: "
+                   "choose another --out"]  # fmt: skip
+    assert (tmp_path / "model").read_text() == "not a folder"
+
+
+# ---------------------------------------------------------------- accepted with a decision
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_separators_are_recognised(tmp_path, sep):
+    from lstmcast.data import read_table
+
+    (tmp_path / "comma.csv").write_text(_text(_frame()))
+    (tmp_path / "other.csv").write_text(_text(_frame(), sep=sep))
+    a = read_table(tmp_path / "comma.csv", time_col="time")
+    b = read_table(tmp_path / "other.csv", time_col="time")
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def test_unsorted_rows_are_sorted_silently(tmp_path):
+    (tmp_path / "sorted.csv").write_text(_text(_frame()))
+    (tmp_path / "shuffled.csv").write_text(_text(_frame().sample(frac=1, random_state=0)))
+    a = Forecaster(ForecastConfig(data=str(tmp_path / "sorted.csv"), **API)).fit()
+    b = Forecaster(ForecastConfig(data=str(tmp_path / "shuffled.csv"), **API)).fit()
+    pd.testing.assert_frame_equal(a.predict(), b.predict(), check_exact=True)
+
+
+def test_a_constant_feature_is_trained_on_with_one_warning_line(tmp_path, capsys):
+    csv = tmp_path / "const.csv"
+    csv.write_text(_text(_frame().assign(temp=1.5)))
+    with pytest.warns(UserWarning, match=r"feature column 'temp' is constant \(1.5\) in the "
+                      r"training split: it tells the model nothing; leave it out: "
+                      r"--features load wind"):  # fmt: skip
+        Forecaster(ForecastConfig(data=str(csv), **API)).fit()
+    assert main(["train", "--data", str(csv), "--out", str(tmp_path / "m"), *FAST]) == 0
+    warnings = [x for x in capsys.readouterr().err.splitlines() if "warning" in x]
+    assert warnings == [
+        "lstmcast train: warning: feature column 'temp' is constant (1.5) in the training split: "
+        "it tells the model nothing; leave it out: --features load wind"
+    ]
+
+
+# ---------------------------------------------------------------- predicting with new data
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_predict")
+    csv = folder / "train.csv"
+    make_synthetic_frame().to_csv(csv, index=False)
+    assert main(["train", "--data", str(csv), "--out", str(folder / "model"), *FAST]) == 0
+    return folder / "model"
+
+
+def _recent(n: int = 40) -> pd.DataFrame:
+    return make_synthetic_frame().iloc[-n:].reset_index(drop=True)
+
+
+PREDICT_CASES = [
+    ("missing column", _recent().drop(columns="temp"), DataError,
+     r"lacks the column\(s\) \['temp'\] the model was trained on; it needs \['load', 'temp', "
+     r"'wind'\] \(extra columns are ignored, their order does not matter\)"),
+    ("another frequency",
+     _recent(80).set_index("time").resample("2h").agg({"load": "mean", "temp": "mean",
+                                                         "wind": "first"}).reset_index(),
+     DataError,
+     r"is at frequency '2h', but the model was trained on 'h' steps: resample the table to 'h'"),
+    ("irregular timestamps", _irregular().iloc[:40], DataError,
+     r"the timestamps are irregular, but the model was trained on 'h' steps: resample the "
+     r"table to 'h' first"),
+    ("fewer rows than lookback", _recent(5), DataError,
+     r"predict needs at least lookback = 12 rows of history, got 5: pass a longer table"),
+    ("unseen category", _recent().assign(wind="SW"), DataError,
+     r"column 'wind' holds 'SW' at data row 1, not one of the categories it was fitted on"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "frame", "error", "message"), PREDICT_CASES,
+                         ids=[c[0] for c in PREDICT_CASES])  # fmt: skip
+def test_predict_refuses(model, tmp_path, capsys, case, frame, error, message):
+    csv = tmp_path / "new.csv"
+    frame.to_csv(csv, index=False)
+    with pytest.raises(error, match=message):
+        lstmcast.load(model).predict(str(csv))
+    out = tmp_path / "forecast.csv"
+    assert main(["predict", str(model), "--data", str(csv), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lstmcast predict: error: ")
+    assert re.search(message, err[0]), err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no forecast, no temp
+
+
+def test_extra_and_reordered_columns_are_fine(model, tmp_path):
+    fc = lstmcast.load(model)
+    recent = _recent()
+    expected = fc.predict(recent)
+    shuffled = recent[["wind", "temp", "time", "load"]].assign(humidity=1.0, note="x")
+    pd.testing.assert_frame_equal(fc.predict(shuffled), expected, check_exact=True)
+
+
+def test_predict_output_into_a_missing_folder_is_one_line(model, tmp_path, capsys):
+    csv = tmp_path / "new.csv"
+    _recent().to_csv(csv, index=False)
+    out = tmp_path / "no" / "such" / "forecast.csv"
+    assert main(["predict", str(model), "--data", str(csv), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lstmcast predict: error: No such file or directory")
+
+
+def test_loading_a_missing_model_is_one_line(tmp_path, capsys):
+    with pytest.raises(ModelFileError, match="no model at .*: train one with `lstmcast train"):
+        lstmcast.load(tmp_path / "none")
+    assert main(["predict", str(tmp_path / "none"), "--data", "x.csv"]) == 2
+    assert capsys.readouterr().err.startswith("lstmcast predict: error: no model at ")
+
+
+def test_every_catalogue_error_is_a_lstmcast_error():
+    for _, _, _, error, _ in TRAIN_CASES:
+        assert issubclass(error, LstmcastError)

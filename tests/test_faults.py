@@ -1,0 +1,260 @@
+"""Faults during work: atomic saves, Ctrl-C and SIGKILL during training with bit-exact resume,
+divergence that keeps the last good weights and leaves nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import safetensors.torch
+import torch
+from safetensors.torch import load_file
+
+import lstmcast
+import lstmcast.train
+from lstmcast.cli import main
+from lstmcast.errors import ConfigError, ModelFileError, TrainingDivergedError
+from lstmcast.forecaster import ForecastConfig, Forecaster
+from lstmcast.modelfile import CHECKPOINT_DIR, MANIFEST, WEIGHTS
+from lstmcast.train import CHECKPOINT
+
+# batch 16 keeps the compiled engine on one thread slice, so runs compare bit for bit
+RUN = ["--time-col", "time", "--target", "load", "--units", "8", "--epochs", "4",
+       "--lookback", "12", "--batch-size", "16", "--no-progress"]  # fmt: skip
+SRC = str(Path(lstmcast.__file__).resolve().parents[1])
+
+
+def _weights(model: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(model / WEIGHTS))
+
+
+def _assert_same_weights(a: Path, b: Path) -> None:
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        assert torch.equal(wa[key], wb[key]), key
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    from conftest import make_synthetic_frame
+
+    path = tmp_path_factory.mktemp("faults") / "synthetic.csv"
+    make_synthetic_frame().to_csv(path, index=False)
+    cfg = ForecastConfig(data=str(path), time_col="time", target=["load"], units=[4],
+                         epochs=1, lookback=6, progress=False)  # fmt: skip
+    return Forecaster(cfg).fit()
+
+
+# ---------------------------------------------------------------- atomic saves
+def test_a_crash_while_writing_weights_leaves_the_old_model_and_no_temporary_files(
+    fitted, tmp_path, monkeypatch
+):
+    model = tmp_path / "model"
+    fitted.save(model)
+    before = _snapshot(model)
+
+    def half_then_full_disk(state, filename, metadata=None):
+        Path(filename).write_bytes(b"half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", half_then_full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        fitted.save(model)
+    assert _snapshot(model) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no .model.* leftovers
+    lstmcast.load(model)
+
+
+def test_a_crash_while_swapping_directories_puts_the_old_model_back(fitted, tmp_path, monkeypatch):
+    import lstmcast.modelfile as modelfile
+
+    model = tmp_path / "model"
+    fitted.save(model)
+    before = _snapshot(model)
+    calls = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # the new directory moving into place
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(modelfile.os, "replace", replace)
+    with pytest.raises(OSError, match="Input/output error"):
+        fitted.save(model)
+    assert _snapshot(model) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_saving_never_replaces_a_folder_of_other_files(fitted, tmp_path):
+    (tmp_path / "notes.txt").write_text("my thesis")
+    with pytest.raises(ModelFileError, match="holds files that are not an lstmcast model"):
+        fitted.save(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "my thesis"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ModelFileError, match="exists and is not a directory"):
+        fitted.save(tmp_path / "file")
+
+
+def test_train_refuses_a_folder_of_other_files_before_training(synthetic_csv, tmp_path, capsys):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "keep.csv").write_text("1,2\n")
+    assert main(["train", "--data", str(synthetic_csv), "--out", str(out), *RUN]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "holds files that are not an lstmcast model (e.g. 'keep.csv')" in err[-1]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.csv"]
+
+
+# ---------------------------------------------------------------- Ctrl-C and resume
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory):
+    """An uninterrupted CLI run (4 epochs) to compare resumed runs with."""
+    from conftest import make_synthetic_frame
+
+    folder = tmp_path_factory.mktemp("unbroken")
+    csv = folder / "synthetic.csv"
+    make_synthetic_frame().to_csv(csv, index=False)
+    assert main(["train", "--data", str(csv), "--out", str(folder / "model"), *RUN]) == 0
+    return csv, folder / "model"
+
+
+def _interrupt_at_step(monkeypatch, step: int) -> None:
+    """Ctrl-C arrives during the ``step``-th loss computation of the training loop."""
+    real = lstmcast.train.masked_loss
+    count = [0]
+
+    def masked_loss(*args, **kwargs):
+        count[0] += 1
+        if count[0] == step:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lstmcast.train, "masked_loss", masked_loss)
+
+
+def test_ctrl_c_keeps_a_checkpoint_and_resume_ends_with_the_unbroken_weights(
+    unbroken, tmp_path, monkeypatch, capsys
+):
+    csv, reference = unbroken
+    out = tmp_path / "model"
+    _interrupt_at_step(monkeypatch, 60)  # 25 steps + 1 validation loss per epoch: epoch 3
+    assert main(["train", "--data", str(csv), "--out", str(out), *RUN]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        f"lstmcast train: interrupted after epoch 2; nothing saved to {out}: "
+        f"continue with `lstmcast train --resume {out}`"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT_DIR]  # no half-made model
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, WEIGHTS]  # checkpoint removed
+    _assert_same_weights(out, reference)
+    assert lstmcast.load(out).history_.train_loss == lstmcast.load(reference).history_.train_loss
+
+
+KILLER = """
+import os, signal, sys
+sys.path.insert(0, {src!r})
+import lstmcast.train as t
+save, loss, state = t.save_checkpoint, t.masked_loss, {{"saved": 0, "steps": 0}}
+def save_checkpoint(*args, **kwargs):
+    state["saved"] += 1
+    return save(*args, **kwargs)
+def masked_loss(*args, **kwargs):
+    if state["saved"] == {epoch}:
+        state["steps"] += 1
+        if state["steps"] == 5:  # in the middle of the next epoch
+            os.kill(os.getpid(), signal.SIGKILL)
+    return loss(*args, **kwargs)
+t.save_checkpoint, t.masked_loss = save_checkpoint, masked_loss
+from lstmcast.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _cli(*args: str, code: str = "from lstmcast.cli import main; import sys; "
+         "sys.exit(main(sys.argv[1:]))") -> subprocess.CompletedProcess:  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_sigkill_mid_epoch_then_resume_gives_the_unbroken_weights(tmp_path):
+    from conftest import make_synthetic_frame
+
+    csv = tmp_path / "synthetic.csv"
+    make_synthetic_frame().to_csv(csv, index=False)
+    reference = tmp_path / "reference"
+    # every run in a fresh process of its own: the same threads and engine as each other
+    done = _cli("train", "--data", str(csv), "--out", str(reference), *RUN)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "killed"
+    killed = _cli("train", "--data", str(csv), "--out", str(out), *RUN,
+                  code=KILLER.format(src=SRC, epoch=2))  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (out / CHECKPOINT_DIR / CHECKPOINT).is_file() and not (out / MANIFEST).exists()
+    saved = lstmcast.train.load_checkpoint(out / CHECKPOINT_DIR)
+    assert len(saved["history"]["train_loss"]) == 2
+    resumed = _cli("train", "--resume", str(out), "--no-progress")
+    assert resumed.returncode == 0, resumed.stderr
+    _assert_same_weights(out, reference)
+    assert not (out / CHECKPOINT_DIR).exists()
+
+
+def test_resume_refuses_other_settings_and_missing_checkpoints(unbroken, tmp_path, capsys):
+    csv, _ = unbroken
+    assert main(["train", "--resume", str(tmp_path / "none")]) == 2
+    assert "no checkpoint in" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path), "--units", "16"]) == 2
+    assert "only --epochs and --progress may change, got --units" in capsys.readouterr().err
+
+
+def test_resume_on_other_data_or_settings_is_refused(tmp_path):
+    from conftest import make_synthetic_frame
+
+    g = torch.Generator().manual_seed(0)
+    X, Y = torch.randn(64, 5, 2, generator=g), torch.randn(64, 1, generator=g)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(10, 1))
+    cfg = lstmcast.train.TrainConfig(epochs=2, batch_size=16, progress=False)
+    lstmcast.train.train_network(net, X, Y, cfg, checkpoint_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"other settings \(batch_size=16\)"):
+        lstmcast.train.train_network(
+            net, X, Y, cfg.__class__(epochs=2, batch_size=8, progress=False),
+            checkpoint_dir=tmp_path, resume=True,
+        )  # fmt: skip
+    with pytest.raises(ConfigError, match="was trained on other data"):
+        lstmcast.train.train_network(net, X + 1, Y, cfg, checkpoint_dir=tmp_path, resume=True)
+    assert make_synthetic_frame  # conftest stays importable for the module fixtures
+
+
+# ---------------------------------------------------------------- divergence
+def test_divergence_keeps_the_last_good_weights(synthetic_csv):
+    cfg = ForecastConfig(data=str(synthetic_csv), time_col="time", target=["load"], units=[4],
+                         epochs=3, lookback=6, optimizer="sgd", learning_rate=1e8,
+                         clip_norm=1e30, progress=False)  # fmt: skip
+    fc = Forecaster(cfg)
+    with pytest.raises(TrainingDivergedError, match=r"lower the learning rate .*\(clip_norm\)"):
+        fc.fit()
+    assert all(torch.isfinite(p).all() for p in fc.network_.parameters())
+
+
+def test_divergence_in_the_cli_is_one_line_and_leaves_nothing(synthetic_csv, tmp_path, capsys):
+    out = tmp_path / "model"
+    argv = ["train", "--data", str(synthetic_csv), "--out", str(out), *RUN,
+            "--optimizer", "sgd", "--learning-rate", "1e8", "--clip-norm", "1e30"]  # fmt: skip
+    assert main(argv) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and err[0].startswith("lstmcast train: error: training diverged at ")
+    assert "lower the learning rate" in err[0]
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["synthetic.csv"]
