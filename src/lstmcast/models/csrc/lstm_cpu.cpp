@@ -140,10 +140,10 @@ void cell_forward(T* __restrict z, const T* __restrict bias, const T* __restrict
 
 // Gate gradients of one step. dh: dL/dh_t (rows x H); dc: dL/dc_t from the later step, updated
 // in place to dL/dc_{t-1}; dz receives dL/d(pre-activations) (rows x 4H), db accumulates them.
-template <typename T>
-void cell_backward(const T* __restrict z, const T* __restrict c_prev, const T* __restrict c,
-                   const T* __restrict tc, const T* __restrict dh, T* __restrict dc,
-                   T* __restrict dz, T* __restrict db, int rows, int H, bool relu) {
+template <bool kRelu, typename T>
+void cell_backward_rows(const T* __restrict z, const T* __restrict c_prev,
+                        const T* __restrict c, const T* __restrict tc, const T* __restrict dh,
+                        T* __restrict dc, T* __restrict dz, T* __restrict db, int rows, int H) {
   const int G = 4 * H;
   for (int r = 0; r < rows; ++r) {
     const T* zi = z + r * G;
@@ -162,8 +162,8 @@ void cell_backward(const T* __restrict z, const T* __restrict c_prev, const T* _
 #pragma GCC ivdep
     for (int j = 0; j < H; ++j) {
       const T i = zi[j], f = zf[j], g = zg[j], o = zo[j], t = tr[j], d = dhr[j];
-      const T dt = relu ? (cr[j] > T(0) ? T(1) : T(0)) : T(1) - t * t;
-      const T dgg = relu ? (g > T(0) ? T(1) : T(0)) : T(1) - g * g;
+      const T dt = kRelu ? (cr[j] > T(0) ? T(1) : T(0)) : T(1) - t * t;
+      const T dgg = kRelu ? (g > T(0) ? T(1) : T(0)) : T(1) - g * g;
       const T dcv = dcr[j] + d * o * dt;
       d_o[j] = d * t * o * (T(1) - o);
       di[j] = dcv * g * i * (T(1) - i);
@@ -173,6 +173,16 @@ void cell_backward(const T* __restrict z, const T* __restrict c_prev, const T* _
     }
 #pragma GCC ivdep
     for (int k = 0; k < G; ++k) db[k] += di[k];
+  }
+}
+
+template <typename T>
+void cell_backward(const T* z, const T* c_prev, const T* c, const T* tc, const T* dh, T* dc,
+                   T* dz, T* db, int rows, int H, bool relu) {
+  if (relu) {
+    cell_backward_rows<true>(z, c_prev, c, tc, dh, dc, dz, db, rows, H);
+  } else {
+    cell_backward_rows<false>(z, c_prev, c, tc, dh, dc, dz, db, rows, H);
   }
 }
 
