@@ -278,14 +278,7 @@ def _encode(
         series = raw[col]
         numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
         if numeric and str(col) not in known:
-            out[col] = series.astype("float64")
-            infinite = np.isinf(out[col].to_numpy())
-            if infinite.any():
-                row = int(np.flatnonzero(infinite)[0])
-                raise DataError(
-                    f"{name}: column {col!r} holds {out[col].iloc[row]} at data row {row + 1}; "
-                    "replace infinite values with numbers, or leave them empty (missing)"
-                )
+            out[col] = _finite(series.astype("float64"), col, name)
             continue
         if str(col) in known:
             kind, categories = known[str(col)]["kind"], list(known[str(col)]["categories"])
@@ -306,6 +299,9 @@ def _encode(
         _check_decimal_comma(series, present, parsed, col, name)
         if parsed.sum() > present.sum() / 2:
             bad = present & ~parsed
+            if not bad.any():  # numbers stored as text, e.g. an object column of "0.13"
+                out[col] = _finite(numbers.astype("float64"), col, name)
+                continue
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
                 f"{name}: numeric column {col!r} holds the text {series.iloc[row]!r} at "
@@ -322,6 +318,18 @@ def _encode(
         out.update(_codes(text, col, categorical, categories, encodings))
     frame = pd.DataFrame(out, index=raw.index)
     return frame, encodings
+
+
+def _finite(values: pd.Series, col, name: str) -> pd.Series:
+    """``values`` unchanged, or a DataError naming the first infinite value."""
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise DataError(
+            f"{name}: column {col!r} holds {values.iloc[row]} at data row {row + 1}; "
+            "replace infinite values with numbers, or leave them empty (missing)"
+        )
+    return values
 
 
 def _check_decimal_comma(
@@ -372,7 +380,7 @@ def infer_freq(index: pd.DatetimeIndex) -> str | None:
 def _regular_index(index: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex | None]:
     """(frequency, complete regular index) of a possibly gappy index; (None, None) if irregular."""
     freq = infer_freq(index)
-    if freq is not None:
+    if freq is not None and _spans(freq, index):
         return freq, index
     if len(index) < 3:
         return None, None
@@ -388,8 +396,15 @@ def _regular_index(index: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeInde
     for candidate in candidates:
         full = pd.date_range(index[0], index[-1], freq=candidate)
         if index.isin(full).all():
-            return infer_freq(full) or candidate, full
+            inferred = infer_freq(full)
+            return (inferred if inferred and _spans(inferred, full) else candidate), full
     return None, None
+
+
+def _spans(freq: str, index: pd.DatetimeIndex) -> bool:
+    """Whether ``freq`` steps from the first timestamp give exactly ``index`` (pandas can infer
+    ``"BMS"`` for month starts that fall on a weekend, which would misdate forecasts)."""
+    return pd.date_range(index[0], periods=len(index), freq=freq).equals(index)
 
 
 def _fill(frame: pd.DataFrame, fill: str, codes: set[str], name: str) -> pd.DataFrame:
