@@ -77,7 +77,11 @@ class ForecastConfig:
         for name in ("lookback", "horizon", "batch_size", "epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+                default = ForecastConfig.__dataclass_fields__[name].default
+                raise ConfigError(
+                    f"{name} must be a positive integer, got {value!r}: e.g. "
+                    f"--{name.replace('_', '-')} {default} (the default)"
+                )
         if isinstance(self.target, str):
             self.target = [self.target]
         if isinstance(self.features, str):

@@ -203,7 +203,8 @@ def train(args) -> int:
     config = _resume_config(args, checkpoint) if resume else config_from_args(args)
     check_replaceable(out)  # before training, not after an hour of it
     created = not out.exists()
-    if not resume:
+    if not resume:  # a fresh run: a checkpoint left by an earlier run is stale
+        shutil.rmtree(checkpoint, ignore_errors=True)
         write_json_atomic(str(checkpoint / "config.json"), dataclasses.asdict(config))
     try:
         fc = Forecaster(config).fit(checkpoint_dir=checkpoint, resume=bool(resume))

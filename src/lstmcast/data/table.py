@@ -101,7 +101,7 @@ def read_table(
         raise DataError(f"fill must be one of {FILLS}, got {fill!r}")
     raw, name = _load(source)
     if raw.empty:
-        raise DataError(f"{name}: the table has no rows")
+        raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
     index, time_parts = _time_index(raw, time_col, name)
     raw = raw.drop(columns=time_parts)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
@@ -224,7 +224,9 @@ def _time_index(
 
 
 def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
-    times = pd.to_datetime(column, errors="coerce")
+    with warnings.catch_warnings():  # "could not infer format": the bad value is named below
+        warnings.simplefilter("ignore", UserWarning)
+        times = pd.to_datetime(column, errors="coerce")
     bad = times.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
