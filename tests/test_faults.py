@@ -212,6 +212,22 @@ def test_sigkill_mid_epoch_then_resume_gives_the_unbroken_weights(tmp_path):
     assert not (out / CHECKPOINT_DIR).exists()
 
 
+def test_a_real_sigint_stops_cleanly_with_a_checkpoint(tmp_path):
+    from conftest import make_synthetic_frame
+
+    csv = tmp_path / "synthetic.csv"
+    make_synthetic_frame().to_csv(csv, index=False)
+    out = tmp_path / "model"
+    code = KILLER.format(src=SRC, epoch=1).replace("signal.SIGKILL", "signal.SIGINT")
+    stopped = _cli("train", "--data", str(csv), "--out", str(out), *RUN, code=code)
+    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1] == (
+        f"lstmcast train: interrupted after epoch 1; nothing saved to {out}: "
+        f"continue with `lstmcast train --resume {out}`"
+    )
+    assert sorted(p.name for p in (out / CHECKPOINT_DIR).iterdir()) == ["config.json", CHECKPOINT]
+
+
 def test_resume_refuses_other_settings_and_missing_checkpoints(unbroken, tmp_path, capsys):
     csv, _ = unbroken
     assert main(["train", "--resume", str(tmp_path / "none")]) == 2
