@@ -7,7 +7,10 @@ import pytest
 from lstmcast.cli import main
 
 
-def test_train_and_evaluate_on_beijing_score_persistence_as_the_protocol(beijing_path, tmp_path):
+def test_train_and_evaluate_on_beijing_score_persistence_as_the_protocol(
+    beijing_path, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LSTMCAST_DATA", str(beijing_path.parent))
     model, scores = tmp_path / "pm25", tmp_path / "scores.json"
     assert (
         main(

@@ -248,3 +248,30 @@ BASELINES: dict[str, type[_Baseline]] = {
     "ridge": RidgeBaseline,
     "var": VARBaseline,
 }
+
+
+def season_length(freq: str | None) -> int:
+    """The seasonal period of a frequency: 24 hourly, 7 daily, 12 monthly, 4 quarterly."""
+    if not freq:
+        return 1
+    f = freq.upper().lstrip("0123456789")
+    for prefix, period in (
+        ("H", 24),
+        ("D", 7),
+        ("B", 5),
+        ("W", 52),
+        ("MIN", 60),
+        ("T", 60),
+        ("M", 12),
+        ("Q", 4),
+    ):
+        if f.startswith(prefix):
+            return period
+    return 1
+
+
+def make_baseline(cls: type[_Baseline], target_idx: list[int], period: int, lookback: int):
+    """The baseline, or None where it cannot run (a season longer than the window)."""
+    if "seasonal" in cls.__name__.lower():
+        return cls(target_idx, period=period) if 1 < period <= lookback else None
+    return cls(target_idx)

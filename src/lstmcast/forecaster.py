@@ -15,10 +15,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +24,13 @@ import pandas as pd
 import torch
 
 from lstmcast.data import Table, chronological_split, load_dataset, make_scaler, make_windows
+from lstmcast.data.checks import (
+    check_columns_used,
+    check_length,
+    check_new_table,
+    check_regular,
+    missing_columns_message,
+)
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.train import TrainConfig, predict_network, seed_everything, train_network
@@ -150,16 +155,16 @@ class Forecaster:
         """
         cfg = self.config
         table = self._read(data)
-        _check_regular(table)
+        check_regular(table)
         self.table_ = table
         self.freq_ = table.freq
         self.encodings_ = table.encodings
         self.targets_, self.inputs_ = _resolve_columns(table, cfg)
         self.columns_ = self.inputs_ + [c for c in self.targets_ if c not in self.inputs_]
         self.split_ = self._split(table)
-        _check_length(table, self.split_, cfg)
+        check_length(table, self.split_, cfg.lookback, cfg.horizon, self._fractions())
         values, observed = self._arrays(table)
-        _check_columns_used(table, self.split_.train, self.columns_, self.targets_)
+        check_columns_used(table, self.split_.train, self.columns_, self.targets_)
         self.scaler_ = make_scaler(cfg.scaler).fit(values[self.split_.train])
         scaled = self.scaler_.transform(values)
 
@@ -262,7 +267,7 @@ class Forecaster:
         Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
         ``name, inputs, rmse, mae, n_scored`` and per-step errors; persistence is always present.
         """
-        from lstmcast.baselines import BASELINES
+        from lstmcast.baselines import BASELINES, make_baseline, season_length
 
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
@@ -298,8 +303,8 @@ class Forecaster:
         for base in wanted:
             if base not in BASELINES:
                 raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
-            model = _make_baseline(
-                BASELINES[base], target_idx, self._period(), self.config.lookback
+            model = make_baseline(
+                BASELINES[base], target_idx, season_length(self.freq_), self.config.lookback
             )
             if model is None:
                 continue
@@ -354,34 +359,15 @@ class Forecaster:
         else:
             table = load_dataset(str(data), **kwargs)
         if for_predict:
-            self._check_new_table(table)
+            check_new_table(table, self.columns_, self.freq_)
         return table
 
-    def _check_new_table(self, table: Table) -> None:
-        """New data must hold the trained columns (any order; extra ones are ignored) and freq."""
-        missing = [c for c in self.columns_ if c not in table.frame.columns]
-        if missing:
-            raise DataError(
-                f"{table.name} lacks the column(s) {missing} the model was trained on; it needs "
-                f"{self.columns_} (extra columns are ignored, their order does not matter)"
-            )
-        if self.freq_ is None or len(table) < 3:
-            return
-        if table.freq is None:
-            raise DataError(
-                f"{table.name}: the timestamps are irregular, but the model was trained on "
-                f"{self.freq_!r} steps: resample the table to {self.freq_!r} first"
-            )
-        start = table.frame.index[0]
-        same = pd.date_range(start, periods=4, freq=table.freq).equals(
-            pd.date_range(start, periods=4, freq=self.freq_)
-        )
-        if not same:
-            raise DataError(
-                f"{table.name} is at frequency {table.freq!r}, but the model was trained on "
-                f"{self.freq_!r} steps: resample the table to {self.freq_!r} "
-                f"(e.g. frame.resample({self.freq_!r}).mean()) or train a model at {table.freq!r}"
-            )
+    def _fractions(self) -> tuple[float, float] | None:
+        """The split fractions, or None when the split is by dates."""
+        cfg = self.config
+        if cfg.train_end is not None or cfg.val_end is not None or cfg.data in DEFAULT_SPLITS:
+            return None
+        return (cfg.train_fraction, cfg.val_fraction)
 
     def _split(self, table: Table):
         cfg = self.config
@@ -402,7 +388,7 @@ class Forecaster:
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]
         if missing:
-            raise DataError(_missing_columns_message(missing, list(table.frame.columns)))
+            raise DataError(missing_columns_message(missing, list(table.frame.columns)))
         values = table.frame[self.columns_].to_numpy(dtype=np.float64)  # (N, F)
         observed = table.observed[self.columns_].to_numpy(dtype=bool)
         return values, observed
@@ -449,9 +435,6 @@ class Forecaster:
             activation=cfg.activation,
         )
 
-    def _period(self) -> int:
-        return _season_length(self.freq_)
-
     def _inputs_label(self) -> str:
         return "univariate" if self.inputs_ == self.targets_ else "multivariate"
 
@@ -489,104 +472,9 @@ def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list
         )
     missing = [c for c in targets if c not in columns]
     if missing:
-        raise DataError(_missing_columns_message(missing, columns, what="target"))
+        raise DataError(missing_columns_message(missing, columns, what="target"))
     inputs = list(cfg.features) if cfg.features else columns
     missing = [c for c in inputs if c not in columns]
     if missing:
-        raise DataError(_missing_columns_message(missing, columns, what="feature"))
+        raise DataError(missing_columns_message(missing, columns, what="feature"))
     return list(targets), inputs
-
-
-def _check_regular(table: Table) -> None:
-    """An LSTM reads rows as equal steps: refuse timestamps without a common step."""
-    if table.freq is not None or len(table) < 3:
-        return
-    steps = table.frame.index.to_series().diff().dropna()
-    raise DataError(
-        f"{table.name}: the timestamps are irregular (steps from {steps.min()} to "
-        f"{steps.max()}, no common frequency): resample the table to a regular step first, "
-        "e.g. frame.resample('h').mean()"
-    )
-
-
-def _check_length(table: Table, split, cfg: ForecastConfig) -> None:
-    """Each split must hold a window: say how many rows the table needs when it is too short."""
-    L, H = cfg.lookback, cfg.horizon
-    sizes = split.sizes()
-    if sizes["train"] >= L + H and sizes["val"] >= H:
-        return
-    if cfg.train_end is not None or cfg.val_end is not None or cfg.data in DEFAULT_SPLITS:
-        raise DataError(
-            f"the split leaves {sizes['train']} training and {sizes['val']} validation rows; "
-            f"lookback {L} + horizon {H} needs at least {L + H} and {H}: move train_end/val_end "
-            "or shorten lookback/horizon"
-        )
-    n = L + H
-    while (
-        round(n * cfg.train_fraction) < L + H
-        or round(n * cfg.val_fraction) < H
-        or n - round(n * cfg.train_fraction) - round(n * cfg.val_fraction) < H
-    ):
-        n += 1
-    raise DataError(
-        f"{table.name} has {len(table)} rows, too few for lookback {L} + horizon {H}: the "
-        f"training split gets {sizes['train']} and needs {L + H}; pass at least {n} rows, or "
-        "shorten --lookback/--horizon"
-    )
-
-
-def _check_columns_used(table: Table, train: slice, columns: list[str], targets: list[str]):
-    """Every column the model reads needs values in the training split; constant ones warn."""
-    observed = table.observed[columns].iloc[train]
-    for col in columns:
-        what = "target" if col in targets else "feature"
-        others = " ".join(c for c in columns if c != col)
-        fix = "choose another --target" if col in targets else f"leave it out: --features {others}"
-        if not table.observed[col].any():
-            raise DataError(f"{what} column {col!r} holds no value at all: {fix}")
-        if not observed[col].any():
-            raise DataError(
-                f"{what} column {col!r} holds no value in the training split: {fix}, "
-                "or move train_end later"
-            )
-        values = table.frame[col].iloc[train][observed[col]]
-        if values.nunique() == 1:
-            warnings.warn(
-                f"{what} column {col!r} is constant ({values.iloc[0]:g}) in the training split: "
-                f"it tells the model nothing; {fix}",
-                stacklevel=3,
-            )
-
-
-def _missing_columns_message(missing, columns, what="column") -> str:
-    name = missing[0]
-    close = difflib.get_close_matches(name, columns, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"available: {', '.join(columns)}"
-    return f"{what} column {name!r} not found in the table: {hint}"
-
-
-def _season_length(freq: str | None) -> int:
-    """The seasonal period of a frequency: 24 hourly, 7 daily, 12 monthly, 4 quarterly."""
-    if not freq:
-        return 1
-    f = freq.upper().lstrip("0123456789")
-    for prefix, period in (
-        ("H", 24),
-        ("D", 7),
-        ("B", 5),
-        ("W", 52),
-        ("MIN", 60),
-        ("T", 60),
-        ("M", 12),
-        ("Q", 4),
-    ):
-        if f.startswith(prefix):
-            return period
-    return 1
-
-
-def _make_baseline(cls, target_idx: list[int], period: int, lookback: int):
-    """The baseline, or None where it cannot run (a season longer than the window)."""
-    if "seasonal" in cls.__name__.lower():
-        return cls(target_idx, period=period) if 1 < period <= lookback else None
-    return cls(target_idx)
