@@ -26,6 +26,14 @@ def _tune_parser(sub):
     p.add_argument("--study-name", default="lstmcast", help="study to create or resume")
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     p.add_argument("--out", default="runs/tune", help="folder for the study and best.toml")
+    p.add_argument(
+        "--search-lookback",
+        type=int,
+        nargs="+",
+        default=[12, 24, 48],
+        metavar="STEPS",
+        help="lookbacks to choose from (one value fixes it)",
+    )
     add_config_options(p)
     return p
 
@@ -34,7 +42,7 @@ def _tune_parser(sub):
 def tune(args) -> int:
     import tomli_w
 
-    from lstmcast.tune import best_config
+    from lstmcast.tune import SearchSpace, best_config
     from lstmcast.tune import tune as run_tune
 
     base = config_from_args(args)
@@ -47,6 +55,7 @@ def tune(args) -> int:
         storage=storage,
         study_name=args.study_name,
         timeout=args.timeout,
+        space=SearchSpace(lookback=tuple(args.search_lookback)),
     )
     done = [t for t in study.trials if t.value is not None]
     best = study.best_trial
