@@ -41,8 +41,17 @@ def b1() -> list[dict]:
     scale = lambda X: task.scaler.transform(X).astype(np.float32)  # noqa: E731
     seed_everything(0)
     net = LSTMNetwork(task.train.X.shape[2], [50], n_outputs=1)
-    cfg = TrainConfig(epochs=50, batch_size=72, learning_rate=1e-3, loss="mae", shuffle=False,
-                      patience=None, lr_patience=None, clip_norm=None, progress=False)
+    cfg = TrainConfig(
+        epochs=50,
+        batch_size=72,
+        learning_rate=1e-3,
+        loss="mae",
+        shuffle=False,
+        patience=None,
+        lr_patience=None,
+        clip_norm=None,
+        progress=False,
+    )
     Y = task.scaler.transform(task.train.Y[:, :, 0], columns=task.targets)  # (S, 1)
     start = time.perf_counter()
     train_network(net, scale(task.train.X), Y, cfg)
@@ -51,20 +60,33 @@ def b1() -> list[dict]:
     pred = task.scaler.inverse_transform(pred, columns=task.targets)
     persistence = task.test.X[:, -1:, task.targets]  # (S, 1, 1)
     row = lambda name, p, s: {  # noqa: E731
-        "name": name, "inputs": "multivariate", "rmse": rmse(task.test.Y, p, task.test.mask),
-        "mae": mae(task.test.Y, p, task.test.mask), "n_scored": int(task.test.mask.sum()),
-        "fit_seconds": s}
+        "name": name,
+        "inputs": "multivariate",
+        "rmse": rmse(task.test.Y, p, task.test.mask),
+        "mae": mae(task.test.Y, p, task.test.mask),
+        "n_scored": int(task.test.mask.sum()),
+        "fit_seconds": s,
+    }
     return [row("lstm (tutorial recipe)", pred, fit), row("persistence", persistence, 0.0)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+", default=["B2a", "B2b", "B1"],
-                        choices=["B2a", "B2b", "B1"])
+    parser.add_argument(
+        "--tasks", nargs="+", default=["B2a", "B2b", "B1"], choices=["B2a", "B2b", "B1"]
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=torch.get_num_threads(),
+        help="torch threads (default: every core)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
-    lines = ["| task | system | inputs | RMSE | MAE | skill vs persistence | n scored | fit s |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+    torch.set_num_threads(args.threads)
+    lines = [
+        "| task | system | inputs | RMSE | MAE | skill vs persistence | n scored | fit s |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
     settings = None
     for task in args.tasks:
         if task == "B1":
@@ -74,14 +96,33 @@ def main() -> None:
         base = next(r["rmse"] for r in rows if r["name"] == "persistence")
         for r in rows:
             fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
-            lines.append(f"| {task} | {r['name']} | {r['inputs']} | {r['rmse']:.2f} | "
-                         f"{r['mae']:.2f} | {1 - r['rmse'] / base:+.1%} | {r['n_scored']:,} | "
-                         f"{fit} |")
+            lines.append(
+                f"| {task} | {r['name']} | {r['inputs']} | {r['rmse']:.2f} | "
+                f"{r['mae']:.2f} | {1 - r['rmse'] / base:+.1%} | {r['n_scored']:,} | "
+                f"{fit} |"
+            )
             print(lines[-1], flush=True)
-    shown = {k: v for k, v in (settings or {}).items()
-             if k in ("units", "dropout", "activation", "loss", "optimizer", "learning_rate",
-                      "batch_size", "epochs", "patience", "lookback", "scaler", "fill",
-                      "residual", "seed")}
+    shown = {
+        k: v
+        for k, v in (settings or {}).items()
+        if k
+        in (
+            "units",
+            "dropout",
+            "activation",
+            "loss",
+            "optimizer",
+            "learning_rate",
+            "batch_size",
+            "epochs",
+            "patience",
+            "lookback",
+            "scaler",
+            "fill",
+            "residual",
+            "seed",
+        )
+    }
     md = (
         "## LSTM (B1, B2a, B2b)\n\n"
         "Written by `benchmarks/lstm.py` "
