@@ -261,3 +261,23 @@ def test_batch_slices_across_threads_give_the_same_numbers(engine):
         torch.set_num_threads(threads)
     for a, b in zip(*results, strict=True):
         assert rel(a, b) <= 1e-10
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_float32_odd_widths_match_float64_within_rounding(engine, activation):
+    """Widths that are not multiples of the SIMD width exercise every tail of the kernels."""
+    torch.manual_seed(10)
+    lstm = lstmcast.nn.LSTM(3, [20, 5], bidirectional=True, batch_first=True, activation=activation)
+    wide = lstmcast.nn.LSTM(
+        3, [20, 5], bidirectional=True, batch_first=True, activation=activation, dtype=F64
+    )
+    wide.load_state_dict({k: v.double() for k, v in lstm.state_dict().items()})
+    x = torch.randn(70, 9, 3, generator=torch.Generator().manual_seed(11))
+    results = []
+    for module, xx in ((lstm, x.clone()), (wide, x.double())):
+        xx.requires_grad_()
+        out, (h_n, c_n) = module(xx)
+        loss = (out**2).sum() + sum(h.sum() for h in h_n) + sum((c**2).sum() for c in c_n)
+        results.append([out, *torch.autograd.grad(loss, [xx, *module.parameters()])])
+    for a, b in zip(*results, strict=True):
+        assert rel(a.double(), b) <= 2e-5

@@ -10,11 +10,13 @@ the fallback.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
 import platform
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -114,8 +116,20 @@ def unavailable_reason() -> str:
     return str(_state.get("reason", ""))
 
 
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Within this block, every layer runs on the pure-torch engine (for comparisons)."""
+    _state["disabled"] = _state.get("disabled", 0) + 1  # type: ignore[operator]
+    try:
+        yield
+    finally:
+        _state["disabled"] -= 1  # type: ignore[operator]
+
+
 def usable_for(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> bool:
     """Whether the compiled engine can run these tensors: CPU, float32/float64, one dtype."""
+    if _state.get("disabled"):
+        return False
     if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
         return False
     if any(

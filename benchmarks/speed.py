@@ -1,0 +1,401 @@
+"""Speed (issue 6): the P1 training step, its floor, the classic examples, latency, peak memory.
+
+Every system runs in this one process, interleaved round by round, and is reported as a ratio
+(to ``torch.nn.LSTM`` and to the arithmetic floor) beside the measured float32 matmul rate.
+
+    python benchmarks/speed.py           # full run (a few minutes), rewrites the "speed" section
+    python benchmarks/speed.py --quick   # a smoke run; prints the tables, writes nothing
+
+P1 (``../shared/benchmarks/PROTOCOL.md``): batch 256, lookback 24, 8 features, hidden 64,
+2 layers, dense head to 1, float32, one Adam step (forward, backward, update) with every core.
+The floor: multiply-adds of one step (forward 4·H·(I+H)·T·B per layer and direction, backward
+2x forward), at 2 FLOP each, divided by the rate of a large ``torch.matmul``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "examples"))
+
+import lstmcast.nn  # noqa: E402
+from lstmcast.models import LSTMNetwork, _extension  # noqa: E402
+
+B, T, I = 256, 24, 8  # P1 shapes
+KERAS_QUOTED = {"simple": 5.0, "stacked": 7.3, "bidirectional": 6.4}  # s, issue 6, same machine
+EXAMPLES = {
+    "simple": "simple_lstm",
+    "stacked": "stacked_lstm",
+    "bidirectional": "bidirectional_lstm",
+}
+
+
+def matmul_rate(n: int = 2048, repeats: int = 10) -> float:
+    """Median float32 GFLOP/s of an (n, n) @ (n, n) product with every core."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def step_flops(widths: list[int], directions: int = 1) -> float:
+    """FLOPs of one P1 training step: 3 x the forward multiply-adds, 2 FLOP each."""
+    macs, inputs = 0, I
+    for h in widths:
+        macs += directions * 4 * h * (inputs + h) * T * B
+        inputs = directions * h
+    return 2 * 3 * macs
+
+
+class Head(torch.nn.Module):
+    """An LSTM (any of the compared kinds) and the dense head on its last output."""
+
+    def __init__(self, lstm: torch.nn.Module, width: int) -> None:
+        super().__init__()
+        self.lstm, self.head = lstm, torch.nn.Linear(width, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)  # (B, T, D*H)
+        return self.head(out[:, -1])
+
+
+def p1_system(kind: str, widths: list[int], activation="tanh", bidirectional=False) -> Callable:
+    """One P1 optimiser step of a fresh seeded model; ``kind``: torch | lstmcast | fallback."""
+    torch.manual_seed(0)
+    if kind == "torch":
+        lstm = torch.nn.LSTM(
+            I, widths[0], len(widths), batch_first=True, bidirectional=bidirectional
+        )
+    else:
+        lstm = lstmcast.nn.LSTM(
+            I, widths, batch_first=True, bidirectional=bidirectional, activation=activation
+        )
+    model = Head(lstm, widths[-1] * (2 if bidirectional else 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
+    x, y = torch.randn(B, T, I), torch.randn(B, 1)
+
+    def step() -> None:
+        ctx = _extension.disabled() if kind == "fallback" else contextlib.nullcontext()
+        with ctx:
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+
+    return step
+
+
+P1_SYSTEMS = [  # label, kind, widths, activation, bidirectional
+    ("torch.nn.LSTM tanh", "torch", [64, 64], "tanh", False),
+    ("lstmcast tanh", "lstmcast", [64, 64], "tanh", False),
+    ("lstmcast relu", "lstmcast", [64, 64], "relu", False),
+    ("lstmcast tanh, widths [64, 32]", "lstmcast", [64, 32], "tanh", False),
+    ("torch.nn.LSTM tanh, bidirectional", "torch", [64, 64], "tanh", True),
+    ("lstmcast tanh, bidirectional", "lstmcast", [64, 64], "tanh", True),
+    ("lstmcast relu, bidirectional", "lstmcast", [64, 64], "relu", True),
+    ("lstmcast tanh, pure-torch engine", "fallback", [64, 64], "tanh", False),
+]
+
+
+def interleave(
+    systems: dict[str, Callable], rounds: int, per_round: int, warmup: int, clock=time.perf_counter
+) -> dict[str, list[float]]:
+    """Step times per system, taking turns round by round so that drifts hit all alike."""
+    for step in systems.values():
+        for _ in range(warmup):
+            step()
+    times: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(rounds):
+        for name, step in systems.items():
+            for _ in range(per_round):
+                start = clock()
+                step()
+                times[name].append(clock() - start)
+    return times
+
+
+def p1_table(rounds: int, per_round: int, warmup: int, clock, rate: float) -> tuple[str, dict]:
+    systems = {label: p1_system(kind, w, act, bi) for label, kind, w, act, bi in P1_SYSTEMS}
+    times = interleave(systems, rounds, per_round, warmup, clock)
+    med = {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
+    ref = med["torch.nn.LSTM tanh"]
+    rows = [
+        "| system | ms / step (median) | × torch.nn.LSTM tanh | floor ms | × floor |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, _, widths, _, bi in P1_SYSTEMS:
+        floor = step_flops(widths, 2 if bi else 1) / rate / 1e6
+        rows.append(
+            f"| {label} | {med[label]:.2f} | {med[label] / ref:.2f} | {floor:.2f} | "
+            f"{med[label] / floor:.2f} |"
+        )
+    return "\n".join(rows), med
+
+
+def classic_examples() -> dict[str, float]:
+    """Seconds to fit each classic example (100 epochs, batch 32, (100, 10, 3) data)."""
+    seconds = {}
+    for name, module_name in EXAMPLES.items():
+        module = __import__(module_name)
+        module.main(epochs=2)  # warm-up: imports, first allocations
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            module.main(epochs=100)
+        seconds[name] = time.perf_counter() - start
+    return seconds
+
+
+def keras_examples() -> dict[str, float] | None:
+    """The same three fits in Keras when TensorFlow is installed (``pip install tensorflow``)."""
+    try:
+        import numpy as np
+        from tensorflow import keras
+    except ImportError:
+        return None
+    L = keras.layers
+    rng = np.random.default_rng(0)
+    X, y = rng.random((100, 10, 3), dtype=np.float32), rng.random((100, 3), dtype=np.float32)
+    models = {
+        "simple": lambda: [L.LSTM(50, activation="relu"), L.Dense(3)],
+        "stacked": lambda: [
+            L.LSTM(64, activation="relu", return_sequences=True),
+            L.Dropout(0.2),
+            L.LSTM(32, activation="relu"),
+            L.Dropout(0.2),
+            L.Dense(3),
+        ],
+        "bidirectional": lambda: [L.Bidirectional(L.LSTM(50, activation="relu")), L.Dense(3)],
+    }
+    seconds = {}
+    for name, layers in models.items():
+        model = keras.Sequential([keras.Input((10, 3)), *layers()])
+        model.compile(optimizer="adam", loss="mse")
+        start = time.perf_counter()
+        model.fit(X, y, epochs=100, batch_size=32, verbose=0)
+        seconds[name] = time.perf_counter() - start
+    return seconds
+
+
+def latency(repeats: int) -> dict[str, float]:
+    """Median ms to forecast one (1, 24, 8) window with a network loaded from its state_dict."""
+    torch.manual_seed(0)
+    buffer = io.BytesIO()
+    torch.save(LSTMNetwork(I, (64, 64), 1).state_dict(), buffer)
+    buffer.seek(0)
+    net = LSTMNetwork(I, (64, 64), 1)
+    net.load_state_dict(torch.load(buffer))
+    plain = Head(torch.nn.LSTM(I, 64, 2, batch_first=True), 64)
+    result = {}
+    for name, model in (("lstmcast LSTMNetwork", net.eval()), ("torch.nn.LSTM", plain.eval())):
+        window = torch.randn(1, T, I)
+        times = []
+        with torch.inference_mode():
+            for k in range(repeats + 20):
+                start = time.perf_counter()
+                model(window)
+                if k >= 20:
+                    times.append(time.perf_counter() - start)
+        result[name] = statistics.median(times) * 1e3
+    return result
+
+
+def bf16_rates() -> dict[str, float]:
+    """GFLOP/s of float32 and bfloat16 matmuls at the big and at the per-step shape."""
+    out = {}
+    for label, (m, k, n), reps in (
+        ("2048³", (2048, 2048, 2048), 5),
+        ("step 256×72×256", (256, 72, 256), 200),
+    ):
+        for dtype in (torch.float32, torch.bfloat16):
+            a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+            a @ b
+            start = time.perf_counter()
+            for _ in range(reps):
+                a @ b
+            out[f"{label} {str(dtype).split('.')[-1]}"] = (
+                2 * m * k * n * reps / (time.perf_counter() - start) / 1e9
+            )
+    return out
+
+
+def memory_child(engine: str) -> None:
+    """(Subprocess) train one epoch of B2a's shape and print the peak RSS growth in MiB."""
+    from lstmcast.train import TrainConfig, train_network
+
+    try:
+        from _common import b2_data
+
+        task = b2_data(horizon=1)
+        X, Y = task.scaler.transform(task.train.X, columns=task.inputs), task.train.Y / 100.0
+        source = f"B2a training windows {X.shape}"
+    except Exception:  # data absent: the same shapes, random
+        X, Y = torch.rand(26_280, 24, 8).numpy(), torch.rand(26_280, 1).numpy()
+        source = f"random windows of B2a's shape {X.shape}"
+    X, Y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(Y, dtype=torch.float32)
+    torch.manual_seed(0)
+    if engine == "torch":
+        model = Head(torch.nn.LSTM(8, 64, 2, batch_first=True), 64)
+    else:
+        model = LSTMNetwork(8, (64, 64), 1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ctx = _extension.disabled() if engine == "fallback" else contextlib.nullcontext()
+    with ctx:
+        train_network(model, X, Y, TrainConfig(epochs=1, batch_size=64, progress=False))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"before": before, "after": after, "source": source}))
+
+
+def peak_memory() -> dict[str, dict]:
+    result = {}
+    for engine in ("lstmcast", "fallback", "torch"):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--memory-child", engine],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run; writes nothing")
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    quick = args.quick
+    engine = (
+        "compiled C++"
+        if _extension.available()
+        else (f"pure torch ({_extension.unavailable_reason()})")
+    )
+    threads = torch.get_num_threads()
+    rate = matmul_rate()
+    rounds, per_round, warmup = (2, 5, 3) if quick else (12, 5, 10)
+    table, med = p1_table(rounds, per_round, warmup, time.perf_counter, rate)
+    print(table)
+
+    torch.set_num_threads(1)
+    rate1 = matmul_rate(repeats=5)
+    table1, _ = p1_table(rounds // 2 or 1, per_round, 3, time.thread_time, rate1)
+    torch.set_num_threads(threads)
+    print(table1)
+
+    examples = classic_examples() if not quick else {}
+    keras = keras_examples() if not quick else None
+    lat = latency(50 if quick else 500)
+    bf16 = bf16_rates()
+    memory = peak_memory() if not quick else {}
+    print(
+        json.dumps(
+            {"examples": examples, "keras": keras, "latency": lat, "bf16": bf16, "memory": memory},
+            indent=1,
+        )
+    )
+    if quick:
+        return
+
+    keras_note = (
+        "Keras measured in this run"
+        if keras
+        else "Keras **not measured in this run** (TensorFlow is not installed here): the "
+        "times quoted in issue 6, measured on this machine type"
+    )
+    keras = keras or KERAS_QUOTED
+    ex_rows = "\n".join(
+        f"| {name} | {examples[name]:.2f} | {keras[name]:.1f} | {examples[name] / keras[name]:.3f} |"
+        for name in EXAMPLES
+    )
+    lat_rows = "\n".join(f"| {name} | {ms:.3f} |" for name, ms in lat.items())
+    mem_rows = "\n".join(
+        f"| {name} | {m['after'] - m['before']:.0f} | {m['after']:.0f} |"
+        for name, m in (
+            ("lstmcast (compiled)", memory["lstmcast"]),
+            ("lstmcast (pure-torch engine)", memory["fallback"]),
+            ("torch.nn.LSTM", memory["torch"]),
+        )
+    )
+    bf16_rows = "\n".join(f"| {k} | {v:.0f} |" for k, v in bf16.items())
+    md = f"""## Speed (P1, classic examples, latency, memory)
+
+Written by `benchmarks/speed.py` (`python benchmarks/speed.py`); {
+        platform.processor() or platform.machine()
+    }, {os.cpu_count()} cores shared with other jobs, torch {torch.__version__},
+lstmcast engine: {engine}. Every system ran in this one process, interleaved in {rounds} rounds
+of {per_round} steps after {warmup} warm-up steps; medians. Absolute times are noise on this
+shared machine; read the ratios.
+
+### P1 training step, every core ({threads} threads, wall time)
+
+Measured float32 matmul rate: **{rate:.0f} GFLOP/s** (2048³ `torch.matmul`); the floor is the
+step's FLOPs at that rate.
+
+{table}
+
+### P1 training step, one thread (CPU time of the thread: robust to other jobs)
+
+Measured one-thread matmul rate: {rate1:.0f} GFLOP/s.
+
+{table1}
+
+### The three classic examples: fit, 100 epochs, batch 32, (100, 10, 3) random data
+
+{keras_note}.
+
+| example | lstmcast s | Keras s | ratio |
+|---|---:|---:|---:|
+{ex_rows}
+
+### Single-window forecast latency (network loaded from its weights, inference mode, (1, 24, 8))
+
+| model | ms (median of {500}) |
+|---|---:|
+{lat_rows}
+
+### Peak memory of one B2a training epoch (batch 64, 2 × 64 units; separate processes)
+
+Data: {memory["lstmcast"]["source"]}.
+
+| engine | training adds MiB (peak RSS) | peak RSS MiB |
+|---|---:|---:|
+{mem_rows}
+
+### bfloat16
+
+Matmul rates (GFLOP/s) on this CPU; a bfloat16 mode is not offered (see `docs/speed.md`).
+
+| shape, dtype | GFLOP/s |
+|---|---:|
+{bf16_rows}
+"""
+    from _results import write_section
+
+    write_section("speed", md)
+    print("wrote the speed section of benchmarks/results.md")
+
+
+if __name__ == "__main__":
+    main()
