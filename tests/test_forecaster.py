@@ -139,3 +139,35 @@ def test_gate_traces_follow_the_trained_network(fitted, tmp_path):
     assert ((gates["l0"].f > 0) & (gates["l0"].f < 1)).all()
     assert "f[0]" in format_gate_trace(gates["l0"], units=[0])
     assert plot_gate_traces(gates["l0"], tmp_path / "g.png").stat().st_size > 1000
+
+
+def test_an_ensemble_averages_members_trained_from_successive_seeds(synthetic_csv, tmp_path):
+    import torch
+
+    single = Forecaster(_config(synthetic_csv, epochs=2)).fit()
+    pair = Forecaster(_config(synthetic_csv, epochs=2, ensemble=2)).fit()
+    first, second = pair.network_.members
+    for a, b in zip(single.network_.parameters(), first.parameters(), strict=True):
+        assert torch.equal(a, b)  # member 0 is the single network of the same seed
+    assert not torch.equal(first.head.weight, second.head.weight)
+    x = torch.randn(5, 12, len(pair.inputs_))
+    with torch.no_grad():
+        torch.testing.assert_close(pair.network_(x), (first(x) + second(x)) / 2)
+    pair.save(tmp_path / "pair")
+    loaded = lstmcast.load(tmp_path / "pair")
+    pd.testing.assert_frame_equal(loaded.predict(str(synthetic_csv)), pair.predict())
+    assert len(pair.member_histories_) == 2
+
+
+def test_an_ensemble_resumes_each_member_from_its_checkpoint(synthetic_csv, tmp_path):
+    import torch
+
+    whole = Forecaster(_config(synthetic_csv, epochs=3, ensemble=2, patience=None)).fit()
+    ckpt = tmp_path / "ckpt"
+    Forecaster(_config(synthetic_csv, epochs=2, ensemble=2, patience=None)).fit(checkpoint_dir=ckpt)
+    assert sorted(p.name for p in ckpt.iterdir()) == ["member0", "member1"]
+    resumed = Forecaster(_config(synthetic_csv, epochs=3, ensemble=2, patience=None)).fit(
+        checkpoint_dir=ckpt, resume=True
+    )
+    for a, b in zip(whole.network_.parameters(), resumed.network_.parameters(), strict=True):
+        assert torch.equal(a, b)

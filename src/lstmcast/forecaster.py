@@ -18,6 +18,7 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,8 @@ from lstmcast.data.checks import (
 )
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
-from lstmcast.train import TrainConfig, predict_network, seed_everything, train_network
+from lstmcast.models.ensemble import Ensemble
+from lstmcast.train import CHECKPOINT, TrainConfig, predict_network, seed_everything, train_network
 
 # Split boundaries (inclusive ends) of registered datasets: PROTOCOL B2 for Beijing.
 DEFAULT_SPLITS = {"beijing-pm25": ("2012-12-31 23:00", "2013-12-31 23:00")}
@@ -66,6 +68,7 @@ class ForecastConfig:
     dropout: float = 0.0  # dropout between LSTM layers and before the head
     activation: str = "tanh"  # tanh | relu cell activation
     bidirectional: bool = False  # read each window forwards and backwards
+    ensemble: int = 1  # networks trained from seeds seed, seed+1, ...; their forecasts averaged
     # --- training
     loss: str = "mse"  # mse | mae | huber
     optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
@@ -79,7 +82,7 @@ class ForecastConfig:
     progress: bool | None = None  # progress bar; None: only on a terminal
 
     def __post_init__(self) -> None:
-        for name in ("lookback", "horizon", "batch_size", "epochs"):
+        for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 default = ForecastConfig.__dataclass_fields__[name].default
@@ -176,20 +179,34 @@ class Forecaster:
                 f"it needs at least lookback + horizon = "
                 f"{cfg.lookback + cfg.horizon} rows"
             )
-        seed_everything(cfg.seed)
-        self.network_ = self._build_network()
         n_in = len(self.inputs_)
+        members, histories = [], []
         start = time.perf_counter()
-        self.history_ = train_network(
-            self.network_,
-            train.X[..., :n_in],
-            self._encode_targets(train),
-            cfg.train_config(),
-            X_val=val.X[..., :n_in] if len(val.X) else None,
-            Y_val=self._encode_targets(val) if len(val.X) else None,
-            checkpoint_dir=checkpoint_dir,
-            resume=resume,
-        )
+        for k in range(cfg.ensemble):
+            seed_everything(cfg.seed + k)
+            member = self._new_network()
+            folder = checkpoint_dir
+            if checkpoint_dir is not None and cfg.ensemble > 1:
+                folder = Path(checkpoint_dir) / f"member{k}"
+            histories.append(
+                train_network(
+                    member,
+                    train.X[..., :n_in],
+                    self._encode_targets(train),
+                    dataclasses.replace(cfg.train_config(), seed=cfg.seed + k),
+                    X_val=val.X[..., :n_in] if len(val.X) else None,
+                    Y_val=self._encode_targets(val) if len(val.X) else None,
+                    checkpoint_dir=folder,
+                    # members finished before a stop resume from their own checkpoint
+                    resume=resume and (k == 0 or (Path(folder) / CHECKPOINT).is_file()),
+                )
+            )
+            members.append(member)
+            if histories[-1].interrupted:
+                break
+        self.network_ = members[0] if cfg.ensemble == 1 else Ensemble(members)
+        self.history_ = histories[0]
+        self.member_histories_ = histories
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -423,6 +440,12 @@ class Forecaster:
         return self.scaler_.inverse_transform(scaled, columns=idx)
 
     def _build_network(self) -> torch.nn.Module:
+        """A fresh network of the configured shape (an Ensemble when ``ensemble`` > 1)."""
+        if self.config.ensemble == 1:
+            return self._new_network()
+        return Ensemble([self._new_network() for _ in range(self.config.ensemble)])
+
+    def _new_network(self) -> torch.nn.Module:
         from lstmcast.models import LSTMNetwork
 
         cfg = self.config
