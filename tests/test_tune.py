@@ -41,3 +41,31 @@ def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_p
     ]
     assert best["lookback"] == study.best_params["lookback"]
     assert "6 finished trials" in capsys.readouterr().out
+
+
+def test_the_first_trial_is_the_given_configuration(synthetic_csv, tmp_path):
+    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.tune import tune
+
+    base = ForecastConfig(
+        data=str(synthetic_csv),
+        time_col="time",
+        target=["load"],
+        units=[20, 30],
+        dropout=0.1,
+        learning_rate=0.002,
+        batch_size=32,
+        lookback=12,
+        epochs=1,
+        progress=False,
+    )
+    study = tune(base, n_trials=1, storage=f"sqlite:///{tmp_path / 's.db'}")
+    assert study.trials[0].params == {
+        "layers": 2,
+        "units_l0": 20,
+        "units_l1": 30,
+        "dropout": 0.1,
+        "learning_rate": 0.002,
+        "batch_size": 32,
+        "lookback": 12,
+    }

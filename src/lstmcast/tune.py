@@ -81,6 +81,9 @@ def tune(
             "URL such as sqlite:///runs/tune.db"
         ) from None
 
+    if not study.trials:  # the first trial is the given configuration, where it fits the space
+        study.enqueue_trial(_params_of(config, space), skip_if_exists=True)
+
     def objective(trial: optuna.Trial) -> float:
         cfg = suggest(trial, config, space)
         fc = Forecaster(cfg).fit(table)
@@ -95,6 +98,23 @@ def tune(
 
     study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(FloatingPointError,))
     return study
+
+
+def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:
+    """``config``'s values of the searched parameters; those outside the space are left out."""
+    inside = {
+        "layers": (len(config.units), 1 <= len(config.units) <= space.max_layers),
+        "dropout": (config.dropout, space.dropout[0] <= config.dropout <= space.dropout[1]),
+        "learning_rate": (
+            config.learning_rate,
+            space.learning_rate[0] <= config.learning_rate <= space.learning_rate[1],
+        ),
+        "batch_size": (config.batch_size, config.batch_size in space.batch_size),
+        "lookback": (config.lookback, config.lookback in space.lookback),
+    }
+    for k, u in enumerate(config.units):
+        inside[f"units_l{k}"] = (u, space.units[0] <= u <= space.units[1])
+    return {name: value for name, (value, ok) in inside.items() if ok}
 
 
 def best_config(base: ForecastConfig, study: optuna.Study) -> ForecastConfig:
