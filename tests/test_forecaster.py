@@ -171,3 +171,9 @@ def test_an_ensemble_resumes_each_member_from_its_checkpoint(synthetic_csv, tmp_
     )
     for a, b in zip(whole.network_.parameters(), resumed.network_.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_target_all_forecasts_every_variable(synthetic_csv):
+    fc = Forecaster(_config(synthetic_csv, target=["all"], epochs=1)).fit()
+    assert fc.targets_ == ["load", "temp", "wind"] == fc.inputs_
+    assert list(fc.predict().columns) == ["load", "temp", "wind"]

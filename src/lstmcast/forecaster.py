@@ -49,7 +49,7 @@ class ForecastConfig:
     # --- data
     data: str = "beijing-pm25"  # registry name (lstmcast datasets list) or a CSV/Parquet path
     time_col: str | None = None  # time column; None: year/month/day[/hour] columns
-    target: list[str] | None = None  # column(s) to forecast; None: the dataset's default
+    target: list[str] | None = None  # column(s) to forecast, or all; None: the dataset's default
     features: list[str] | None = None  # input columns; None: every column; [target]: univariate
     categorical: str = "label"  # label | onehot encoding of text columns (e.g. wind direction)
     fill: str = "ffill"  # missing inputs: ffill (causal) | interpolate (peeks ahead) | refuse
@@ -489,6 +489,8 @@ class Forecaster:
 def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
     columns = list(table.frame.columns)
     targets = cfg.target or DEFAULT_TARGETS.get(cfg.data)
+    if targets == ["all"] and "all" not in columns:  # every variable's next step(s)
+        targets = list(cfg.features) if cfg.features else columns
     if not targets:
         raise ConfigError(
             f"no target column given: pass --target COLUMN (one of: {', '.join(columns)})"
