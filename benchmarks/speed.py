@@ -10,6 +10,10 @@ P1 (``../shared/benchmarks/PROTOCOL.md``): batch 256, lookback 24, 8 features, h
 2 layers, dense head to 1, float32, one Adam step (forward, backward, update) with every core.
 The floor: multiply-adds of one step (forward 4·H·(I+H)·T·B per layer and direction, backward
 2x forward), at 2 FLOP each, divided by the rate of a large ``torch.matmul``.
+
+The script runs with ``OMP_WAIT_POLICY=PASSIVE`` unless the variable is set: on a machine shared
+with other jobs, OpenMP's default spin-waiting threads steal the cores they wait for, and a
+``torch.nn.LSTM`` step then takes anywhere from 20 ms to 2.5 s (see ``docs/speed.md``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
+if "OMP_WAIT_POLICY" not in os.environ:  # must be set before OpenMP starts: re-run with it
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+import torch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -326,7 +334,8 @@ def main() -> None:
     )
     keras = keras or KERAS_QUOTED
     ex_rows = "\n".join(
-        f"| {name} | {examples[name]:.2f} | {keras[name]:.1f} | {examples[name] / keras[name]:.3f} |"
+        f"| {name} | {examples[name]:.2f} | {keras[name]:.1f} | "
+        f"{examples[name] / keras[name]:.3f} |"
         for name in EXAMPLES
     )
     lat_rows = "\n".join(f"| {name} | {ms:.3f} |" for name, ms in lat.items())
@@ -339,12 +348,14 @@ def main() -> None:
         )
     )
     bf16_rows = "\n".join(f"| {k} | {v:.0f} |" for k, v in bf16.items())
+    wait_policy = os.environ.get("OMP_WAIT_POLICY")
     md = f"""## Speed (P1, classic examples, latency, memory)
 
 Written by `benchmarks/speed.py` (`python benchmarks/speed.py`); {
         platform.processor() or platform.machine()
     }, {os.cpu_count()} cores shared with other jobs, torch {torch.__version__},
-lstmcast engine: {engine}. Every system ran in this one process, interleaved in {rounds} rounds
+lstmcast engine: {engine}, OMP_WAIT_POLICY={wait_policy}. Every system ran in this one process,
+interleaved in {rounds} rounds
 of {per_round} steps after {warmup} warm-up steps; medians. Absolute times are noise on this
 shared machine; read the ratios.
 
