@@ -1,18 +1,17 @@
 // One LSTM layer (one direction) over a whole sequence on the CPU: forward and backward.
 //
 // The same math as lstmcast.reference and lstmcast.models.kernels._TorchLayer, arranged for speed:
-//   - the batch is cut into one slice per thread, and each thread runs the whole layer for its
-//     slice, so threads meet once per layer, not once per operation;
-//   - within a slice, the input projections of all time steps are one GEMM before the time
-//     loop; each step adds h_prev @ W_hh^T (W_hh packed once) and runs one fused pass of the
-//     gate math;
+//   - the batch is cut into one slice per thread (at least 32 rows each), and each thread runs
+//     the whole layer for its slice, so threads meet once per layer, not once per operation;
+//   - each step is one GEMM [x_t | h_prev] @ [W_ih | W_hh]^T into the gate rows, then one fused
+//     pass of the gate math (AVX-512 activations where the CPU has them);
 //   - the backward sweeps time in reverse computing only the gate gradients and dh through
-//     W_hh; the weight and input gradients are one GEMM each after the sweep.
+//     W_hh; the weight and input gradients are one GEMM each, per thread, after the sweep.
 // Gate order is torch's: i, f, g, o. relu replaces tanh for g and for squashing c.
 // Saved buffers are slice-major: slice k (rows b0..b1) owns T * rows consecutive rows, step s
 // (reading order: s = t forwards, s = T-1-t backwards) then row r.
-// The GEMMs call the BLAS that libtorch_cpu exports (sgemm_/dgemm_, MKL's packed sgemm when
-// present), single-threaded inside each thread.
+// GEMMs: oneDNN's brgemm through torch (cpublas::brgemm) where it runs, else the BLAS that
+// libtorch_cpu exports (sgemm_/dgemm_); single-threaded inside each thread.
 
 #include <torch/extension.h>
 
