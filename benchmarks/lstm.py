@@ -80,6 +80,12 @@ def main() -> None:
         "--tasks", nargs="+", default=["B2a", "B2b", "B1"], choices=["B2a", "B2b", "B1"]
     )
     parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="B2 networks per model, averaged (section lstm-ensemble when > 1)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=torch.get_num_threads(),
