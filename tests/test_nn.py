@@ -281,3 +281,17 @@ def test_float32_odd_widths_match_float64_within_rounding(engine, activation):
         results.append([out, *torch.autograd.grad(loss, [xx, *module.parameters()])])
     for a, b in zip(*results, strict=True):
         assert rel(a.double(), b) <= 2e-5
+
+
+def test_dropout_mask_statistics_scale_seed_and_gradient(engine):
+    from lstmcast.models import kernels
+
+    x = torch.ones(400, 250, requires_grad=True)
+    torch.manual_seed(12)
+    y = kernels.dropout(x, 0.3)
+    torch.manual_seed(12)
+    assert torch.equal(y, kernels.dropout(x, 0.3))  # torch.manual_seed reproduces the mask
+    assert abs((y == 0).float().mean().item() - 0.3) < 0.01
+    assert torch.allclose(y[y != 0], torch.tensor(1 / 0.7))
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    assert torch.equal(grad, y.detach())

@@ -216,7 +216,7 @@ class LSTM(nn.Module):
                 c_n.append(c)
             seq = outs[0] if directions == 1 else torch.cat(outs, dim=2)  # (T, B, D*H)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                seq = nn.functional.dropout(seq, self.dropout, training=True)
+                seq = kernels.dropout(seq, self.dropout)
         if unbatched:
             out = seq.squeeze(1)
             h_n = [h.squeeze(0) for h in h_n]

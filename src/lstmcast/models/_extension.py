@@ -105,6 +105,11 @@ def _load() -> ModuleType | None:
     return module
 
 
+def module() -> ModuleType | None:
+    """The loaded extension module, or None."""
+    return _load()
+
+
 def available() -> bool:
     """Whether the compiled engine is built and loaded (builds it on the first call)."""
     return _load() is not None

@@ -466,6 +466,25 @@ std::vector<at::Tensor> backward(const c10::optional<at::Tensor>& d_out,
                               relu, reverse, need_x, need_bias);
 }
 
+// A dropout mask of n values, each 1/keep with probability keep, else 0: a counter-based hash
+// (splitmix64 of seed + index), so it is reproducible from the seed and vectorisable.
+at::Tensor dropout_mask(int64_t n, double keep, int64_t seed, at::ScalarType dtype) {
+  auto mask = at::empty({n}, at::TensorOptions().dtype(at::kFloat));
+  float* m = mask.data_ptr<float>();
+  if (keep >= 1.0) return at::ones({n}, at::TensorOptions().dtype(dtype));
+  const uint64_t threshold = static_cast<uint64_t>(keep * 18446744073709551616.0);
+  const float scale = static_cast<float>(1.0 / keep);
+  const uint64_t base = static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull;
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t z = base + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    m[i] = z < threshold ? scale : 0.0f;
+  }
+  return dtype == at::kFloat ? mask : mask.to(dtype);
+}
+
 // Whether the BLAS this kernel calls is there; also decides whether oneDNN's brgemm is used.
 bool has_blas() {
   if (sgemm_ == nullptr || dgemm_ == nullptr) return false;
@@ -491,4 +510,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("backward", &backward, "LSTM layer backward: dx, dh0, dc0, dW_ih, dW_hh, db");
   m.def("has_blas", &has_blas, "whether libtorch exports the BLAS gemm this kernel calls");
   m.def("uses_brgemm", &uses_brgemm, "whether the GEMMs go through oneDNN's brgemm");
+  m.def("dropout_mask", &dropout_mask, "n values: 1/keep with probability keep, else 0");
 }
