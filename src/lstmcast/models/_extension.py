@@ -15,6 +15,7 @@ import ctypes
 import hashlib
 import os
 import platform
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,8 +83,16 @@ def _load() -> ModuleType | None:
         flags = ["-O3", "-fno-math-errno", "-fno-trapping-math"]
         if platform.machine() in ("x86_64", "AMD64"):
             flags.append("-march=native")
+        name = f"lstmcast_lstm_cpu_{key}"
+        if not any(build.glob(f"{name}*.so")):
+            print(
+                f"lstmcast: compiling the LSTM engine once for this machine into {build} "
+                "(about a minute)",
+                file=sys.stderr,
+                flush=True,
+            )
         module = cpp_extension.load(
-            name=f"lstmcast_lstm_cpu_{key}",
+            name=name,
             sources=[str(SOURCE)],
             extra_cflags=flags,
             build_directory=str(build),
