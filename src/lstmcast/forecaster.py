@@ -185,6 +185,8 @@ class Forecaster:
         for k in range(cfg.ensemble):
             seed_everything(cfg.seed + k)
             member = self._new_network()
+            if cfg.ensemble == 1:
+                self.network_ = member  # holds the last good weights if training diverges
             folder = checkpoint_dir
             if checkpoint_dir is not None and cfg.ensemble > 1:
                 folder = Path(checkpoint_dir) / f"member{k}"
