@@ -5,7 +5,14 @@
 >>> fc.save("runs/pm25"); lstmcast.load("runs/pm25").predict("latest.csv")  # doctest: +SKIP
 """
 
-from lstmcast.errors import LstmcastError
+import os
+
+# OpenMP threads that spin while waiting for work steal the CPU from the LSTM engine's own threads
+# on small machines (a P1 step varied from 20 ms to 2.5 s without this; benchmarks/speed.py).
+# It only takes effect when lstmcast is imported before torch, as the CLI does.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from lstmcast.errors import LstmcastError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["ForecastConfig", "Forecaster", "LstmcastError", "__version__", "load"]

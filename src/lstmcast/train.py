@@ -248,6 +248,9 @@ def train_network(
         dynamic_ncols=True,
         leave=False,
     )
+    # Denormal floats flushed to zero while training, as TensorFlow does: relu cells push Adam's
+    # second moments into the denormal range, where x86 CPUs run about 100x slower.
+    torch.set_flush_denormal(True)
     try:
         for epoch in range(first_epoch, config.epochs + 1):
             start = time.perf_counter()
@@ -322,6 +325,7 @@ def train_network(
     except KeyboardInterrupt:
         history.interrupted = True
     finally:
+        torch.set_flush_denormal(False)
         bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -424,7 +428,7 @@ def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     cls = OPTIMIZERS[config.optimizer]
     kwargs = {"lr": config.learning_rate, "weight_decay": config.weight_decay}
     if config.optimizer in ("adam", "adamw"):
-        kwargs["foreach"] = True
+        kwargs["fused"] = True  # one kernel for every parameter: measured faster on CPU
     return cls(model.parameters(), **kwargs)
 
 
