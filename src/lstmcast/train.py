@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import math
 import os
@@ -240,7 +239,7 @@ def train_network(
     first_epoch = len(history.train_loss) + 1
     if history.stopped_early:
         first_epoch = config.epochs + 1  # the resumed run had already finished
-    last_good = copy.deepcopy(model.state_dict())
+    last_good = _snapshot(model)
     bar = tqdm(
         total=max(0, config.epochs - first_epoch + 1) * steps,
         unit="step",
@@ -251,6 +250,8 @@ def train_network(
     # Denormal floats flushed to zero while training, as TensorFlow does: relu cells push Adam's
     # second moments into the denormal range, where x86 CPUs run about 100x slower.
     torch.set_flush_denormal(True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(_threads_for(model, X, bs, threads))
     try:
         for epoch in range(first_epoch, config.epochs + 1):
             start = time.perf_counter()
@@ -291,7 +292,7 @@ def train_network(
                 if scheduler is not None:
                     scheduler.step(monitor)
             history.epoch_seconds.append(time.perf_counter() - start)
-            last_good = copy.deepcopy(model.state_dict())
+            last_good = _snapshot(model)
             if monitor < best_loss - config.min_delta:
                 best_loss, best_state, bad_epochs = monitor, last_good, 0
                 history.best_epoch = epoch
@@ -325,6 +326,7 @@ def train_network(
     except KeyboardInterrupt:
         history.interrupted = True
     finally:
+        torch.set_num_threads(threads)
         torch.set_flush_denormal(False)
         bar.close()
     if best_state is not None:
@@ -422,6 +424,22 @@ def predict_network(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.
     with torch.inference_mode():
         outs = [model(X[s : s + batch_size]) for s in range(0, len(X), batch_size)]
     return torch.cat(outs) if outs else torch.empty(0)
+
+
+def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the weights (cheaper than deepcopy of the state dict)."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+# Below this many multiply-adds per step, waking a second thread costs more than it saves.
+SINGLE_THREAD_MACS = 50_000_000
+
+
+def _threads_for(model: torch.nn.Module, X: torch.Tensor, batch_size: int, threads: int) -> int:
+    """Threads worth using: one for tiny steps (the classic examples), else all of them."""
+    params = sum(p.numel() for p in model.parameters())
+    macs = params * min(batch_size, len(X)) * X.shape[1]  # each weight once per sample and step
+    return 1 if macs < SINGLE_THREAD_MACS else threads
 
 
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
