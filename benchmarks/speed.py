@@ -223,6 +223,42 @@ def latency(repeats: int) -> dict[str, float]:
                 if k >= 20:
                     times.append(time.perf_counter() - start)
         result[name] = statistics.median(times) * 1e3
+    result.update(forecaster_latency(repeats))
+    return result
+
+
+def forecaster_latency(repeats: int) -> dict[str, float]:
+    """Median ms of a forecast from a model directory loaded with ``lstmcast.load``."""
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+
+    import lstmcast
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((400, I)), columns=[f"x{k}" for k in range(I)])
+    frame.insert(0, "time", pd.date_range("2024-01-01", periods=400, freq="h"))
+    config = lstmcast.ForecastConfig(
+        data="bench", target=["x0"], units=[64, 64], epochs=1, lookback=T, progress=False
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        lstmcast.Forecaster(config).fit(frame.set_index("time")).save(f"{folder}/model")
+        model = lstmcast.load(f"{folder}/model")
+    window = frame.iloc[-T:, 1:].to_numpy()[None]  # (1, T, I) in the data's units
+    recent = frame.iloc[-T:].set_index("time")
+    result = {}
+    for name, call in (
+        ("lstmcast.load(DIR).predict_windows(window)", lambda: model.predict_windows(window)),
+        (f"lstmcast.load(DIR).predict(DataFrame of {T} rows)", lambda: model.predict(recent)),
+    ):
+        times = []
+        for k in range(repeats // 5 + 20):
+            start = time.perf_counter()
+            call()
+            if k >= 20:
+                times.append(time.perf_counter() - start)
+        result[name] = statistics.median(times) * 1e3
     return result
 
 
