@@ -221,8 +221,11 @@ def test_a_real_sigint_stops_cleanly_with_a_checkpoint(tmp_path):
     code = KILLER.format(src=SRC, epoch=1).replace("signal.SIGKILL", "signal.SIGINT")
     # a terminal delivers Ctrl-C to Python's handler; a background job (nohup, &) starts with
     # SIGINT ignored, so put the terminal's handler back in the child first
-    code = code.replace("import os, signal, sys\n", "import os, signal, sys\n"
-                        "signal.signal(signal.SIGINT, signal.default_int_handler)\n", 1)
+    code = code.replace(
+        "import os, signal, sys\n",
+        "import os, signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n",
+        1,
+    )
     stopped = _cli("train", "--data", str(csv), "--out", str(out), *RUN, code=code)
     assert stopped.returncode == 130, stopped.stderr
     assert stopped.stderr.strip().splitlines()[-1] == (
