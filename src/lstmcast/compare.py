@@ -22,7 +22,7 @@ def compare(
 ) -> dict:
     """Fit univariate and multivariate LSTMs and score them beside the baselines on ``split``."""
     multi = Forecaster(config)
-    table = multi._read(None)
+    table = multi.read(None)
     multi.fit(table)
     target = multi.targets_
     uni = Forecaster(config.replace(features=list(target))).fit(table)

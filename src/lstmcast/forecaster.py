@@ -157,7 +157,7 @@ class Forecaster:
         was never stopped.
         """
         cfg = self.config
-        table = self._read(data)
+        table = self.read(data)
         check_regular(table)
         self.table_ = table
         self.freq_ = table.freq
@@ -224,7 +224,7 @@ class Forecaster:
             raise ConfigError(
                 "a loaded model keeps no data: pass the recent history, e.g. predict('latest.csv')"
             )
-        table = self.table_ if data is None else self._read(data, for_predict=True)
+        table = self.table_ if data is None else self.read(data, for_predict=True)
         values, _ = self._arrays(table)
         L = self.config.lookback
         if len(values) < L:
@@ -253,7 +253,7 @@ class Forecaster:
         from lstmcast.reference import NumpyLSTM
 
         self._check_fitted()
-        table = self.table_ if data is None else self._read(data, for_predict=True)
+        table = self.table_ if data is None else self.read(data, for_predict=True)
         values, _ = self._arrays(table)
         L, n_in = self.config.lookback, len(self.inputs_)
         if len(values) < L:
@@ -291,7 +291,7 @@ class Forecaster:
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
             data = self.config.data
-        table = self.table_ if data is None else self._read(data, for_predict=True)
+        table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
         parts = self.split_ if data is None and hasattr(self, "split_") else self._split(table)
@@ -360,7 +360,12 @@ class Forecaster:
         save_forecaster(self, path)
 
     # ------------------------------------------------------------------ helpers
-    def _read(self, data, for_predict: bool = False) -> Table:
+    def read(self, data=None, for_predict: bool = False) -> Table:
+        """Read ``data`` (default ``config.data``) as this forecaster reads tables.
+
+        With ``for_predict`` the table gets the trained model's category codes and is checked
+        for its columns and frequency.
+        """
         cfg = self.config
         if isinstance(data, Table):
             return data

@@ -65,7 +65,7 @@ def tune(
     if n_trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {n_trials}")
     space = space or SearchSpace()
-    table = Forecaster(config)._read(None)  # read once, shared by every trial
+    table = Forecaster(config).read(None)  # read once, shared by every trial
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         study = optuna.create_study(

@@ -50,6 +50,12 @@ class DatasetInfo:
     filenames: tuple[str, ...] = ()  # names the file may carry in a data folder
 
 
+MACRO_COLUMNS = [
+    "year", "quarter", "realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1",
+    "tbilrate", "unemp", "pop", "infl", "realint",
+]  # fmt: skip
+
+
 REGISTRY: dict[str, DatasetInfo] = {
     "beijing-pm25": DatasetInfo(
         name="beijing-pm25",
@@ -80,39 +86,11 @@ REGISTRY: dict[str, DatasetInfo] = {
         "population, inflation, real interest rate.",
         licence="public domain (US Bureau of Economic Analysis, BLS, Federal Reserve)",
         source="statsmodels.datasets.macrodata (bundled with statsmodels, no download)",
-        columns=[
-            "year",
-            "quarter",
-            "realgdp",
-            "realcons",
-            "realinv",
-            "realgovt",
-            "realdpi",
-            "cpi",
-            "m1",
-            "tbilrate",
-            "unemp",
-            "pop",
-            "infl",
-            "realint",
-        ],  # fmt: skip
+        columns=MACRO_COLUMNS,
         rows=203,
         frequency="QS-JAN",
         preset={
-            "features": [
-                "realgdp",
-                "realcons",
-                "realinv",
-                "realgovt",
-                "realdpi",
-                "cpi",
-                "m1",
-                "tbilrate",
-                "unemp",
-                "pop",
-                "infl",
-                "realint",
-            ],  # fmt: skip
+            "features": MACRO_COLUMNS[2:],  # everything but the year and quarter
             "target": "realgdp",
             "notes": "time from year + quarter (quarter starts)",
         },
