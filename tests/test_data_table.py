@@ -74,7 +74,7 @@ def test_missing_timestamps_are_reported_and_reindexed(tmp_path):
     rows = [PARTS[0], PARTS[1], PARTS[3], PARTS[4]]  # 02:00 is missing
     with pytest.warns(UserWarning, match=r"1 timestamps missing at frequency 'h' \(first gap at "
                       r"2010-01-01 02:00:00\); re-indexed"):  # fmt: skip
-        table = read_table(_hourly_csv(tmp_path, rows))
+        table = read_table(_hourly_csv(tmp_path, rows), fill="interpolate")
     assert len(table.frame) == 5
     assert not table.observed.loc["2010-01-01 02:00"].any()
     assert table.frame.loc["2010-01-01 02:00", "pm"] == 25.0  # linear between 10 and 40
@@ -108,7 +108,7 @@ def test_onehot_encoding(tmp_path):
 
 def test_fill_modes_and_the_observed_mask(tmp_path):
     path = _hourly_csv(tmp_path, [*PARTS[:3], "4,2010,1,1,3,NA,-14,SE", "5,2010,1,1,4,30,-12,NE"])
-    interpolated = read_table(path)
+    interpolated = read_table(path, fill="interpolate")
     assert interpolated.frame["pm"].tolist() == [10, 10, 20, 25, 30]  # leading edge back-filled
     assert interpolated.observed["pm"].tolist() == [False, True, True, False, True]
     assert read_table(path, fill="ffill").frame["pm"].tolist() == [10, 10, 20, 20, 30]

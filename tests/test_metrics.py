@@ -40,7 +40,9 @@ def test_planted_missing_targets_never_reach_a_metric():
 def test_missing_values_in_a_table_stay_out_of_the_score(tmp_path):
     rows = [f"2020-01-01 {h:02d}:00,{v}" for h, v in enumerate([1, 2, "NA", 4, 5, "NA", 7, 8])]
     (tmp_path / "s.csv").write_text("time,y\n" + "\n".join(rows) + "\n")
-    table = read_table(tmp_path / "s.csv")  # inputs interpolated: 3 and 6 fill the NA rows
+    table = read_table(
+        tmp_path / "s.csv", fill="interpolate"
+    )  # inputs interpolated: 3 and 6 fill the NA rows
     w = make_windows(table.frame.to_numpy(), 1, 1, inputs=[0], targets=[0],
                      observed=table.observed.to_numpy())  # fmt: skip
     pred = Persistence([0]).fit(w.X, w.Y, w.mask).predict(w.X)

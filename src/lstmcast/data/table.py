@@ -67,7 +67,7 @@ def read_table(
     time_col: str | None = None,
     columns: list[str] | None = None,
     categorical: str = "label",
-    fill: str = "interpolate",
+    fill: str = "ffill",
     reindex: bool = True,
     encodings: dict[str, dict] | None = None,
 ) -> Table:
