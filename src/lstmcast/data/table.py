@@ -81,8 +81,9 @@ def read_table(
         columns: keep only these (raw) columns, in this order; default all.
         categorical: ``"label"`` (alphabetical codes 0, 1, ...) or ``"onehot"`` (``col_CAT``
             0/1 columns).
-        fill: ``"interpolate"`` (linear, then edge ffill/bfill), ``"ffill"`` (then bfill of the
-            leading edge), ``"none"`` (NaN stays) or ``"refuse"`` (DataError on any missing value).
+        fill: ``"ffill"`` (the default; then bfill of the leading edge), ``"interpolate"`` (linear,
+            then edge ffill/bfill; it can look ahead), ``"none"`` (NaN stays) or ``"refuse"``
+            (DataError on any missing value).
             Categorical codes are never interpolated: they are forward/back filled.
         reindex: insert the missing timestamps of a gappy regular series as NaN rows (observed
             False, then filled).
