@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import b1_data  # noqa: E402
 from _results import write_section  # noqa: E402
 
+from lstmcast.commands.forecast import read_toml  # noqa: E402
 from lstmcast.compare import compare  # noqa: E402
 from lstmcast.evaluation import mae, rmse  # noqa: E402
 from lstmcast.forecaster import ForecastConfig  # noqa: E402
@@ -30,8 +31,8 @@ from lstmcast.models import LSTMNetwork  # noqa: E402
 from lstmcast.train import TrainConfig, predict_network, seed_everything, train_network  # noqa: E402
 
 
-def b2(horizon: int, ensemble: int = 1) -> tuple[list[dict], dict]:
-    config = ForecastConfig(horizon=horizon, ensemble=ensemble, progress=False)
+def b2(horizon: int, ensemble: int = 1, settings: dict | None = None) -> tuple[list[dict], dict]:
+    config = ForecastConfig(**(settings or {}), horizon=horizon, ensemble=ensemble, progress=False)
     result = compare(config, baselines=("persistence",))
     if ensemble > 1:
         for row in result["results"]:
@@ -79,6 +80,7 @@ def main() -> None:
     parser.add_argument(
         "--tasks", nargs="+", default=["B2a", "B2b", "B1"], choices=["B2a", "B2b", "B1"]
     )
+    parser.add_argument("--config", help="TOML settings for the B2 runs (section lstm-<file stem>)")
     parser.add_argument(
         "--ensemble",
         type=int,
@@ -98,11 +100,12 @@ def main() -> None:
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     settings = None
+    overrides = read_toml(args.config) if args.config else None
     for task in args.tasks:
         if task == "B1":
             rows = b1()
         else:
-            rows, settings = b2(1 if task == "B2a" else 24, args.ensemble)
+            rows, settings = b2(1 if task == "B2a" else 24, args.ensemble, overrides)
         base = next(r["rmse"] for r in rows if r["name"] == "persistence")
         for r in rows:
             fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
@@ -134,8 +137,11 @@ def main() -> None:
         )
     }
     section = "lstm" if args.ensemble == 1 else "lstm-ensemble"
+    if args.config:
+        section = f"lstm-{Path(args.config).stem}"
     md = (
-        f"## LSTM ({', '.join(args.tasks)}){' ensembles' if args.ensemble > 1 else ''}\n\n"
+        f"## LSTM ({', '.join(args.tasks)}){' ensembles' if args.ensemble > 1 else ''}"
+        f"{' with ' + Path(args.config).name if args.config else ''}\n\n"
         "Written by `benchmarks/lstm.py` "
         "(`LSTMCAST_DATA=../shared/data python benchmarks/lstm.py`). Errors in µg/m³ on the test "
         "split, persistence on the same rows; fit seconds are wall time on a shared "
@@ -143,6 +149,7 @@ def main() -> None:
         + "\n".join(lines)
         + "\n\nB2 rows come from `lstmcast compare` with its default settings"
         + (f" and `--ensemble {args.ensemble}`" if args.ensemble > 1 else "")
+        + (f" and the settings of `{args.config}`" if args.config else "")
         + (f": `{shown}`" if shown else "")
         + ". Inputs are forward filled (causal); NA targets are never trained on or scored."
         " B1 follows the tutorial recipe exactly (NA filled with 0, scaler on the whole table)."
