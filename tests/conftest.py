@@ -54,3 +54,24 @@ def synthetic_csv(tmp_path) -> Path:
     path = tmp_path / "synthetic.csv"
     make_synthetic_frame().to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(params=["torch", "compiled"])
+def engine(request, monkeypatch):
+    """Run the test on one LSTM engine: the pure-torch fallback, or the compiled extension."""
+    from lstmcast.models import _extension
+
+    if request.param == "torch":
+        monkeypatch.setattr(_extension, "usable_for", lambda *tensors: False)
+    elif not _extension.available():
+        pytest.skip(f"compiled extension unavailable: {_extension.unavailable_reason()}")
+    return request.param
+
+
+def rel(a, b) -> float:
+    """Largest absolute difference relative to the largest magnitude of the reference."""
+    import numpy as np
+    import torch
+
+    a, b = np.asarray(torch.as_tensor(a).detach()), np.asarray(torch.as_tensor(b).detach())
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))

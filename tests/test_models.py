@@ -5,25 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import rel
 
 from lstmcast.errors import ConfigError
-from lstmcast.models import PRESETS, LSTMNetwork, NetworkConfig, _extension, build_network
+from lstmcast.models import PRESETS, LSTMNetwork, NetworkConfig, build_network
 from lstmcast.reference import NumpyLSTM
-
-
-@pytest.fixture(params=["torch", "compiled"])
-def engine(request, monkeypatch):
-    """Run the test on one engine: the pure-torch fallback, or the compiled extension."""
-    if request.param == "torch":
-        monkeypatch.setattr(_extension, "usable_for", lambda *tensors: False)
-    elif not _extension.available():
-        pytest.skip(f"compiled extension unavailable: {_extension.unavailable_reason()}")
-    return request.param
-
-
-def rel(a, b) -> float:
-    a, b = np.asarray(torch.as_tensor(a).detach()), np.asarray(b)
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
 
 
 @pytest.mark.parametrize(

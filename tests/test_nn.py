@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import rel
 
 import lstmcast.nn
 from lstmcast.errors import ConfigError, DataError
@@ -16,22 +17,6 @@ from lstmcast.models import _extension
 from lstmcast.reference import NumpyLSTM
 
 F64 = torch.float64
-
-
-@pytest.fixture(params=["torch", "compiled"])
-def engine(request, monkeypatch):
-    """Run the test on one engine: the pure-torch fallback, or the compiled extension."""
-    if request.param == "torch":
-        monkeypatch.setattr(_extension, "usable_for", lambda *tensors: False)
-    elif not _extension.available():
-        pytest.skip(f"compiled extension unavailable: {_extension.unavailable_reason()}")
-    return request.param
-
-
-def rel(a, b) -> float:
-    """Largest absolute difference relative to the largest magnitude of the reference."""
-    a, b = np.asarray(torch.as_tensor(a).detach()), np.asarray(torch.as_tensor(b).detach())
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
 
 
 def pair(input_size, hidden, num_layers=1, dtype=F64, **kw):
