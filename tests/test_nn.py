@@ -248,6 +248,21 @@ def test_batch_slices_across_threads_give_the_same_numbers(engine):
         assert rel(a, b) <= 1e-10
 
 
+def test_compiled_engine_runs_batch_slices_on_separate_threads():
+    """Session 1 built the engine without OpenMP, so at::parallel_for ran the slices one after
+    the other on one thread (same numbers, half the speed on 2 cores)."""
+    module = _extension.module()
+    if module is None:
+        pytest.skip(f"compiled engine unavailable: {_extension.unavailable_reason()}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        assert module.slice_threads(3) == 3
+        assert module.slice_threads(1) == 1
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_float32_odd_widths_match_float64_within_rounding(engine, activation):
     """Widths that are not multiples of the SIMD width exercise every tail of the kernels."""

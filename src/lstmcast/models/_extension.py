@@ -27,8 +27,18 @@ SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_cpu.cpp"
 _state: dict[str, object] = {}  # "module": the loaded extension, or "reason": why there is none
 
 
+def _compile_flags() -> list[str]:
+    """g++ flags. -fopenmp matters: at::parallel_for is a header template whose OpenMP pragma
+    only runs the batch slices on separate threads when the extension itself is compiled with
+    OpenMP (it then shares torch's libgomp.so.1, already loaded); without it they run serially."""
+    flags = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp"]
+    if platform.machine() in ("x86_64", "AMD64"):
+        flags.append("-march=native")
+    return flags
+
+
 def _cpu_key() -> str:
-    """What the compiled code depends on: the source, torch, Python and the CPU's features."""
+    """What the compiled code depends on: the source, flags, torch, Python, the CPU's features."""
     flags = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -39,6 +49,7 @@ def _cpu_key() -> str:
         flags = platform.processor()
     parts = [
         SOURCE.read_bytes(),
+        " ".join(_compile_flags()).encode(),
         torch.__version__.encode(),
         platform.python_version().encode(),
         platform.machine().encode(),
@@ -80,9 +91,7 @@ def _load() -> ModuleType | None:
         root = Path(os.environ.get("LSTMCAST_EXT_DIR", Path.home() / ".cache/lstmcast/ext"))
         build = root / key
         build.mkdir(parents=True, exist_ok=True)
-        flags = ["-O3", "-fno-math-errno", "-fno-trapping-math"]
-        if platform.machine() in ("x86_64", "AMD64"):
-            flags.append("-march=native")
+        flags = _compile_flags()
         name = f"lstmcast_lstm_cpu_{key}"
         if not any(build.glob(f"{name}*.so")):
             print(
@@ -95,6 +104,7 @@ def _load() -> ModuleType | None:
             name=name,
             sources=[str(SOURCE)],
             extra_cflags=flags,
+            extra_ldflags=["-fopenmp"],
             build_directory=str(build),
             verbose=False,
         )

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -514,6 +515,17 @@ bool has_blas() {
 
 bool uses_brgemm() { return g_brgemm; }
 
+// How many distinct threads over_batch's parallel_for runs n slices on (at most n). 1 with
+// several torch threads means the extension was built without OpenMP: slices run serially.
+int64_t slice_threads(int64_t n) {
+  std::vector<std::thread::id> ids(n);
+  at::parallel_for(0, n, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) ids[s] = std::this_thread::get_id();
+  });
+  std::sort(ids.begin(), ids.end());
+  return std::unique(ids.begin(), ids.end()) - ids.begin();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
@@ -521,5 +533,6 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("backward", &backward, "LSTM layer backward: dx, dh0, dc0, dW_ih, dW_hh, db");
   m.def("has_blas", &has_blas, "whether libtorch exports the BLAS gemm this kernel calls");
   m.def("uses_brgemm", &uses_brgemm, "whether the GEMMs go through oneDNN's brgemm");
+  m.def("slice_threads", &slice_threads, "distinct threads that run n batch slices");
   m.def("dropout_mask", &dropout_mask, "n values: 1/keep with probability keep, else 0");
 }
