@@ -1,0 +1,103 @@
+"""Where a P1 step's time goes (issue 6): the compiled engine's layers alone, GEMM rates at the
+per-step shapes, and a plain training loop of the P1 step. Prints; writes nothing.
+
+    python benchmarks/kernel_profile.py
+    perf record -D 8000 python benchmarks/kernel_profile.py --loop 1500   # CPU samples by symbol
+
+The floor ratios quoted in ``docs/speed.md`` for the kernels alone come from this script; the
+P1 ratios against ``torch.nn.LSTM`` come from ``benchmarks/speed.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+if "OMP_WAIT_POLICY" not in os.environ:  # as in speed.py: must be set before OpenMP starts
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+import torch  # noqa: E402
+
+import lstmcast.nn  # noqa: E402
+from lstmcast.models import _extension  # noqa: E402
+
+B, T, I, H = 256, 24, 8, 64  # P1
+
+
+def median_ms(fn, repeats: int = 60, warmup: int = 10) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def gemm_rates() -> None:
+    """GFLOP/s of one thread on the shapes one batch slice multiplies, and on a large product."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    for m, k, n in ((128, 72, 256), (128, 128, 256), (128, 256, 64), (3072, 256, 128), (2048,) * 3):
+        a, b, c = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
+        ms = median_ms(lambda: torch.mm(a, b, out=c), repeats=200 if m < 2048 else 5, warmup=3)
+        print(f"one thread, ({m} x {k}) @ ({k} x {n}): {2 * m * k * n / ms / 1e6:.0f} GFLOP/s")
+    torch.set_num_threads(threads)
+
+
+def layers(ext) -> None:
+    """Forward and backward of one layer of P1 through the compiled engine, every thread."""
+    for inputs in (I, H):
+        x, h0, c0 = torch.randn(T, B, inputs), torch.zeros(B, H), torch.zeros(B, H)
+        w_ih, w_hh = torch.randn(4 * H, inputs) * 0.1, torch.randn(4 * H, H) * 0.1
+        bias, d_out = torch.randn(4 * H) * 0.1, torch.randn(T, B, H)
+        saved = ext.forward(x, h0, c0, w_ih, w_hh, bias, False, False)[3:]
+        fwd = median_ms(lambda: ext.forward(x, h0, c0, w_ih, w_hh, bias, False, False))
+        bwd = median_ms(
+            lambda: ext.backward(
+                d_out, None, None, c0, w_ih, w_hh, *saved, False, False, inputs == H, True
+            )
+        )
+        macs = 4 * H * (inputs + H) * T * B
+        print(
+            f"layer with {inputs} inputs: forward {fwd:.2f} ms ({2 * macs / fwd / 1e6:.0f} GFLOP/s), "
+            f"backward {bwd:.2f} ms ({4 * macs / bwd / 1e6:.0f} GFLOP/s at 2x the forward's work)"
+        )
+
+
+def loop(steps: int) -> None:
+    """The P1 step in a plain loop (fused Adam, as lstmcast's training loop uses)."""
+    torch.manual_seed(0)
+    lstm, head = lstmcast.nn.LSTM(I, H, 2, batch_first=True), torch.nn.Linear(H, 1)
+    opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], fused=True)
+    x, y = torch.randn(B, T, I), torch.randn(B, 1)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        out, _ = lstm(x)
+        torch.nn.functional.mse_loss(head(out[:, -1]), y).backward()
+        opt.step()
+
+    print(f"P1 step in a plain loop: {median_ms(step, repeats=steps, warmup=20):.2f} ms (median)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loop", type=int, default=200, help="steps of the plain P1 loop")
+    args = parser.parse_args()
+    ext = _extension.module()
+    if ext is None:
+        sys.exit(f"the compiled engine is unavailable: {_extension.unavailable_reason()}")
+    print(f"threads: {torch.get_num_threads()}, slices on {ext.slice_threads(2)} threads")
+    gemm_rates()
+    layers(ext)
+    loop(args.loop)
+
+
+if __name__ == "__main__":
+    main()
