@@ -149,7 +149,8 @@ def test_ctrl_c_keeps_a_checkpoint_and_resume_ends_with_the_unbroken_weights(
     csv, reference = unbroken
     out = tmp_path / "model"
     _interrupt_at_step(monkeypatch, 60)  # 25 steps + 1 validation loss per epoch: epoch 3
-    assert main(["train", "--data", str(csv), "--out", str(out), *RUN]) == 130
+    monkeypatch.chdir(csv.parent)  # a relative data path: the resume below runs elsewhere
+    assert main(["train", "--data", csv.name, "--out", str(out), *RUN]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == (
         f"lstmcast train: interrupted after epoch 2; nothing saved to {out}: "
@@ -157,6 +158,7 @@ def test_ctrl_c_keeps_a_checkpoint_and_resume_ends_with_the_unbroken_weights(
     )
     assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT_DIR]  # no half-made model
     monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
     assert main(["train", "--resume", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, WEIGHTS]  # checkpoint removed
     _assert_same_weights(out, reference)

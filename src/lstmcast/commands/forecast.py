@@ -205,7 +205,10 @@ def train(args) -> int:
     created = not out.exists()
     if not resume:  # a fresh run: a checkpoint left by an earlier run is stale
         shutil.rmtree(checkpoint, ignore_errors=True)
-        write_json_atomic(str(checkpoint / "config.json"), dataclasses.asdict(config))
+        settings = dataclasses.asdict(config)
+        if Path(config.data).exists():  # --resume may run from another working directory
+            settings["data"] = str(Path(config.data).resolve())
+        write_json_atomic(str(checkpoint / "config.json"), settings)
     try:
         fc = Forecaster(config).fit(checkpoint_dir=checkpoint, resume=bool(resume))
     except LstmcastError:
