@@ -139,6 +139,8 @@ def main() -> None:
     section = "lstm" if args.ensemble == 1 else "lstm-ensemble"
     if args.config:
         section = f"lstm-{Path(args.config).stem}"
+        if args.ensemble > 1:
+            section += f"-ensemble-{args.ensemble}"
     md = (
         f"## LSTM ({', '.join(args.tasks)}){' ensembles' if args.ensemble > 1 else ''}"
         f"{' with ' + Path(args.config).name if args.config else ''}\n\n"
