@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from lstmcast.baselines import BASELINES, Persistence, RidgeBaseline, SeasonalNaive, VARBaseline
+from lstmcast.baselines import (
+    BASELINES,
+    GradientBoostingBaseline,
+    Persistence,
+    RidgeBaseline,
+    SeasonalNaive,
+    VARBaseline,
+)
 from lstmcast.data import make_windows
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 
@@ -63,6 +70,52 @@ def test_ridge_never_learns_from_masked_targets():
     np.testing.assert_allclose(a, b)
     nan_y = np.where(mask, w.Y, np.nan)  # NaN without a mask is treated as missing too
     np.testing.assert_allclose(RidgeBaseline([0]).fit(w.X, nan_y).predict(w.X), b)
+
+
+def _threshold_process(n: int, seed: int) -> np.ndarray:
+    """y rises by 10 when the driver x was far from zero an hour before, else falls by 10."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=n)
+    step = np.where(np.abs(x) > 0.5, 10.0, -10.0) + rng.normal(scale=0.5, size=n)
+    y = np.concatenate([[0.0], np.cumsum(step[:-1])])  # y[t] = y[t-1] + step(x[t-1])
+    return np.column_stack([y, x])
+
+
+def test_gbm_learns_a_threshold_rule_that_ridge_cannot():
+    """|x| > 0.5 is invisible to a linear model: ridge stays at the rule's spread (10), while the
+    trees find the threshold and are left with the noise (0.5)."""
+    train, test = (_windows(_threshold_process(n, seed), 4, 1) for n, seed in ((4000, 4), (800, 5)))
+    gbm = GradientBoostingBaseline([0]).fit(train.X, train.Y)
+    ridge = RidgeBaseline([0]).fit(train.X, train.Y)
+    rmse = lambda m: np.sqrt(np.mean((m.predict(test.X) - test.Y) ** 2))  # noqa: E731
+    assert rmse(gbm) < 1.0
+    assert rmse(ridge) > 9.0
+    assert 1 <= gbm.n_trees_[0, 0] < 1000
+
+
+def test_gbm_features_are_the_window_and_its_last_changes():
+    X = np.arange(2 * 4 * 3, dtype=float).reshape(2, 4, 3) ** 2
+    F = GradientBoostingBaseline.features(X)
+    np.testing.assert_array_equal(F[:, :12], X.reshape(2, 12))
+    np.testing.assert_array_equal(F[:, 12:15], X[:, 3] - X[:, 2])
+    np.testing.assert_array_equal(F[:, 15:], X[:, 3] - X[:, 0])
+    assert GradientBoostingBaseline.features(X[:, :1]).shape == (2, 3)  # one step: no changes
+
+
+def test_gbm_never_learns_from_masked_targets_and_forecasts_every_step():
+    w = _windows(_threshold_process(3000, 6), 4, 2, targets=(0, 1))
+    mask = w.mask.copy()
+    mask[::5, 1, 0] = False
+    poisoned = np.where(mask, w.Y, 1e6)
+    model = GradientBoostingBaseline([0, 1]).fit(w.X, poisoned, mask)
+    pred = model.predict(w.X)
+    assert pred.shape == (len(w.X), 2, 2)
+    assert sorted(model.n_trees_) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert np.abs(pred - w.Y).max() < 50  # a single 1e6 learnt from would show
+    with pytest.raises(ConfigError, match="holdout must be between 0 and 1, got 1.5"):
+        GradientBoostingBaseline([0], holdout=1.5).fit(w.X, w.Y[..., :1])
+    with pytest.raises(DataError, match="needs >= 100 observed training windows before its 15%"):
+        GradientBoostingBaseline([0]).fit(w.X[:60], w.Y[:60, :, :1])
 
 
 def _simulate_var1(a: np.ndarray, c: np.ndarray, n: int, seed: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,6 +61,23 @@ def test_train_evaluate_predict(trained, tmp_path, capsys):
         == 0
     )
     assert (tmp_path / "f.csv").read_text().splitlines() == out
+
+
+def test_evaluate_scores_the_chosen_baselines(trained, tmp_path, capsys):
+    _, model = trained
+    scores = tmp_path / "scores.json"
+    argv = ["evaluate", str(model), "--baselines", "gbm", "--json", str(scores)]
+    assert main(argv) == 0
+    rows = json.loads(scores.read_text())["results"]
+    assert [r["name"] for r in rows] == ["lstm", "persistence", "gbm"]  # persistence always
+    assert len({r["n_scored"] for r in rows}) == 1 and np.isfinite(rows[2]["rmse"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", str(model), "--baselines", "persistence,trees"])
+    assert exit_.value.code == 2
+    assert "unknown baseline 'trees': choose from persistence, seasonal_naive, ridge, var, gbm" in (
+        capsys.readouterr().err
+    )
 
 
 def test_flags_override_the_toml_config(synthetic_csv, tmp_path):

@@ -266,6 +266,36 @@ def _resume_config(args, checkpoint: Path):
 
 
 # ---------------------------------------------------------------- evaluate
+def _baseline_names(text: str) -> tuple[str, ...]:
+    """--baselines: comma-separated names from lstmcast.baselines.BASELINES."""
+    from lstmcast.baselines import BASELINES
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in BASELINES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown baseline {unknown[0]!r}: choose from {', '.join(BASELINES)}"
+            if unknown
+            else f"name at least one baseline from {', '.join(BASELINES)}"
+        )
+    return names
+
+
+def _add_baselines_option(p) -> None:
+    from lstmcast.baselines import BASELINES
+    from lstmcast.compare import BASELINES as DEFAULT
+
+    p.add_argument(
+        "--baselines",
+        type=_baseline_names,
+        default=DEFAULT,
+        metavar="NAMES",
+        help=f"comma-separated, from {', '.join(BASELINES)} (default: {','.join(DEFAULT)}; "
+        "persistence is always scored; gbm, gradient-boosted trees, fits one model per "
+        "horizon step)",
+    )
+
+
 def _evaluate_parser(sub):
     p = sub.add_parser(
         "evaluate",
@@ -278,16 +308,16 @@ def _evaluate_parser(sub):
     p.add_argument("--data", help="table or dataset name (default: the one it was trained on)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    _add_baselines_option(p)
     return p
 
 
 @command("evaluate", _evaluate_parser)
 def evaluate(args) -> int:
-    from lstmcast.compare import BASELINES
     from lstmcast.modelfile import load
 
     fc = load(args.model)
-    result = fc.evaluate(args.data or fc.config.data, split=args.split, baselines=BASELINES)
+    result = fc.evaluate(args.data or fc.config.data, split=args.split, baselines=args.baselines)
     print(format_results(result))
     if args.json:
         write_json_atomic(args.json, public_json(result))
@@ -341,6 +371,7 @@ def _compare_parser(sub):
     )
     p.add_argument("--out", default="reports/compare", help="report directory")
     p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    _add_baselines_option(p)
     add_config_options(p)
     return p
 
@@ -350,7 +381,7 @@ def compare(args) -> int:
     from lstmcast.compare import compare as run_compare
     from lstmcast.report import verdict, write_report
 
-    result = run_compare(config_from_args(args))
+    result = run_compare(config_from_args(args), baselines=args.baselines)
     paths = write_report(result, args.out)
     print(format_results(result))
     print(verdict(result))
