@@ -11,6 +11,7 @@ P1 ratios against ``torch.nn.LSTM`` come from ``benchmarks/speed.py``.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -45,7 +46,8 @@ def gemm_rates() -> None:
     torch.set_num_threads(1)
     for m, k, n in ((128, 72, 256), (128, 128, 256), (128, 256, 64), (3072, 256, 128), (2048,) * 3):
         a, b, c = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
-        ms = median_ms(lambda: torch.mm(a, b, out=c), repeats=200 if m < 2048 else 5, warmup=3)
+        mm = functools.partial(torch.mm, a, b, out=c)
+        ms = median_ms(mm, repeats=200 if m < 2048 else 5, warmup=3)
         print(f"one thread, ({m} x {k}) @ ({k} x {n}): {2 * m * k * n / ms / 1e6:.0f} GFLOP/s")
     torch.set_num_threads(threads)
 
@@ -56,16 +58,16 @@ def layers(ext) -> None:
         x, h0, c0 = torch.randn(T, B, inputs), torch.zeros(B, H), torch.zeros(B, H)
         w_ih, w_hh = torch.randn(4 * H, inputs) * 0.1, torch.randn(4 * H, H) * 0.1
         bias, d_out = torch.randn(4 * H) * 0.1, torch.randn(T, B, H)
-        saved = ext.forward(x, h0, c0, w_ih, w_hh, bias, False, False)[3:]
-        fwd = median_ms(lambda: ext.forward(x, h0, c0, w_ih, w_hh, bias, False, False))
-        bwd = median_ms(
-            lambda: ext.backward(
-                d_out, None, None, c0, w_ih, w_hh, *saved, False, False, inputs == H, True
-            )
+        forward = functools.partial(ext.forward, x, h0, c0, w_ih, w_hh, bias, False, False)
+        saved = forward()[3:]
+        backward = functools.partial(
+            ext.backward, d_out, None, None, c0, w_ih, w_hh, *saved, False, False, inputs == H, True
         )
+        fwd, bwd = median_ms(forward), median_ms(backward)
         macs = 4 * H * (inputs + H) * T * B
         print(
-            f"layer with {inputs} inputs: forward {fwd:.2f} ms ({2 * macs / fwd / 1e6:.0f} GFLOP/s), "
+            f"layer with {inputs} inputs: forward {fwd:.2f} ms "
+            f"({2 * macs / fwd / 1e6:.0f} GFLOP/s), "
             f"backward {bwd:.2f} ms ({4 * macs / bwd / 1e6:.0f} GFLOP/s at 2x the forward's work)"
         )
 

@@ -222,8 +222,7 @@ class GradientBoostingBaseline(_Baseline):
                     F[fit_rows], change[fit_rows], X_val=F[val_rows], y_val=change[val_rows]
                 )
                 errors = [
-                    np.mean((p - change[val_rows]) ** 2)
-                    for p in first.staged_predict(F[val_rows])
+                    np.mean((p - change[val_rows]) ** 2) for p in first.staged_predict(F[val_rows])
                 ]
                 n = int(np.argmin(errors)) + 1
                 self.n_trees_[h, j] = n
