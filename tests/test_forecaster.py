@@ -109,11 +109,28 @@ def test_predict_before_fit_says_what_to_do():
         ("dropout", -0.1, r"dropout must be in \[0, 1\), got -0.1"),
         ("horizon", 0, "horizon must be a positive integer, got 0"),
         ("preset", "deep", "preset must be one of simple, stacked, bidirectional, got 'deep'"),
+        ("huber_delta", 0.0, r"huber_delta must be positive, got 0.0: e.g. 0.05 \(scaled units\)"),
     ],
 )
 def test_nonsense_hyperparameters_are_refused(field, value, message):
     with pytest.raises(ConfigError, match=message):
         ForecastConfig(**{field: value})
+
+
+def test_huber_delta_reaches_the_training_loss(synthetic_csv, monkeypatch):
+    """Session 1 fixed delta at 1.0 in scaled units: with min-max targets, Huber was MSE / 2."""
+    import lstmcast.train
+
+    seen = []
+    real = lstmcast.train.masked_loss
+
+    def spy(pred, target, mask, loss, delta):
+        seen.append((loss, delta))
+        return real(pred, target, mask, loss, delta)
+
+    monkeypatch.setattr(lstmcast.train, "masked_loss", spy)
+    Forecaster(_config(synthetic_csv, loss="huber", huber_delta=0.05, epochs=1)).fit()
+    assert seen and set(seen) == {("huber", 0.05)}
 
 
 def test_presets_set_the_classic_shapes():

@@ -71,6 +71,7 @@ class ForecastConfig:
     ensemble: int = 1  # networks trained from seeds seed, seed+1, ...; their forecasts averaged
     # --- training
     loss: str = "mse"  # mse | mae | huber
+    huber_delta: float = 1.0  # huber's switch point in scaled target units (minmax: share of range)
     optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
     learning_rate: float = 1e-3  # initial step size; cut on validation plateaus
     batch_size: int = 64  # windows per step
@@ -126,6 +127,7 @@ class ForecastConfig:
             optimizer=self.optimizer,
             weight_decay=self.weight_decay,
             loss=self.loss,
+            huber_delta=self.huber_delta,
             patience=self.patience,
             clip_norm=self.clip_norm,
             seed=self.seed,

@@ -78,6 +78,10 @@ class TrainConfig:
             )
         if self.loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if not self.huber_delta > 0:
+            raise ConfigError(
+                f"huber_delta must be positive, got {self.huber_delta}: e.g. 0.05 (scaled units)"
+            )
         if self.patience is not None:
             _positive_int("patience", self.patience)
         if self.clip_norm is not None and not self.clip_norm > 0:
