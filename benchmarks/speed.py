@@ -11,9 +11,13 @@ P1 (``../shared/benchmarks/PROTOCOL.md``): batch 256, lookback 24, 8 features, h
 The floor: multiply-adds of one step (forward 4·H·(I+H)·T·B per layer and direction, backward
 2x forward), at 2 FLOP each, divided by the rate of a large ``torch.matmul``.
 
-The script runs with ``OMP_WAIT_POLICY=PASSIVE`` unless the variable is set: on a machine shared
-with other jobs, OpenMP's default spin-waiting threads steal the cores they wait for, and a
-``torch.nn.LSTM`` step then takes anywhere from 20 ms to 2.5 s (see ``docs/speed.md``).
+The script runs with ``OMP_WAIT_POLICY=ACTIVE`` unless the variable is set. That is
+``torch.nn.LSTM``'s fast mode: its many small parallel regions pay a thread wake-up each when
+idle threads sleep, and with ``PASSIVE`` (what ``import lstmcast`` sets for robustness on
+shared machines) or in an unlucky process under the default policy its P1 step takes 32-38 ms
+instead of 17-18 ms (the issue's "bimodal" timing). Comparing against the slow mode flatters
+lstmcast; ``OMP_WAIT_POLICY=PASSIVE python benchmarks/speed.py`` shows it (see
+``docs/speed.md``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 if "OMP_WAIT_POLICY" not in os.environ:  # must be set before OpenMP starts: re-run with it
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 import torch  # noqa: E402
