@@ -172,12 +172,11 @@ class GradientBoostingBaseline(_Baseline):
         random_state: int = 0,
     ):
         super().__init__(target_idx)
-        self.learning_rate, self.max_iter = learning_rate, max_iter
-        self.min_samples_leaf, self.holdout, self.random_state = (
-            min_samples_leaf,
-            holdout,
-            random_state,
-        )
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.min_samples_leaf = min_samples_leaf
+        self.holdout = holdout
+        self.random_state = random_state
 
     @staticmethod
     def features(X: np.ndarray) -> np.ndarray:
