@@ -186,7 +186,7 @@ class LSTM(nn.Module):
         if unbatched:
             x = x.unsqueeze(1)
         elif self.batch_first:
-            x = x.transpose(0, 1).contiguous()  # one copy, shared by both directions
+            x = x.transpose(0, 1)  # a view: the engines read strided rows
         seq = x  # (T, B, I) time-major from here on
         batch = seq.shape[1]
         directions = 2 if self.bidirectional else 1

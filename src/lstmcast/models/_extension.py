@@ -150,16 +150,13 @@ def disabled() -> Iterator[None]:
         _state["disabled"] -= 1  # type: ignore[operator]
 
 
-def usable_for(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> bool:
+def usable_for(x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
     """Whether the compiled engine can run these tensors: CPU, float32/float64, one dtype."""
     if _state.get("disabled"):
         return False
     if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
         return False
-    if any(
-        t is not None and (t.dtype != x.dtype or t.device != x.device)
-        for t in (h0, c0, w_ih, w_hh, b_ih, b_hh)
-    ):
+    if any(t is not None and (t.dtype != x.dtype or t.device != x.device) for t in tensors):
         return False
     return _load() is not None
 
@@ -170,7 +167,7 @@ class LayerFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, relu, reverse):
         ext = _state["module"]
-        x, h0, c0 = x.contiguous(), h0.contiguous(), c0.contiguous()
+        h0, c0 = h0.contiguous(), c0.contiguous()  # x may be a strided (T, B, I) view
         w_ih, w_hh = w_ih.contiguous(), w_hh.contiguous()
         bias = None if b_ih is None else b_ih + b_hh
         out, h_n, c_n, *saved = ext.forward(x, h0, c0, w_ih, w_hh, bias, relu, reverse)
@@ -195,3 +192,4 @@ class LayerFunction(torch.autograd.Function):
             has_bias,
         )
         return dx, dh0, dc0, dw_ih, dw_hh, db, db, None, None
+

@@ -303,13 +303,16 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0,
   const int64_t slices = slices_for(B);
   const auto opts = x.options();
   auto b = bias.defined() ? bias.contiguous() : at::zeros({G}, opts);  // (4H,) b_ih + b_hh
-  auto w_t = at::cat({w_ih, w_hh}, 1).t().contiguous();               // (I+H, 4H)
+  auto w_t = at::empty({K, G}, opts);                                  // (I+H, 4H)
+  w_t.narrow(0, 0, I).copy_(w_ih.t());
+  w_t.narrow(0, I, H).copy_(w_hh.t());
   auto xh = at::empty({T_ * B, K}, opts);      // [x_t | h_prev] per slice, step, row
   auto gates = at::empty({T_ * B, G}, opts);   // activated i, f, g, o
   auto cells = at::empty({T_ * B, H}, opts);   // c
   auto tcells = at::empty({T_ * B, H}, opts);  // act(c)
   auto out = at::empty({T_, B, H}, opts);      // h_t, time-major
-  const T* xp = x.data_ptr<T>();
+  const T* xp = x.data_ptr<T>();  // x may be a strided view, e.g. of a batch-first tensor
+  const int64_t sx_t = x.stride(0), sx_b = x.stride(1);
   const T* h0p = h0.data_ptr<T>();
   const T* c0p = c0.data_ptr<T>();
   const T* wtp = w_t.data_ptr<T>();
@@ -329,7 +332,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0,
     for (int64_t s = 0; s < T_; ++s) {
       const int64_t t = reverse ? T_ - 1 - s : s;
       for (int64_t r = 0; r < n; ++r)
-        std::memcpy(xh_s + (s * n + r) * K, xp + (t * B + b0 + r) * I, I * sizeof(T));
+        std::memcpy(xh_s + (s * n + r) * K, xp + t * sx_t + (b0 + r) * sx_b, I * sizeof(T));
     }
     for (int64_t r = 0; r < n; ++r)
       std::memcpy(xh_s + r * K + I, h0p + (b0 + r) * H, H * sizeof(T));
@@ -378,7 +381,9 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor&
   auto dx = need_x ? at::empty({T_, B, I}, opts) : at::Tensor();
   auto dh0 = d_hn.defined() ? d_hn.clone() : at::zeros({B, H}, opts);
   auto dc0 = d_cn.defined() ? d_cn.clone() : at::zeros({B, H}, opts);
-  const T* dop = d_out.defined() ? d_out.data_ptr<T>() : nullptr;
+  const T* dop = d_out.defined() ? d_out.data_ptr<T>() : nullptr;  // may be a strided view
+  const int64_t sd_t = d_out.defined() ? d_out.stride(0) : 0;
+  const int64_t sd_b = d_out.defined() ? d_out.stride(1) : 0;
   const T* c0p = c0.data_ptr<T>();
   const T* wih = w_ih.data_ptr<T>();
   const T* whh = w_hh.data_ptr<T>();
@@ -402,9 +407,12 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor&
     for (int64_t s = T_ - 1; s >= 0; --s) {
       const int64_t t = reverse ? T_ - 1 - s : s;
       if (dop) {
-        const T* d = dop + (t * B + b0) * H;
+        for (int64_t r = 0; r < n; ++r) {
+          const T* d = dop + t * sd_t + (b0 + r) * sd_b;
+          T* dhr = dh + r * H;
 #pragma GCC ivdep
-        for (int64_t j = 0; j < n * H; ++j) dh[j] += d[j];
+          for (int64_t j = 0; j < H; ++j) dhr[j] += d[j];
+        }
       }
       const T* c_prev = s > 0 ? cp + (T_ * b0 + (s - 1) * n) * H : c0p + b0 * H;
       const int64_t row0 = T_ * b0 + s * n;  // first row of this slice's step s
@@ -430,12 +438,21 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor&
       }
     }
   });
-  auto dw_sum = slices == 1 ? dw[0] : dw.sum(0);  // (4H, I+H)
+  // sum the slices' parts (a plain add: at::sum over the outer dimension is slower)
+  auto dw_sum = dw[0];  // (4H, I+H)
+  auto db_sum = db[0];
+  for (int64_t k = 1; k < slices; ++k) {
+    dw_sum.add_(dw[k]);
+    db_sum.add_(db[k]);
+  }
   auto dw_ih = dw_sum.narrow(1, 0, I).contiguous();
   auto dw_hh = dw_sum.narrow(1, I, H).contiguous();
-  auto db_sum = need_bias ? (slices == 1 ? db[0] : db.sum(0)) : at::Tensor();
+  if (!need_bias) db_sum = at::Tensor();
   return {dx, dh0, dc0, dw_ih, dw_hh, db_sum};
 }
+
+// x and d_out may be strided views (T, B, F) of e.g. batch-first tensors: rows must be contiguous.
+at::Tensor rows_contiguous(const at::Tensor& t) { return t.stride(2) == 1 ? t : t.contiguous(); }
 
 void check(const std::vector<at::Tensor>& ts) {
   for (const auto& t : ts) {
@@ -449,13 +466,15 @@ std::vector<at::Tensor> forward(const at::Tensor& x, const at::Tensor& h0, const
                                 const at::Tensor& w_ih, const at::Tensor& w_hh,
                                 const c10::optional<at::Tensor>& bias, bool relu, bool reverse) {
   const at::Tensor b = bias.has_value() ? *bias : at::Tensor();
-  check({x, h0, c0, w_ih, w_hh, b});
+  check({h0, c0, w_ih, w_hh, b});
   TORCH_CHECK(x.dim() == 3 && x.size(0) > 0 && x.size(1) > 0, "lstmcast kernel: empty input");
+  TORCH_CHECK(x.device().is_cpu(), "lstmcast kernel: CPU tensors only");
+  const at::Tensor xr = rows_contiguous(x);
   at::NoGradGuard no_grad;
   if (x.scalar_type() == at::kDouble)
-    return forward_impl<double>(x, h0, c0, w_ih, w_hh, b, relu, reverse);
+    return forward_impl<double>(xr, h0, c0, w_ih, w_hh, b, relu, reverse);
   TORCH_CHECK(x.scalar_type() == at::kFloat, "lstmcast kernel: float32 or float64 only");
-  return forward_impl<float>(x, h0, c0, w_ih, w_hh, b, relu, reverse);
+  return forward_impl<float>(xr, h0, c0, w_ih, w_hh, b, relu, reverse);
 }
 
 std::vector<at::Tensor> backward(const c10::optional<at::Tensor>& d_out,
@@ -466,10 +485,11 @@ std::vector<at::Tensor> backward(const c10::optional<at::Tensor>& d_out,
                                  const at::Tensor& cells, const at::Tensor& tcells,
                                  const at::Tensor& meta, bool relu, bool reverse, bool need_x,
                                  bool need_bias) {
-  const at::Tensor d_o = d_out.has_value() ? d_out->contiguous() : at::Tensor();
+  const at::Tensor d_o = d_out.has_value() ? rows_contiguous(*d_out) : at::Tensor();
   const at::Tensor d_h = d_hn.has_value() ? d_hn->contiguous() : at::Tensor();
   const at::Tensor d_c = d_cn.has_value() ? d_cn->contiguous() : at::Tensor();
-  check({d_o, d_h, d_c, c0, w_ih, w_hh, xh, gates, cells, tcells});
+  check({d_h, d_c, c0, w_ih, w_hh, xh, gates, cells, tcells});
+  TORCH_CHECK(!d_o.defined() || d_o.device().is_cpu(), "lstmcast kernel: CPU tensors only");
   at::NoGradGuard no_grad;
   if (xh.scalar_type() == at::kDouble)
     return backward_impl<double>(d_o, d_h, d_c, c0, w_ih, w_hh, xh, gates, cells, tcells, meta,
