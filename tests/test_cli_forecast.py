@@ -63,6 +63,40 @@ def test_train_evaluate_predict(trained, tmp_path, capsys):
     assert (tmp_path / "f.csv").read_text().splitlines() == out
 
 
+def test_evaluate_from_another_directory_finds_the_training_table(
+    synthetic_csv, tmp_path, monkeypatch, capsys
+):
+    work = synthetic_csv.parent
+    monkeypatch.chdir(work)
+    argv = ["train", "--data", synthetic_csv.name, "--out", "model", *FAST]
+    assert main(argv) == 0  # trained on a path relative to `work`
+    assert main(["evaluate", "model", "--json", "here.json"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert main(["evaluate", str(work / "model"), "--json", "there.json"]) == 0
+    here = json.loads((work / "here.json").read_text())["results"]
+    there = json.loads((elsewhere / "there.json").read_text())["results"]
+    assert [(r["name"], r["rmse"]) for r in there] == [(r["name"], r["rmse"]) for r in here]
+
+
+def test_evaluate_prints_each_target_on_its_own(synthetic_csv, tmp_path, capsys):
+    out, scores = tmp_path / "model", tmp_path / "scores.json"
+    argv = ["train", "--data", str(synthetic_csv), "--out", str(out), *FAST, "--target", "load"]
+    assert main([*argv, "temp"]) == 0  # the later --target wins: two targets
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json", str(scores)]) == 0
+    text = capsys.readouterr().out
+    assert "pooled over targets of different units" in text
+    assert "target load:" in text and "target temp:" in text
+    lstm = json.loads(scores.read_text())["results"][0]
+    assert [t["target"] for t in lstm["per_target"]] == ["load", "temp"]
+    temp_line = text.split("target temp:")[1].splitlines()
+    row = next(line for line in temp_line if line.strip().startswith("lstm"))
+    assert f"{lstm['per_target'][1]['rmse']:.3f}" in row
+
+
 def test_evaluate_scores_the_chosen_baselines(trained, tmp_path, capsys):
     _, model = trained
     scores = tmp_path / "scores.json"

@@ -84,6 +84,32 @@ def test_several_targets_at_once(synthetic_csv):
     assert fc.evaluate()["results"][0]["n_scored"] > 0
 
 
+def test_several_targets_are_also_scored_one_by_one(synthetic_csv):
+    from lstmcast.evaluation import metrics
+
+    fc = Forecaster(_config(synthetic_csv, target=["load", "temp"], horizon=2, epochs=1)).fit()
+    result = fc.evaluate()
+    truth = fc.last_truth_
+    for row in result["results"]:
+        pred = fc.last_forecasts_[row["name"]]
+        per = {t["target"]: t for t in row["per_target"]}
+        assert list(per) == ["load", "temp"]
+        for k, column in enumerate(["load", "temp"]):
+            mask = None if truth.mask is None else truth.mask[..., k]
+            want = metrics.rmse(truth.Y[..., k], pred[..., k], mask)
+            assert per[column]["rmse"] == pytest.approx(want, rel=1e-12)
+            assert per[column]["mae"] == pytest.approx(
+                metrics.mae(truth.Y[..., k], pred[..., k], mask), rel=1e-12
+            )
+        n = [t["n_scored"] for t in row["per_target"]]
+        assert sum(n) == row["n_scored"]
+        # the pooled RMSE is the root of the count-weighted mean of the squared per-target ones
+        pooled = np.sqrt(sum(c * t["rmse"] ** 2 for c, t in zip(n, row["per_target"])) / sum(n))
+        assert row["rmse"] == pytest.approx(pooled, rel=1e-9)
+    single = Forecaster(_config(synthetic_csv, epochs=1)).fit().evaluate()
+    assert "per_target" not in single["results"][0]  # one target: the pooled row is the row
+
+
 def test_univariate_uses_only_the_target(synthetic_csv):
     fc = Forecaster(_config(synthetic_csv, features=["load"], epochs=1)).fit()
     assert fc.inputs_ == ["load"] and fc.network_.config.n_features == 1

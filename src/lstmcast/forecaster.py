@@ -162,6 +162,7 @@ class Forecaster:
         table = self.read(data)
         check_regular(table)
         self.table_ = table
+        self.data_source_ = _source_of(cfg.data if data is None else data)
         self.freq_ = table.freq
         self.encodings_ = table.encodings
         self.targets_, self.inputs_ = _resolve_columns(table, cfg)
@@ -292,7 +293,7 @@ class Forecaster:
 
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
-            data = self.config.data
+            data = getattr(self, "data_source_", None) or self.config.data
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
@@ -475,6 +476,12 @@ class Forecaster:
 
     def _result(self, name, inputs, truth, pred, fit=None, predict=None) -> dict:
         s = score(truth.Y, pred, truth.mask)
+        extra = {}
+        if len(self.targets_) > 1:  # the pooled numbers mix units: each target on its own too
+            extra["per_target"] = [
+                _target_score(column, truth.Y[..., k], pred[..., k], _column(truth.mask, k))
+                for k, column in enumerate(self.targets_)
+            ]
         return {
             "name": name,
             "inputs": inputs,
@@ -485,6 +492,7 @@ class Forecaster:
             "mae_per_step": [float(v) for v in s["mae_per_step"]],
             "fit_seconds": None if fit is None else round(float(fit), 3),
             "predict_seconds": None if predict is None else round(float(predict), 3),
+            **extra,
         }
 
     def _check_fitted(self) -> None:
@@ -493,6 +501,33 @@ class Forecaster:
                 "this Forecaster is not fitted yet: call fit() first, or "
                 "lstmcast.load(DIR) a saved model"
             )
+
+
+def _column(mask: np.ndarray | None, k: int) -> np.ndarray | None:
+    return None if mask is None else mask[..., k]
+
+
+def _target_score(column: str, y: np.ndarray, pred: np.ndarray, mask) -> dict:
+    """RMSE, MAE and count for one target column (None when none of its values is scored)."""
+    try:
+        s = score(y, pred, mask)
+    except DataError:
+        return {"target": column, "rmse": None, "mae": None, "n_scored": 0}
+    return {
+        "target": column,
+        "rmse": float(s["rmse"]),
+        "mae": float(s["mae"]),
+        "n_scored": int(s["n_scored"]),
+    }
+
+
+def _source_of(data) -> str | None:
+    """Where the training table came from, to find it again from any working directory:
+    a file path made absolute, a dataset name as given, None for an in-memory table."""
+    if isinstance(data, str | os.PathLike):
+        path = Path(data)
+        return str(path.resolve()) if path.exists() else str(data)
+    return None
 
 
 def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:

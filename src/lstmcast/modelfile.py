@@ -52,6 +52,7 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
         "history": fc.history_.to_dict(),
         "fit_seconds": getattr(fc, "fit_seconds_", None),
         "data_end": str(fc.table_.frame.index[-1]) if hasattr(fc, "table_") else None,
+        "data_source": getattr(fc, "data_source_", None),  # an absolute path or a dataset name
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -94,6 +95,7 @@ def load(path: str | os.PathLike):
         fc.scaler_ = scaler_from_dict(manifest["scaler"])
         fc.history_ = History.from_dict(manifest["history"])
         fc.fit_seconds_ = manifest.get("fit_seconds")
+        fc.data_source_ = manifest.get("data_source")  # absent in older model files
         network = fc._build_network()
     except (KeyError, TypeError, ValueError, AttributeError, LstmcastError) as err:
         raise ModelFileError(

@@ -140,7 +140,27 @@ def format_results(result: dict) -> str:
             f"{r['name']:<20} {r['inputs']:<13} {r['rmse']:>9.3f} {r['mae']:>9.3f} "
             f"{1 - r['rmse'] / base:>+7.1%} {r['n_scored']:>9d} {fit:>8}"
         )
+    if "per_target" in rows[0]:
+        lines[0] += "   (pooled over targets of different units; per target below)"
+        lines += _per_target_lines(rows)
     return "\n".join(lines)
+
+
+def _per_target_lines(rows: list[dict]) -> list[str]:
+    """One small table per target column, best RMSE first, skill against its persistence."""
+    lines = []
+    for k, entry in enumerate(rows[0]["per_target"]):
+        scored = [(r["name"], r["inputs"], r["per_target"][k]) for r in rows]
+        scored = [item for item in scored if item[2]["rmse"] is not None]
+        base = next((t["rmse"] for name, _, t in scored if name == "persistence"), None)
+        lines += ["", f"target {entry['target']}:"]
+        for name, inputs, t in sorted(scored, key=lambda item: item[2]["rmse"]):
+            skill = f"{1 - t['rmse'] / base:>+7.1%}" if base else f"{'':>7}"
+            lines.append(
+                f"  {name:<18} {inputs:<13} {t['rmse']:>9.3f} {t['mae']:>9.3f} {skill} "
+                f"{t['n_scored']:>9d}"
+            )
+    return lines
 
 
 def public_json(result: dict) -> dict:
@@ -154,6 +174,7 @@ def public_json(result: dict) -> dict:
         "fit_seconds",
         "rmse_per_step",
         "mae_per_step",
+        "per_target",
     )
     return {
         "dataset": result["dataset"],
@@ -317,7 +338,7 @@ def evaluate(args) -> int:
     from lstmcast.modelfile import load
 
     fc = load(args.model)
-    result = fc.evaluate(args.data or fc.config.data, split=args.split, baselines=args.baselines)
+    result = fc.evaluate(args.data, split=args.split, baselines=args.baselines)
     print(format_results(result))
     if args.json:
         write_json_atomic(args.json, public_json(result))

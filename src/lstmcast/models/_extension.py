@@ -192,4 +192,3 @@ class LayerFunction(torch.autograd.Function):
             has_bias,
         )
         return dx, dh0, dc0, dw_ih, dw_hh, db, db, None, None
-
