@@ -184,6 +184,16 @@ def p1_processes(n: int, rounds: int, head_to_head: bool = False) -> list[dict[s
     return runs
 
 
+def torch_alone(n: int) -> list[float]:
+    """torch.nn.LSTM's P1 ms in n fresh processes that never import lstmcast."""
+    script = str(HERE / "torch_p1_alone.py")
+    return [
+        float(subprocess.run([sys.executable, script], capture_output=True, text=True,
+                             check=True).stdout.split()[-1])
+        for _ in range(n)
+    ]  # fmt: skip
+
+
 def p1_table(runs: list[dict[str, float]]) -> str:
     """Markdown rows: medians over processes of ms, × torch.nn.LSTM (per process) and × floor."""
     ref = "torch.nn.LSTM tanh"
@@ -429,6 +439,8 @@ def main() -> None:
     duel = p1_processes(processes, rounds, head_to_head=True)
     duel_table = p1_table(duel)
     print(duel_table, "\n", per_process_line(duel))
+    alone = torch_alone(processes)
+    print("torch.nn.LSTM alone:", alone)
 
     torch.set_num_threads(1)
     rate1 = matmul_rate(repeats=5)
@@ -504,6 +516,10 @@ The same, in {processes} more processes that interleave only these three systems
 {duel_table}
 
 `torch.nn.LSTM` tanh / lstmcast tanh per process (ratio): {per_process_line(duel)}.
+
+For scale, `torch.nn.LSTM` tanh in {processes} processes that never import lstmcast
+(`benchmarks/torch_p1_alone.py`, same policy; no `mallopt`, so glibc hands every step's
+buffers back to the kernel): {", ".join(f"{ms:.1f}" for ms in alone)} ms.
 
 ### P1 training step, one thread (CPU time of the thread: robust to other jobs)
 
