@@ -289,6 +289,41 @@ def test_write_report_html_and_markdown(tmp_path):
     assert not list(paths["html"].parent.glob(".*.tmp"))
 
 
+def test_several_targets_get_a_table_each(tmp_path):
+    result = make_result()
+    per = {  # name: (pollution rmse, mae), (temp rmse, mae); counts 4,000 and 4,500
+        "lstm-multivariate": ((28.0, 15.0), (1.5, 1.1)),
+        "lstm-univariate": ((29.0, 16.0), (1.9, 1.4)),
+        "ridge": ((27.5, 15.5), (2.5, 1.8)),
+        "seasonal-naive": ((130.0, 80.0), (3.0, 2.0)),
+        "persistence": ((30.0, 17.0), (2.0, 1.5)),
+    }
+    for r in result["results"]:
+        (pr, pm), (tr, tm) = per[r["name"]]
+        r["per_target"] = [
+            {"target": "pollution", "rmse": pr, "mae": pm, "n_scored": 4000},
+            {"target": "temp", "rmse": tr, "mae": tm, "n_scored": 4500},
+        ]
+    paths = write_report(result, tmp_path)
+    page = paths["html"].read_text(encoding="utf-8")
+    md = paths["markdown"].read_text(encoding="utf-8")
+    assert "<h2>Each target on its own</h2>" in page
+    temp = page[page.index("<h3>temp</h3>") :]
+    # sorted by the target's own RMSE, skill against the target's own persistence (2.0)
+    assert temp.index("<td>lstm-multivariate</td>") < temp.index("<td>persistence</td>")
+    assert temp.index("<td>persistence</td>") < temp.index("<td>ridge</td>")
+    assert (
+        "<td>lstm-multivariate</td><td class='num'>1.500</td><td class='num'>1.100</td>"
+        "<td class='num'>+25.0%</td><td class='num'>4,500</td>" in temp
+    )
+    assert "### pollution" in md and "### temp" in md
+    assert "| ridge | 27.50 | 15.50 | +8.3% | 4,000 |" in md
+    assert "| ridge | 2.500 | 1.800 | −25.0% | 4,500 |" in md  # 4 significant figures
+    # one target: no such section
+    single = write_report(make_result(), tmp_path / "one")["html"].read_text(encoding="utf-8")
+    assert "Each target on its own" not in single
+
+
 def test_horizon_one_draws_bars_and_report_survives_missing_sections(tmp_path):
     result = make_result(horizon=1)
     del result["history"], result["stretch"], result["config"]

@@ -169,6 +169,23 @@ def metrics_rows(result: dict) -> list[dict]:
     return out
 
 
+def per_target_tables(result: dict) -> list[tuple[str, list[dict]]]:
+    """With several targets: for each target column, its metrics rows (as ``metrics_rows``),
+    from each result's ``per_target`` scores; the pooled table mixes the targets' units."""
+    rows = _rows(result)
+    first = rows[0].get("per_target") or []
+    if not all(len(row.get("per_target") or []) == len(first) for row in rows):
+        return []
+    tables = []
+    for k, entry in enumerate(first):
+        single = [
+            {**row, **{key: row["per_target"][k][key] for key in ("rmse", "mae", "n_scored")}}
+            for row in rows
+        ]
+        tables.append((str(entry["target"]), metrics_rows({**result, "results": single})))
+    return tables
+
+
 def render_html(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
     """The whole page as one string: inline CSS, figures as data URIs, nothing fetched."""
     e = html.escape
@@ -204,6 +221,31 @@ def render_html(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
         "1 − RMSE / RMSE<sub>persistence</sub>: above zero beats “the next value equals the "
         "last one”. Scored counts the (window, step) pairs with an observed target.</p></section>"
     )
+    tables = per_target_tables(result)
+    if tables:
+        body.append(
+            "<section><h2>Each target on its own</h2><p class='note'>The table above pools "
+            "targets measured in different units; here each is scored alone, with skill "
+            "against its own persistence.</p>"
+        )
+        for target, rows in tables:
+            body.append(
+                f"<h3>{e(target)}</h3><table class='metrics'><thead><tr><th>Model</th>"
+                "<th class='num'>RMSE</th><th class='num'>MAE</th>"
+                "<th class='num'>Skill vs persistence</th><th class='num'>Scored</th>"
+                "</tr></thead><tbody>"
+            )
+            body += [
+                f"<tr><td>{e(row['name'])}</td>"
+                + "".join(
+                    f"<td class='num'>{e(row[key])}</td>"
+                    for key in ("rmse", "mae", "skill", "n_scored")
+                )
+                + "</tr>"
+                for row in rows
+            ]
+            body.append("</tbody></table>")
+        body.append("</section>")
     for fig in drawn:
         data = base64.b64encode(fig.png).decode("ascii")
         body.append(
@@ -253,6 +295,32 @@ def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str
         "1 − RMSE / RMSE(persistence).",
         "",
     ]
+    tables = per_target_tables(result)
+    if tables:
+        lines += [
+            "## Each target on its own",
+            "",
+            "The table above pools targets measured in different units; here each is scored "
+            "alone, with skill against its own persistence.",
+            "",
+        ]
+        for target, rows in tables:
+            lines += [
+                f"### {_md_cell(target)}",
+                "",
+                "| Model | RMSE | MAE | Skill vs persistence | Scored |",
+                "|---|--:|--:|--:|--:|",
+            ]
+            lines += [
+                "| "
+                + " | ".join(
+                    [_md_cell(row["name"])]
+                    + [row[key] for key in ("rmse", "mae", "skill", "n_scored")]
+                )
+                + " |"
+                for row in rows
+            ]
+            lines.append("")
     for fig in drawn:
         lines += [f"## {fig.title}", "", f"![{fig.title}](report_{fig.name}.png)", "", fig.caption]
         lines.append("")
