@@ -88,6 +88,47 @@ def loop(steps: int) -> None:
     print(f"P1 step in a plain loop: {median_ms(step, repeats=steps, warmup=20):.2f} ms (median)")
 
 
+def phases(rounds: int = 40) -> None:
+    """The P1 step of speed.py (foreach Adam) cut into its phases, torch and lstmcast in turn."""
+    models = {}
+    for kind in ("torch.nn.LSTM", "lstmcast"):
+        torch.manual_seed(0)
+        lstm = (
+            torch.nn.LSTM(I, H, 2, batch_first=True)
+            if kind == "torch.nn.LSTM"
+            else lstmcast.nn.LSTM(I, H, 2, batch_first=True)
+        )
+        head = torch.nn.Linear(H, 1)
+        params = [*lstm.parameters(), *head.parameters()]
+        models[kind] = (lstm, head, torch.optim.Adam(params, lr=1e-3, foreach=True))
+    x, y = torch.randn(B, T, I), torch.randn(B, 1)
+    names = ("zero_grad", "forward + loss", "backward", "Adam step", "whole step")
+    times = {(kind, name): [] for kind in models for name in names}
+    for r in range(rounds + 5):
+        for kind, (lstm, head, opt) in models.items():
+            for _ in range(3):
+                t0 = time.perf_counter()
+                opt.zero_grad(set_to_none=True)
+                t1 = time.perf_counter()
+                out, _ = lstm(x)
+                loss = torch.nn.functional.mse_loss(head(out[:, -1]), y)
+                t2 = time.perf_counter()
+                loss.backward()
+                t3 = time.perf_counter()
+                opt.step()
+                t4 = time.perf_counter()
+                if r >= 5:
+                    deltas = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)
+                    for name, dt in zip(names, deltas, strict=True):
+                        times[kind, name].append(dt)
+    print("P1 step phases, ms (medians; foreach Adam as in speed.py):")
+    for name in names:
+        cells = "  ".join(
+            f"{kind} {statistics.median(times[kind, name]) * 1e3:7.3f}" for kind in models
+        )
+        print(f"  {name:<15} {cells}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loop", type=int, default=200, help="steps of the plain P1 loop")
@@ -98,6 +139,7 @@ def main() -> None:
     print(f"threads: {torch.get_num_threads()}, slices on {ext.slice_threads(2)} threads")
     gemm_rates()
     layers(ext)
+    phases()
     loop(args.loop)
 
 
