@@ -104,7 +104,8 @@ def test_several_targets_are_also_scored_one_by_one(synthetic_csv):
         n = [t["n_scored"] for t in row["per_target"]]
         assert sum(n) == row["n_scored"]
         # the pooled RMSE is the root of the count-weighted mean of the squared per-target ones
-        pooled = np.sqrt(sum(c * t["rmse"] ** 2 for c, t in zip(n, row["per_target"])) / sum(n))
+        squares = [c * t["rmse"] ** 2 for c, t in zip(n, row["per_target"], strict=True)]
+        pooled = np.sqrt(sum(squares) / sum(n))
         assert row["rmse"] == pytest.approx(pooled, rel=1e-9)
     single = Forecaster(_config(synthetic_csv, epochs=1)).fit().evaluate()
     assert "per_target" not in single["results"][0]  # one target: the pooled row is the row

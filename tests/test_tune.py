@@ -40,6 +40,8 @@ def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_p
         study.best_params[f"units_l{k}"] for k in range(study.best_params["layers"])
     ]
     assert best["lookback"] == study.best_params["lookback"]
+    assert best["optimizer"] == study.best_params["optimizer"]
+    assert {t.params["optimizer"] for t in study.trials} <= {"adam", "adamw", "rmsprop"}
     assert "6 finished trials" in capsys.readouterr().out
 
 
@@ -60,12 +62,37 @@ def test_the_first_trial_is_the_given_configuration(synthetic_csv, tmp_path):
         progress=False,
     )
     study = tune(base, n_trials=1, storage=f"sqlite:///{tmp_path / 's.db'}")
+    assert study.trials[0].user_attrs["epochs_run"] == 1
     assert study.trials[0].params == {
         "layers": 2,
         "units_l0": 20,
         "units_l1": 30,
         "dropout": 0.1,
+        "optimizer": "adam",
         "learning_rate": 0.002,
         "batch_size": 32,
         "lookback": 12,
     }
+
+
+def test_the_optimiser_is_searched_and_trials_train_with_it(synthetic_csv, tmp_path, monkeypatch):
+    import lstmcast.train
+    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.tune import SearchSpace, best_config, tune
+
+    used = []
+    real = lstmcast.train._make_optimizer
+    monkeypatch.setattr(
+        lstmcast.train,
+        "_make_optimizer",
+        lambda model, config: used.append(config.optimizer) or real(model, config),
+    )
+    base = ForecastConfig(
+        data=str(synthetic_csv), time_col="time", target=["load"], units=[8], epochs=1,
+        lookback=12, progress=False, optimizer="sgd",
+    )  # fmt: skip
+    space = SearchSpace(optimizer=("rmsprop", "adamw"), lookback=(12,))
+    study = tune(base, n_trials=4, storage=f"sqlite:///{tmp_path / 's.db'}", space=space)
+    chosen = [t.params["optimizer"] for t in study.trials]
+    assert set(chosen) <= {"rmsprop", "adamw"} and used == chosen  # sgd is outside the space
+    assert best_config(base, study).optimizer == study.best_params["optimizer"]

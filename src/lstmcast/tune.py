@@ -1,6 +1,7 @@
 """Hyperparameter search with Optuna, scored on the validation split only.
 
-The search space covers units, layers, dropout, learning rate, batch size and lookback. A study
+The search space covers units, layers, dropout, optimiser, learning rate, batch size and lookback.
+A study
 lives in SQLite by default, or in any database URL Optuna accepts, so a search can be resumed, and
 several machines can run trials of one study at once by pointing at the same database.
 
@@ -29,7 +30,8 @@ class SearchSpace:
     max_layers: int = 3  # layers: 1 .. max_layers
     units: tuple[int, int] = (16, 128)  # width of each layer, sampled on a log scale
     dropout: tuple[float, float] = (0.0, 0.4)  # dropout between layers and before the head
-    learning_rate: tuple[float, float] = (1e-4, 1e-2)  # Adam's step size, log scale
+    optimizer: tuple[str, ...] = ("adam", "adamw", "rmsprop")  # add "sgd" to try it too
+    learning_rate: tuple[float, float] = (1e-4, 1e-2)  # the optimiser's step size, log scale
     batch_size: tuple[int, ...] = (32, 64, 128, 256)  # windows per step
     lookback: tuple[int, ...] = (12, 24, 48)  # hours (steps) of history per window
 
@@ -42,6 +44,7 @@ def suggest(trial: optuna.Trial, base: ForecastConfig, space: SearchSpace) -> Fo
         units=units,
         preset=None,
         dropout=trial.suggest_float("dropout", *space.dropout),
+        optimizer=trial.suggest_categorical("optimizer", list(space.optimizer)),
         learning_rate=trial.suggest_float("learning_rate", *space.learning_rate, log=True),
         batch_size=trial.suggest_categorical("batch_size", list(space.batch_size)),
         lookback=trial.suggest_categorical("lookback", list(space.lookback)),
@@ -105,6 +108,7 @@ def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:
     inside = {
         "layers": (len(config.units), 1 <= len(config.units) <= space.max_layers),
         "dropout": (config.dropout, space.dropout[0] <= config.dropout <= space.dropout[1]),
+        "optimizer": (config.optimizer, config.optimizer in space.optimizer),
         "learning_rate": (
             config.learning_rate,
             space.learning_rate[0] <= config.learning_rate <= space.learning_rate[1],
@@ -124,6 +128,7 @@ def best_config(base: ForecastConfig, study: optuna.Study) -> ForecastConfig:
         units=[p[f"units_l{k}"] for k in range(p["layers"])],
         preset=None,
         dropout=p["dropout"],
+        optimizer=p.get("optimizer", base.optimizer),  # studies begun before it was searched
         learning_rate=p["learning_rate"],
         batch_size=p["batch_size"],
         lookback=p["lookback"],

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from lstmcast.cli import command
 from lstmcast.commands.forecast import add_config_options, config_from_args
+from lstmcast.train import OPTIMIZERS
 
 
 def _tune_parser(sub):
     p = sub.add_parser(
         "tune",
-        help="search units, layers, dropout, learning rate, batch size and lookback",
+        help="search units, layers, dropout, optimiser, learning rate, batch size and lookback",
         description="Run Optuna trials that each fit a forecaster and score it on the validation "
         "split (the test split is never read). The study is stored in a database, so running "
         "the command again resumes it, and several machines can share one study URL.",
@@ -33,6 +34,14 @@ def _tune_parser(sub):
         default=[12, 24, 48],
         metavar="STEPS",
         help="lookbacks to choose from (one value fixes it)",
+    )
+    p.add_argument(
+        "--search-optimizers",
+        nargs="+",
+        default=["adam", "adamw", "rmsprop"],
+        choices=list(OPTIMIZERS),
+        metavar="NAME",
+        help=f"optimisers to choose from, of {', '.join(OPTIMIZERS)} (one value fixes it)",
     )
     add_config_options(p)
     return p
@@ -55,7 +64,9 @@ def tune(args) -> int:
         storage=storage,
         study_name=args.study_name,
         timeout=args.timeout,
-        space=SearchSpace(lookback=tuple(args.search_lookback)),
+        space=SearchSpace(
+            lookback=tuple(args.search_lookback), optimizer=tuple(args.search_optimizers)
+        ),
     )
     done = [t for t in study.trials if t.value is not None]
     best = study.best_trial
