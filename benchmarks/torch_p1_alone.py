@@ -4,14 +4,18 @@
 lstmcast changes glibc's heap settings (``mallopt``, see ``docs/speed.md``), which speeds up
 ``torch.nn.LSTM`` too, so the torch times inside ``speed.py`` are torch at its best.
 
-    python benchmarks/torch_p1_alone.py [steps]
+    python benchmarks/torch_p1_alone.py [--steps N] [--import-lstmcast]
+
+``--import-lstmcast`` imports lstmcast and loads its engine (which applies its ``mallopt``)
+without running it, to tell the heap settings apart from the effect of taking turns with
+lstmcast's steps.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
-import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")  # as in speed.py: torch's fast mode
@@ -32,8 +36,15 @@ class Head(torch.nn.Module):
 
 
 def main() -> None:
-    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 70
-    assert "lstmcast" not in sys.modules
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=70)
+    parser.add_argument("--import-lstmcast", action="store_true")
+    args = parser.parse_args()
+    if args.import_lstmcast:
+        from lstmcast.models import _extension
+
+        _extension.module()
+    steps = args.steps
     torch.manual_seed(0)
     model = Head()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
