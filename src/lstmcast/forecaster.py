@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lstmcast.data import Table, chronological_split, load_dataset, make_scaler, make_windows
+from lstmcast.data import (
+    REGISTRY,
+    Table,
+    chronological_split,
+    load_dataset,
+    make_scaler,
+    make_windows,
+)
 from lstmcast.data.checks import (
     check_columns_used,
     check_length,
@@ -524,10 +531,11 @@ def _target_score(column: str, y: np.ndarray, pred: np.ndarray, mask) -> dict:
 def _source_of(data) -> str | None:
     """Where the training table came from, to find it again from any working directory:
     a file path made absolute, a dataset name as given, None for an in-memory table."""
-    if isinstance(data, str | os.PathLike):
-        path = Path(data)
-        return str(path.resolve()) if path.exists() else str(data)
-    return None
+    if not isinstance(data, str | os.PathLike):
+        return None
+    if str(data) in REGISTRY or not Path(data).exists():  # names win over files, as on reading
+        return str(data)
+    return str(Path(data).resolve())
 
 
 def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
