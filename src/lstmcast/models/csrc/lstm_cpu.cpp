@@ -96,30 +96,35 @@ template <typename T>
 inline T act(T x, bool relu) { return relu ? std::max(x, T(0)) : tanh_(x); }
 
 #if defined(__AVX512F__)
-// The same activations, 16 floats at a time; 1/x from rcp14 and one Newton step (~1e-7).
-inline __m512 exp16(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+// The same activations, 16 floats at a time, written for few instructions (the forward gate
+// math is bound by their count): sigmoid(s x) = 1 / (1 + e^(-s x)) with e^(-s x) = 2^n e^r,
+// n = round(-s x log2 e), r = -s (x + n ln2 / s) = -s v, and e^r from a degree-5 polynomial
+// in v (a minimax fit of e^r on |r| <= ln2 / 2, relative error 1.3e-7, with the factors
+// (-s)^k folded into its coefficients); 1/d from rcp14 and one Newton step (~4e-9).
+// tanh(x) = 2 sigmoid(2x) - 1. Overall within 3e-7 of the exact values.
+template <int kScale>
+inline __m512 sigmoid16_scaled(__m512 x) {
+  constexpr float s = static_cast<float>(kScale);
+  constexpr float c0 = 1.0000001192092896f, c1 = 0.9999997019767761f, c2 = 0.49998894333839417f;
+  constexpr float c3 = 0.16667574644088745f, c4 = 0.04191538318991661f, c5 = 0.008297654800117016f;
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f / s)), _mm512_set1_ps(87.3f / s));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(-1.44269504088896341f * s)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  const __m512 y = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(y, n);
-}
-inline __m512 sigmoid16(__m512 x) {
-  const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(_mm512_sub_ps(_mm512_setzero_ps(), x)));
+  __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f / s), x);
+  v = _mm512_fmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f / s), v);
+  __m512 q = _mm512_set1_ps(-c5 * s * s * s * s * s);
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c4 * s * s * s * s));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(-c3 * s * s * s));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c2 * s * s));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(-c1 * s));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c0));
+  const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_scalef_ps(q, n));
   const __m512 r = _mm512_rcp14_ps(d);
   return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
 }
+inline __m512 sigmoid16(__m512 x) { return sigmoid16_scaled<1>(x); }
 inline __m512 tanh16(__m512 x) {
-  const __m512 s = sigmoid16(_mm512_add_ps(x, x));
-  return _mm512_sub_ps(_mm512_add_ps(s, s), _mm512_set1_ps(1.0f));
+  return _mm512_fmsub_ps(sigmoid16_scaled<2>(x), _mm512_set1_ps(2.0f), _mm512_set1_ps(1.0f));
 }
 
 // The gate math of cell_forward for j = 0, 16, ... while 16 fit; returns the first j left.
