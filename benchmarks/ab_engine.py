@@ -1,13 +1,14 @@
 """A/B two builds of the compiled engine on P1 in one process, interleaved, beside torch.
 
     git show HEAD~1:src/lstmcast/models/csrc/lstm_cpu.cpp > /tmp/old.cpp
-    python benchmarks/ab_engine.py /tmp/old.cpp [--rounds 20] [--old-flags "-O2"]
+    python benchmarks/ab_engine.py /tmp/old.cpp [--rounds 20] [--old-flags "-O2"] [--contiguous]
 
 "new" is the working tree's engine (``lstmcast.models._extension``), "old" is the given source
 built with the same flags (plus ``--old-flags``); both run the same ``lstmcast.nn.LSTM``
 through the P1 step of ``speed.py``, taking turns with ``torch.nn.LSTM`` round by round.
-Older sources that need contiguous inputs get them (the copies are then timed with "old", as
-they were part of its step). A dev tool for deciding whether a kernel change is worth keeping:
+With ``--contiguous`` the old build gets contiguous inputs and output gradients (for sources
+from before session 3, which needed them; the copies are then timed with "old", as they were
+part of its step). A dev tool for deciding whether a kernel change is worth keeping:
 differences under ~1 % are within this machine's noise.
 """
 
@@ -65,11 +66,16 @@ def main() -> None:
     parser.add_argument("old", type=Path, help="the other engine source (a .cpp file)")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--old-flags", default="", help="extra compiler flags for the old build")
+    parser.add_argument(
+        "--contiguous", action="store_true", help="copy inputs contiguous for the old build"
+    )
     args = parser.parse_args()
     new = _extension.module()
     if new is None:
         sys.exit(f"the compiled engine is unavailable: {_extension.unavailable_reason()}")
-    old = _Contiguous(build(args.old, args.old_flags.split()))
+    old = build(args.old, args.old_flags.split())
+    if args.contiguous:
+        old = _Contiguous(old)
 
     def using(module, step):
         def run() -> None:
