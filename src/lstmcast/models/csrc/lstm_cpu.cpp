@@ -5,8 +5,12 @@
 //     the whole layer for its slice, so threads meet once per layer, not once per operation;
 //   - each step is one GEMM [x_t | h_prev] @ [W_ih | W_hh]^T into the gate rows, then one fused
 //     pass of the gate math (AVX-512 activations where the CPU has them);
-//   - the backward sweeps time in reverse computing only the gate gradients and dh through
-//     W_hh; the weight and input gradients are one GEMM each, per thread, after the sweep.
+//   - the backward sweeps time in reverse; at each step the gate gradients dz (rows x 4H) go
+//     into a small per-thread buffer and feed three GEMMs while they are still in cache:
+//     dh_prev = dz @ W_hh, dW += dz^T @ [x_t | h_prev], and dx_t = dz @ W_ih straight into the
+//     time-major rows. (Keeping every step's dz for one large weight-gradient GEMM after the
+//     sweep, as the pure-torch engine does, writes and re-reads 4H floats per row and step
+//     through main memory: measured 3-5 % slower on the P1 step, benchmarks/ab_engine.py.)
 // Gate order is torch's: i, f, g, o. relu replaces tanh for g and for squashing c.
 // Saved buffers are slice-major: slice k (rows b0..b1) owns T * rows consecutive rows, step s
 // (reading order: s = t forwards, s = T-1-t backwards) then row r.
@@ -381,8 +385,9 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor&
   const auto opts = xh.options();
   auto dw = at::empty({slices, G, K}, opts);     // per-slice dL/d[W_ih | W_hh], summed after
   auto db = at::zeros({slices, G}, opts);        // per-slice dL/db
-  auto d_gates = at::empty({T_ * B, G}, opts);   // dL/d(pre-activations), slice-major
-  auto dx_s = need_x ? at::empty({T_ * B, I}, opts) : at::Tensor();  // slice-major dL/dx
+  // dL/d(pre-activations) of one step, per slice: rows x 4H, reused every step (stays in cache)
+  const int64_t n_max = (B + slices - 1) / slices;
+  auto d_gates = at::empty({slices, n_max, G}, opts);
   auto dx = need_x ? at::empty({T_, B, I}, opts) : at::Tensor();
   auto dh0 = d_hn.defined() ? d_hn.clone() : at::zeros({B, H}, opts);
   auto dc0 = d_cn.defined() ? d_cn.clone() : at::zeros({B, H}, opts);
@@ -399,16 +404,17 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor&
   T* dwp = dw.data_ptr<T>();
   T* dbp = db.data_ptr<T>();
   T* dzp = d_gates.data_ptr<T>();
-  T* dxsp = need_x ? dx_s.data_ptr<T>() : nullptr;
   T* dxp = need_x ? dx.data_ptr<T>() : nullptr;
   T* dhp = dh0.data_ptr<T>();  // running dL/dh, ends as dL/dh0
   T* dcp = dc0.data_ptr<T>();  // running dL/dc, ends as dL/dc0
   over_batch(B, slices, [&](int64_t slice, int64_t b0, int64_t b1) {
     const int64_t n = b1 - b0;
     const int rows = static_cast<int>(n);
+    const int g = static_cast<int>(G), k = static_cast<int>(K), h = static_cast<int>(H);
     T* dh = dhp + b0 * H;
     T* dc = dcp + b0 * H;
-    T* dz_s = dzp + T_ * b0 * G;
+    T* dz = dzp + slice * n_max * G;
+    T* dw_s = dwp + slice * G * K;
     for (int64_t s = T_ - 1; s >= 0; --s) {
       const int64_t t = reverse ? T_ - 1 - s : s;
       if (dop) {
@@ -421,26 +427,17 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& d_out, const at::Tensor&
       }
       const T* c_prev = s > 0 ? cp + (T_ * b0 + (s - 1) * n) * H : c0p + b0 * H;
       const int64_t row0 = T_ * b0 + s * n;  // first row of this slice's step s
-      cell_backward(zp + row0 * G, c_prev, cp + row0 * H, tp + row0 * H, dh, dc, dz_s + s * n * G,
-                    dbp + slice * G, rows, static_cast<int>(H), relu);
+      cell_backward(zp + row0 * G, c_prev, cp + row0 * H, tp + row0 * H, dh, dc, dz,
+                    dbp + slice * G, rows, h, relu);
       // dh_prev (rows, H) = dz (rows, 4H) @ W_hh (4H, H)
-      mm(rows, static_cast<int>(H), static_cast<int>(G), dz_s + s * n * G, static_cast<int>(G),
-         whh, static_cast<int>(H), dh, static_cast<int>(H), false);
-    }
-    const int m = static_cast<int>(T_ * n);
-    // dL/d[W_ih | W_hh] (4H, I+H) = dZ^T (4H, T*rows) @ [X | H_prev] (T*rows, I+H)
-    gemm(true, false, static_cast<int>(G), static_cast<int>(K), m, T(1), dz_s,
-         static_cast<int>(G), xhp + T_ * b0 * K, static_cast<int>(K), T(0),
-         dwp + slice * G * K, static_cast<int>(K));
-    if (need_x) {
-      // dL/dX (T*rows, I) = dZ @ W_ih, then back to time-major rows
-      T* dxs = dxsp + T_ * b0 * I;
-      mm(m, static_cast<int>(I), static_cast<int>(G), dz_s, static_cast<int>(G), wih,
-         static_cast<int>(I), dxs, static_cast<int>(I), false);
-      for (int64_t s = 0; s < T_; ++s) {
-        const int64_t t = reverse ? T_ - 1 - s : s;
-        std::memcpy(dxp + (t * B + b0) * I, dxs + s * n * I, n * I * sizeof(T));
-      }
+      mm(rows, h, g, dz, g, whh, h, dh, h, false);
+      // dL/d[W_ih | W_hh] (4H, I+H) += dz^T (4H, rows) @ [x_t | h_prev] (rows, I+H)
+      gemm(true, false, g, k, rows, T(1), dz, g, xhp + row0 * K, k, s == T_ - 1 ? T(0) : T(1),
+           dw_s, k);
+      // dL/dx_t (rows, I) = dz @ W_ih, straight into the time-major rows
+      if (need_x)
+        mm(rows, static_cast<int>(I), g, dz, g, wih, static_cast<int>(I), dxp + (t * B + b0) * I,
+           static_cast<int>(I), false);
     }
   });
   // sum the slices' parts (a plain add: at::sum over the outer dimension is slower)
