@@ -59,18 +59,6 @@ EXAMPLES = {
 }
 
 
-def matmul_rate(n: int = 2048, repeats: int = 10) -> float:
-    """Median float32 GFLOP/s of an (n, n) @ (n, n) product with every core."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
-
-
 def step_flops(widths: list[int], directions: int = 1) -> float:
     """FLOPs of one P1 training step: 3 x the forward multiply-adds, 2 FLOP each."""
     macs, inputs = 0, I
@@ -148,19 +136,27 @@ def interleave(
 
 
 HEAD_TO_HEAD = ("torch.nn.LSTM tanh", "lstmcast tanh", "lstmcast relu")
+MATMUL = "matmul 2048³"
 
 
 def p1_medians(
     rounds: int, per_round: int, warmup: int, clock, only: tuple[str, ...] | None = None
 ) -> dict[str, float]:
-    """Median ms per step of the P1 systems (all, or those named in ``only``), interleaved."""
+    """Median ms per step of the P1 systems (all, or those named in ``only``), interleaved,
+    and under "rate" the float32 matmul GFLOP/s measured in the same rounds (a 2048³ product
+    takes its turn like a system, so the floor follows the machine's drifts as the steps do)."""
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
     systems = {
         label: p1_system(kind, w, act, bi)
         for label, kind, w, act, bi in P1_SYSTEMS
         if only is None or label in only
     }
+    systems[MATMUL] = lambda: a @ b
     times = interleave(systems, rounds, per_round, warmup, clock)
-    return {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
+    med = {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
+    med["rate"] = 2 * n**3 / (med.pop(MATMUL) / 1e3) / 1e9
+    return med
 
 
 def p1_processes(n: int, rounds: int, head_to_head: bool = False) -> list[dict[str, float]]:
@@ -418,10 +414,8 @@ def main() -> None:
         memory_child(args.memory_child)
         return
     if args.p1_child:
-        rate = matmul_rate()
         only = HEAD_TO_HEAD if args.head_to_head else None
-        med = p1_medians(args.p1_child, 5, 10, time.perf_counter, only)
-        print(json.dumps({**med, "rate": rate}))
+        print(json.dumps(p1_medians(args.p1_child, 5, 10, time.perf_counter, only)))
         return
     quick = args.quick
     engine = (
@@ -443,9 +437,9 @@ def main() -> None:
     print("torch.nn.LSTM alone:", alone)
 
     torch.set_num_threads(1)
-    rate1 = matmul_rate(repeats=5)
     med1 = p1_medians(rounds // 2 or 1, per_round, 3, time.thread_time)
-    table1 = p1_table([{**med1, "rate": rate1}])
+    rate1 = med1["rate"]
+    table1 = p1_table([med1])
     torch.set_num_threads(threads)
     print(table1)
 
@@ -501,8 +495,8 @@ shared machine; read the ratios.
 {processes} fresh processes one after the other, each interleaving every system as above; the
 table gives medians over the processes of each process's median, of its ratio to that
 process's `torch.nn.LSTM`, and of its ratio to that process's floor. Measured float32 matmul
-rate per process (2048³ `torch.matmul`; the floor is the step's FLOPs at that rate): {rates}
-GFLOP/s.
+rate per process (a 2048³ `torch.matmul` taking its turn in the same rounds; the floor is
+the step's FLOPs at that rate): {rates} GFLOP/s.
 
 {table}
 
@@ -523,7 +517,7 @@ buffers back to the kernel): {", ".join(f"{ms:.1f}" for ms in alone)} ms.
 
 ### P1 training step, one thread (CPU time of the thread: robust to other jobs)
 
-Measured one-thread matmul rate: {rate1:.0f} GFLOP/s.
+Measured one-thread matmul rate (in the same rounds): {rate1:.0f} GFLOP/s.
 
 {table1}
 
