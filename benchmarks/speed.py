@@ -514,8 +514,8 @@ the step's FLOPs at that rate): {rates} GFLOP/s.
 
 ### P1 head to head: only `torch.nn.LSTM` tanh and lstmcast tanh and relu in each process
 
-The same, in {processes} more processes that interleave only these three systems. Here
-`torch.nn.LSTM` runs at its best more often: this is the stricter comparison.
+The same, in {processes} more processes that interleave only these three systems (fewer
+systems in between; `torch.nn.LSTM`'s step still varies from process to process).
 
 {duel_table}
 
