@@ -105,3 +105,18 @@ def test_inputs_with_nan_are_refused_with_the_fix():
     X[5, 2, 1] = float("nan")
     with pytest.raises(Exception, match="training inputs contain NaN or inf: fill missing"):
         train_network(_net(), X, Y, TrainConfig(epochs=1, progress=False))
+
+
+@pytest.mark.parametrize(
+    "policy, width, expected",
+    [("PASSIVE", 4, 1), ("", 4, 1), ("active", 4, 3), ("PASSIVE", 256, 3), ("ACTIVE", 256, 3)],
+)
+def test_tiny_steps_use_one_thread_unless_idle_threads_spin(policy, width, expected, monkeypatch):
+    from lstmcast.train import SINGLE_THREAD_MACS, _threads_for
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    model = torch.nn.LSTM(3, width)
+    X = torch.zeros(100, 10, 3)
+    macs = sum(p.numel() for p in model.parameters()) * 32 * 10
+    assert (macs < SINGLE_THREAD_MACS) == (width == 4)  # the tiny and the large case
+    assert _threads_for(model, X, 32, threads=3) == expected

@@ -435,12 +435,18 @@ def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-# Below this many multiply-adds per step, waking a second thread costs more than it saves.
+# Below this many multiply-adds per step, waking a second thread costs more than it saves when
+# idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE, lstmcast's default): the classic stacked
+# example took 0.54 s on one thread and 0.85 s on two. With spinning threads (ACTIVE) the second
+# one is awake anyway and two threads win at every size (0.53 s -> 0.48 s).
 SINGLE_THREAD_MACS = 50_000_000
 
 
 def _threads_for(model: torch.nn.Module, X: torch.Tensor, batch_size: int, threads: int) -> int:
-    """Threads worth using: one for tiny steps (the classic examples), else all of them."""
+    """Threads worth using: one for tiny steps (the classic examples) unless idle threads spin,
+    else all of them."""
+    if os.environ.get("OMP_WAIT_POLICY", "").upper() == "ACTIVE":
+        return threads
     params = sum(p.numel() for p in model.parameters())
     macs = params * min(batch_size, len(X)) * X.shape[1]  # each weight once per sample and step
     return 1 if macs < SINGLE_THREAD_MACS else threads

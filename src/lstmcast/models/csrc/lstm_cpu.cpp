@@ -1,7 +1,7 @@
 // One LSTM layer (one direction) over a whole sequence on the CPU: forward and backward.
 //
 // The same math as lstmcast.reference and lstmcast.models.kernels._TorchLayer, arranged for speed:
-//   - the batch is cut into one slice per thread (at least 32 rows each), and each thread runs
+//   - the batch is cut into one slice per thread (at least 16 rows each), and each thread runs
 //     the whole layer for its slice, so threads meet once per layer, not once per operation;
 //   - each step is one GEMM [x_t | h_prev] @ [W_ih | W_hh]^T into the gate rows, then one fused
 //     pass of the gate math (AVX-512 activations where the CPU has them);
@@ -269,9 +269,9 @@ void cell_backward(const T* z, const T* c_prev, const T* c, const T* tc, const T
   }
 }
 
-// Batch slices: one per thread when each gets at least 32 rows, else one.
+// Batch slices: one per thread when each gets at least 16 rows, else one.
 int64_t slices_for(int64_t B) {
-  return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), B / 32));
+  return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), B / 16));
 }
 
 // Run fn(slice, begin_row, end_row) for each batch slice, one thread per slice; the BLAS runs
