@@ -437,8 +437,9 @@ def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 # Below this many multiply-adds per step, waking a second thread costs more than it saves when
 # idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE, lstmcast's default): the classic stacked
-# example took 0.54 s on one thread and 0.85 s on two. With spinning threads (ACTIVE) the second
-# one is awake anyway and two threads win at every size (0.53 s -> 0.48 s).
+# example took 0.61 s on one thread and 0.89 s on two. With spinning threads (ACTIVE) the second
+# one is awake anyway and two threads win at every size (0.60 s -> 0.50 s).
+# (benchmarks/example_threads.py)
 SINGLE_THREAD_MACS = 50_000_000
 
 
