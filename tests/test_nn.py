@@ -6,6 +6,8 @@ Every numerical test runs on both engines: the pure-torch fallback and the compi
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -295,3 +297,65 @@ def test_dropout_mask_statistics_scale_seed_and_gradient(engine):
     assert torch.allclose(y[y != 0], torch.tensor(1 / 0.7))
     (grad,) = torch.autograd.grad(y.sum(), x)
     assert torch.equal(grad, y.detach())
+
+
+def test_compiled_engine_equals_the_torch_engine_on_random_shapes():
+    """Uneven batch slices (16-row minimum), T = 1, odd widths, both directions, given states."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    if not _extension.available():
+        pytest.skip(f"compiled engine unavailable: {_extension.unavailable_reason()}")
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        batch=st.integers(1, 70),
+        steps=st.integers(1, 6),
+        inputs=st.integers(1, 9),
+        widths=st.lists(st.integers(1, 20), min_size=1, max_size=2),
+        bidirectional=st.booleans(),
+        activation=st.sampled_from(["tanh", "relu"]),
+        batch_first=st.booleans(),
+        given_states=st.booleans(),
+        seed=st.integers(0, 2**16),
+    )
+    def check(
+        batch, steps, inputs, widths, bidirectional, activation, batch_first, given_states, seed
+    ):
+        torch.manual_seed(seed)
+        lstm = lstmcast.nn.LSTM(
+            inputs, widths, bidirectional=bidirectional, activation=activation,
+            batch_first=batch_first, dtype=F64,
+        )  # fmt: skip
+        shape = (batch, steps, inputs) if batch_first else (steps, batch, inputs)
+        x = torch.randn(shape, dtype=F64)
+        D = 2 if bidirectional else 1
+        hx = None
+        if given_states:
+            hx = tuple(
+                tuple(torch.randn(batch, w, dtype=F64) for w in widths for _ in range(D))
+                for _ in range(2)
+            )
+        results = []
+        for disabled in (False, True):
+            ctx = _extension.disabled() if disabled else contextlib.nullcontext()
+            with ctx:
+                xx = x.clone().requires_grad_()
+                states = None
+                if hx is not None:
+                    states = tuple(tuple(s.clone().requires_grad_() for s in part) for part in hx)
+                out, (h_n, c_n) = lstm(xx, states)
+                h_n = h_n if isinstance(h_n, tuple) else (h_n,)
+                c_n = c_n if isinstance(c_n, tuple) else (c_n,)
+                loss = (out**2).sum() + sum(h.sum() for h in h_n) + sum((c**3).sum() for c in c_n)
+                leaves = [xx, *lstm.parameters()]
+                if states is not None:
+                    leaves += [*states[0], *states[1]]
+                results.append(([out, *h_n, *c_n], torch.autograd.grad(loss, leaves)))
+        (fw_fast, gr_fast), (fw_ref, gr_ref) = results
+        for a, b in zip(fw_fast, fw_ref, strict=True):
+            assert rel(a, b) <= 1e-10
+        for a, b in zip(gr_fast, gr_ref, strict=True):
+            assert rel(a, b) <= 1e-8
+
+    check()
