@@ -163,7 +163,7 @@ def p1_processes(n: int, rounds: int, head_to_head: bool = False) -> list[dict[s
     """P1 medians (and the matmul rate) from n fresh processes, one after the other.
 
     torch.nn.LSTM's step varies across processes even with spinning threads (about 18 ms in
-    some, 20-22 ms in others, more often when the other systems run in between), so one
+    some, 20-22 ms in others, for reasons not found), so one
     process can flatter either side: the ratio quoted is the median over processes of each
     process's own ratio. ``head_to_head`` runs only ``HEAD_TO_HEAD`` in each process.
     """
