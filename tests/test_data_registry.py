@@ -59,6 +59,19 @@ def test_us_macro_is_quarterly_and_complete():
     np.testing.assert_allclose(table.frame["realgdp"].iloc[0], 2710.349)
 
 
+def test_units_name_only_preset_columns_and_stay_off_other_tables():
+    from lstmcast.data.registry import column_units
+
+    for info in REGISTRY.values():
+        assert set(info.units) <= set(info.preset["features"]), info.name
+    assert column_units("beijing-pm25", ["temp", "pollution", "wnd_dir"]) == {
+        "temp": "°C",
+        "pollution": "µg/m³",
+    }  # wnd_dir is a category: no unit
+    assert column_units("my.csv", ["pollution"]) == {}
+    assert column_units(None, ["pollution"]) == {}
+
+
 def test_a_path_is_read_as_a_table(tmp_path):
     (tmp_path / "x.csv").write_text("time,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n")
     assert load_dataset(tmp_path / "x.csv").frame["y"].tolist() == [1, 2, 3]
@@ -72,7 +85,9 @@ def test_datasets_command(capsys, tmp_path, monkeypatch):
     assert main(["datasets", "list"]) == 0
     assert "beijing-pm25    43,824 rows" in capsys.readouterr().out
     assert main(["datasets", "info", "us-macro"]) == 0
-    assert "local copy:  bundled" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "local copy:  bundled" in out
+    assert "units:       realgdp bn chained 2005 US$, realcons bn chained 2005 US$," in out
     monkeypatch.delenv("LSTMCAST_DATA", raising=False)
     monkeypatch.setenv("LSTMCAST_CACHE", str(tmp_path))
     assert main(["datasets", "fetch", "beijing-pm25", "--no-download"]) == 2

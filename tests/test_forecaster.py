@@ -101,6 +101,11 @@ def test_several_targets_are_also_scored_one_by_one(synthetic_csv):
             assert per[column]["mae"] == pytest.approx(
                 metrics.mae(truth.Y[..., k], pred[..., k], mask), rel=1e-12
             )
+            for h in range(2):  # each horizon step, for the report's error-by-step panels
+                step = None if mask is None else mask[:, h]
+                want = metrics.rmse(truth.Y[:, h, k], pred[:, h, k], step)
+                assert per[column]["rmse_per_step"][h] == pytest.approx(want, rel=1e-12)
+            assert "unit" in per[column] and per[column]["unit"] is None  # a file: no units known
         n = [t["n_scored"] for t in row["per_target"]]
         assert sum(n) == row["n_scored"]
         # the pooled RMSE is the root of the count-weighted mean of the squared per-target ones
@@ -109,6 +114,24 @@ def test_several_targets_are_also_scored_one_by_one(synthetic_csv):
         assert row["rmse"] == pytest.approx(pooled, rel=1e-9)
     single = Forecaster(_config(synthetic_csv, epochs=1)).fit().evaluate()
     assert "per_target" not in single["results"][0]  # one target: the pooled row is the row
+
+
+def test_registered_datasets_give_each_target_its_unit():
+    def units(targets):
+        cfg = ForecastConfig(data="us-macro", target=targets, units=[4], epochs=1, lookback=4,
+                             progress=False)  # fmt: skip
+        return Forecaster(cfg).fit().evaluate(baselines=("persistence",))
+
+    mixed = units(["realgdp", "unemp"])
+    assert mixed["unit"] is None  # the pooled numbers mix dollars and percent
+    for row in mixed["results"]:
+        assert [(t["target"], t["unit"]) for t in row["per_target"]] == [
+            ("realgdp", "bn chained 2005 US$"),
+            ("unemp", "%"),
+        ]
+    assert units(["realgdp", "realcons"])["unit"] == "bn chained 2005 US$"
+    single = units(["unemp"])
+    assert single["unit"] == "%" and "per_target" not in single["results"][0]
 
 
 def test_univariate_uses_only_the_target(synthetic_csv):
@@ -234,3 +257,22 @@ def test_the_recorded_data_source_is_absolute_for_files_and_kept_for_names(tmp_p
     assert _source_of("beijing-pm25") == "beijing-pm25"  # load_dataset reads the name first
     assert _source_of("missing.csv") == "missing.csv"
     assert _source_of(pd.DataFrame()) is None
+
+
+def test_compare_keeps_a_forecast_stretch_for_each_target(synthetic_csv):
+    from lstmcast.compare import compare
+
+    cfg = _config(synthetic_csv, target=["load", "temp"], horizon=2, epochs=1)
+    result = compare(cfg, baselines=("persistence",))
+    stretch = result["stretch"]
+    assert [s["target"] for s in stretch["targets"]] == ["load", "temp"]
+    frame = pd.read_csv(synthetic_csv, parse_dates=["time"]).set_index("time")
+    when = pd.to_datetime(stretch["time"])
+    for entry in stretch["targets"]:
+        actual = np.array([np.nan if v is None else v for v in entry["actual"]])
+        np.testing.assert_allclose(actual, frame.loc[when, entry["target"]].to_numpy())
+        # persistence at one step ahead: the value one hour before, forward filled
+        previous = frame[entry["target"]].ffill().shift(1).loc[when].to_numpy()
+        np.testing.assert_allclose(entry["forecasts"]["persistence"], previous)
+    assert stretch["actual"] == stretch["targets"][0]["actual"]  # the first target, as before
+    assert result["unit"] is None

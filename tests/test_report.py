@@ -324,6 +324,68 @@ def test_several_targets_get_a_table_each(tmp_path):
     assert "Each target on its own" not in single
 
 
+def two_target_result(horizon: int = 24) -> dict:
+    """``make_result`` with a second target, temp, in another unit: per-target scores (per step
+    too) and a forecast stretch for each target, as ``compare`` writes them."""
+    result = make_result(horizon=horizon)
+    result.update(target=["pollution", "temp"], unit=None)
+    for i, r in enumerate(result["results"]):
+        curve = r["rmse_per_step"]
+        r["per_target"] = [
+            {"target": "pollution", "unit": "µg/m³", "rmse": r["rmse"], "mae": r["mae"],
+             "n_scored": 4000, "rmse_per_step": curve},
+            {"target": "temp", "unit": "°C", "rmse": 1.5 + i / 10, "mae": 1.1, "n_scored": 4500,
+             "rmse_per_step": [0.05 * v + i / 10 for v in curve]},
+        ]  # fmt: skip
+    stretch = result["stretch"]
+    temp = [10 + 5 * np.sin(2 * np.pi * t / 24) for t in range(len(stretch["time"]))]
+    stretch["targets"] = [
+        {"target": "pollution", "actual": stretch["actual"], "forecasts": stretch["forecasts"]},
+        {"target": "temp", "actual": temp,
+         "forecasts": {name: [v + 1.0 for v in temp] for name in stretch["forecasts"]}},
+    ]  # fmt: skip
+    return result
+
+
+def temp_actual(result: dict) -> list[float]:
+    return result["stretch"]["targets"][1]["actual"]
+
+
+def test_several_targets_get_a_panel_each_in_their_own_units(tmp_path):
+    result = two_target_result()
+    fig = figures.error_by_step(result)
+    assert [ax.get_title() for ax in fig.axes] == ["pollution", "temp"]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["RMSE (µg/m³)", "RMSE (°C)"]
+    temp_lines = {line.get_label(): line.get_ydata() for line in fig.axes[1].get_lines()}
+    for r in result["results"]:
+        np.testing.assert_allclose(temp_lines[r["name"]], r["per_target"][1]["rmse_per_step"])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert sorted(labels) == sorted(r["name"] for r in result["results"])  # once each
+
+    fig = figures.forecast_stretch(result)
+    assert [ax.get_title() for ax in fig.axes] == ["pollution", "temp"]
+    assert fig.axes[1].get_ylabel() == "temp (°C)"
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[1].get_lines()}
+    np.testing.assert_allclose(lines["actual"], result["stretch"]["targets"][1]["actual"])
+    np.testing.assert_allclose(lines["persistence"], np.add(lines["actual"], 1.0))
+    assert len(fig.legends) == 1
+
+    assert fig.axes[1].get_ylim()[0] <= 0  # a series that comes near zero: shaded from zero
+    far = two_target_result()  # a series far from zero (GDP-like) is not flattened against 0
+    gdp = [11400 + 10 * v for v in temp_actual(far)]
+    far["stretch"]["targets"][1].update(actual=gdp, forecasts={"persistence": gdp})
+    assert figures.forecast_stretch(far).axes[1].get_ylim()[0] > 11000
+
+    bars = figures.error_by_step(two_target_result(horizon=1))  # one step: bars per target
+    assert [ax.get_xlabel() for ax in bars.axes] == ["RMSE (µg/m³)", "RMSE (°C)"]
+    widths = sorted(patch.get_width() for patch in bars.axes[1].patches)
+    np.testing.assert_allclose(widths, [1.5, 1.6, 1.7, 1.8, 1.9])
+
+    page = write_report(result, tmp_path)["html"].read_text(encoding="utf-8")
+    assert "<h3>temp (°C)</h3>" in page and "<h3>pollution (µg/m³)</h3>" in page
+    assert "<th class='num'>RMSE</th>" in page  # the pooled table: mixed units, none named
+
+
 def test_horizon_one_draws_bars_and_report_survives_missing_sections(tmp_path):
     result = make_result(horizon=1)
     del result["history"], result["stretch"], result["config"]

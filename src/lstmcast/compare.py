@@ -53,7 +53,6 @@ def compare(
         config=dataclasses.asdict(config),
         inputs={"multivariate": multi.inputs_, "univariate": uni.inputs_},
     )
-    result["unit"] = "µg/m³" if config.data == "beijing-pm25" else None
     return result
 
 
@@ -67,18 +66,26 @@ def _periods(fc: Forecaster) -> dict:
 
 
 def _stretch(fc: Forecaster, truth, forecasts: dict, step: int = 1) -> dict:
-    """Step-``step`` forecasts against the actual values over the split's first two weeks."""
+    """Step-``step`` forecasts against the actual values over the split's first two weeks.
+
+    ``actual`` and ``forecasts`` hold the first target; with several targets, ``targets`` holds
+    ``{"target", "actual", "forecasts"}`` for each of them (the report draws a panel each)."""
     n = min(STRETCH_STEPS, len(truth.t0))
     times = fc.table_.frame.index[truth.t0[:n] + step - 1]
-    actual = truth.Y[:n, step - 1, 0]
-    return {
-        "time": [str(t) for t in times],
-        "step": step,
-        "actual": [None if np.isnan(v) else float(v) for v in actual],
-        "forecasts": {
-            name: [float(v) for v in p[:n, step - 1, 0]] for name, p in forecasts.items()
-        },
-    }
+
+    def one(k: int) -> dict:
+        actual = truth.Y[:n, step - 1, k]
+        return {
+            "actual": [None if np.isnan(v) else float(v) for v in actual],
+            "forecasts": {
+                name: [float(v) for v in p[:n, step - 1, k]] for name, p in forecasts.items()
+            },
+        }
+
+    stretch = {"time": [str(t) for t in times], "step": step, **one(0)}
+    if len(fc.targets_) > 1:
+        stretch["targets"] = [{"target": c, **one(k)} for k, c in enumerate(fc.targets_)]
+    return stretch
 
 
 def _history(fc: Forecaster) -> dict:

@@ -39,6 +39,7 @@ from lstmcast.data.checks import (
     check_regular,
     missing_columns_message,
 )
+from lstmcast.data.registry import column_units
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
@@ -342,10 +343,9 @@ class Forecaster:
             fit_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             p = model.predict(truth.X)
+            # persistence and seasonal naive read the targets alone; the others every input
             inputs = (
-                "univariate"
-                if base in ("persistence", "seasonal_naive") or len(self.columns_) == 1
-                else "multivariate"
+                "univariate" if base in ("persistence", "seasonal_naive") else self._inputs_label()
             )
             results.append(
                 self._result(base, inputs, truth, p, fit=fit_s, predict=time.perf_counter() - t0)
@@ -353,11 +353,18 @@ class Forecaster:
             forecasts[base] = p
         self.last_forecasts_ = forecasts
         self.last_truth_ = truth
+        units = column_units(self._data_name(), self.targets_)
+        shared = {units.get(c) for c in self.targets_}
+        if len(self.targets_) > 1:
+            for row in results:
+                for entry in row["per_target"]:
+                    entry["unit"] = units.get(entry["target"])
         return {
             "dataset": self._data_name(),
             "split": split,
             "horizon": self.config.horizon,
             "target": self.targets_[0] if len(self.targets_) == 1 else self.targets_,
+            "unit": shared.pop() if len(shared) == 1 else None,  # None: unknown or mixed
             "results": results,
         }
 
@@ -519,12 +526,13 @@ def _target_score(column: str, y: np.ndarray, pred: np.ndarray, mask) -> dict:
     try:
         s = score(y, pred, mask)
     except DataError:
-        return {"target": column, "rmse": None, "mae": None, "n_scored": 0}
+        return {"target": column, "rmse": None, "mae": None, "n_scored": 0, "rmse_per_step": []}
     return {
         "target": column,
         "rmse": float(s["rmse"]),
         "mae": float(s["mae"]),
         "n_scored": int(s["n_scored"]),
+        "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
     }
 
 

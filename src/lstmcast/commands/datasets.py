@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"features:    {features} (target {info.preset.get('target')})")
     if info.preset.get("notes"):
         print(f"preset:      {info.preset['notes']}")
+    if info.units:
+        print(f"units:       {', '.join(f'{c} {u}' for c, u in info.units.items())}")
     if info.url:
         print(f"download:    {info.url} (override with ${info.url_env})")
     print(f"local copy:  {where or 'none yet (fetched on first use, or set LSTMCAST_DATA)'}")

@@ -48,6 +48,7 @@ class DatasetInfo:
     url: str | None = None  # download URL (None: bundled, nothing to fetch)
     url_env: str | None = None  # environment variable overriding ``url``
     filenames: tuple[str, ...] = ()  # names the file may carry in a data folder
+    units: dict[str, str] = field(default_factory=dict)  # unit of each (renamed) numeric column
 
 
 MACRO_COLUMNS = [
@@ -78,6 +79,15 @@ REGISTRY: dict[str, DatasetInfo] = {
         url=BEIJING_URL,
         url_env="LSTMCAST_BEIJING_URL",
         filenames=(BEIJING_FILE, BEIJING_RAW),
+        units={
+            "pollution": "µg/m³",
+            "dew": "°C",
+            "temp": "°C",
+            "press": "hPa",
+            "wnd_spd": "m/s",
+            "snow": "h",
+            "rain": "h",
+        },
     ),
     "us-macro": DatasetInfo(
         name="us-macro",
@@ -94,6 +104,18 @@ REGISTRY: dict[str, DatasetInfo] = {
             "target": "realgdp",
             "notes": "time from year + quarter (quarter starts)",
         },
+        units={
+            **dict.fromkeys(
+                ["realgdp", "realcons", "realinv", "realgovt", "realdpi"], "bn chained 2005 US$"
+            ),
+            "cpi": "index, 1982-84 = 100",
+            "m1": "bn US$",
+            "tbilrate": "%",
+            "unemp": "%",
+            "pop": "millions",
+            "infl": "% a year",
+            "realint": "%",
+        },
     ),
 }
 
@@ -103,6 +125,12 @@ def dataset_info(name: str) -> DatasetInfo:
     if name not in REGISTRY:
         raise DataError(f"unknown dataset {name!r}; known datasets: {sorted(REGISTRY)}")
     return REGISTRY[name]
+
+
+def column_units(data: object, columns: list[str]) -> dict[str, str]:
+    """The unit of each of ``columns`` that dataset ``data`` names (empty for other tables)."""
+    info = REGISTRY.get(data) if isinstance(data, str) else None
+    return {c: info.units[c] for c in columns if c in info.units} if info else {}
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:

@@ -111,59 +111,113 @@ def _kinds(result: dict) -> dict[str, str | None]:
     return {row["name"]: row.get("kind") for row in result.get("results", [])}
 
 
+def target_panels(result: dict) -> list[dict]:
+    """One result per target to draw: the result itself with one target, else a copy per target
+    whose rows, stretch, target and unit are that target's own (from ``per_target`` and
+    ``stretch["targets"]``), since targets in different units cannot share an axis."""
+    rows = result.get("results", [])
+    per = [row.get("per_target") or [] for row in rows]
+    if not rows or len(per[0]) < 2 or any(len(p) != len(per[0]) for p in per):
+        return [result]
+    stretches = {s.get("target"): s for s in (result.get("stretch") or {}).get("targets") or []}
+    panels = []
+    for k, entry in enumerate(per[0]):
+        name = entry["target"]
+        own = [{**row, **{key: p[k].get(key) for key in ("rmse", "mae", "rmse_per_step")}}
+               for row, p in zip(rows, per, strict=True)]  # fmt: skip
+        stretch = {**(result.get("stretch") or {}), **stretches.get(name, {"time": []})}
+        panels.append({**result, "results": own, "target": name, "unit": entry.get("unit"),
+                       "stretch": stretch})  # fmt: skip
+    return panels
+
+
 def error_by_step(result: dict) -> Figure | None:
-    """RMSE per horizon step for every model (a line each); a bar chart of RMSE when H is 1."""
-    rows = [row for row in result.get("results", []) if _finite(row.get("rmse"))]
-    if not rows:
+    """RMSE per horizon step for every model (a line each); a bar chart of RMSE when H is 1.
+
+    With several targets, one panel per target (each in its own unit)."""
+    panels = [p for p in target_panels(result) if any(_finite(r.get("rmse")) for r in p["results"])]
+    if not panels:
         return None
+    lines = int(result.get("horizon") or 1) > 1 and any(
+        len(row.get("rmse_per_step") or []) > 1 for row in panels[0]["results"]
+    )
+    n_bars = sum(_finite(row.get("rmse")) for row in panels[0]["results"])
+    height = 4.2 if lines else 1.2 + 0.42 * n_bars
+    fig = Figure(figsize=(WIDTH, height * (1 if len(panels) == 1 else 0.75 * len(panels))),
+                 dpi=DPI, layout="constrained")  # fmt: skip
+    axes = fig.subplots(len(panels), 1, sharex=bool(lines), squeeze=False)[:, 0]
+    for ax, panel in zip(axes, panels, strict=True):
+        (_error_lines if lines else _error_bars)(ax, panel)
+        if len(panels) > 1:
+            ax.set_title(str(panel["target"]))
+    if lines:
+        for ax in axes[:-1]:
+            ax.set_xlabel("")  # the panels share the bottom one's step axis
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside upper center", ncols=min(5, len(labels)))
+    return fig
+
+
+def _error_lines(ax, result: dict) -> None:
     colors, kinds = model_colors(result), _kinds(result)
-    per_step = [row for row in rows if len(row.get("rmse_per_step") or []) > 1]
-    fig = Figure(figsize=(WIDTH, 4.2), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
-    if int(result.get("horizon") or 1) > 1 and per_step:
-        unit = step_unit(result)
-        for row in per_step:
-            errors = np.array([np.nan if v is None else v for v in row["rmse_per_step"]], float)
-            steps = np.arange(1, len(errors) + 1)
-            ax.plot(steps, errors, **_line_style(row["name"], colors, kinds.get(row["name"])))
-        ax.set_xlabel(f"{unit}s ahead" if unit != "step" else "steps ahead")
-        ax.set_xlim(1, max(len(row["rmse_per_step"]) for row in per_step))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(value_label(result, "RMSE"))
-        ax.set_ylim(bottom=0)
-        fig.legend(loc="outside upper center", ncols=min(5, len(per_step)))
-        return fig
+    per_step = [row for row in result["results"] if len(row.get("rmse_per_step") or []) > 1]
+    unit = step_unit(result)
+    for row in per_step:
+        errors = _floats(row["rmse_per_step"])
+        steps = np.arange(1, len(errors) + 1)
+        ax.plot(steps, errors, **_line_style(row["name"], colors, kinds.get(row["name"])))
+    ax.set_xlabel(f"{unit}s ahead" if unit != "step" else "steps ahead")
+    ax.set_xlim(1, max(len(row["rmse_per_step"]) for row in per_step))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(value_label(result, "RMSE"))
+    ax.set_ylim(bottom=0)
+
+
+def _error_bars(ax, result: dict) -> None:
+    colors = model_colors(result)
+    rows = [row for row in result["results"] if _finite(row.get("rmse"))]
     rows = sorted(rows, key=lambda row: row["rmse"], reverse=True)
     names = [row["name"] for row in rows]
-    fig.set_figheight(1.2 + 0.42 * len(rows))
     bars = ax.barh(names, [row["rmse"] for row in rows], color=[colors[n] for n in names])
     places = decimals([row["rmse"] for row in rows])
     ax.bar_label(bars, fmt=f"%.{places}f", padding=3, fontsize=9)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(value_label(result, "RMSE"))
-    return fig
 
 
 def forecast_stretch(result: dict) -> Figure | None:
-    """Forecasts against the actual series over the stretch; gaps where the actual is missing."""
-    stretch = result.get("stretch") or {}
-    times, forecasts = stretch.get("time") or [], stretch.get("forecasts") or {}
-    if not times:
+    """Forecasts against the actual series over the stretch; gaps where the actual is missing.
+
+    With several targets, one panel per target (each in its own unit), sharing the time axis."""
+    panels = [p for p in target_panels(result) if (p.get("stretch") or {}).get("time")]
+    if not panels:
         return None
-    when = pd.to_datetime(times)
+    height = 4.4 if len(panels) == 1 else 2.6 * len(panels)
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, panel in zip(axes, panels, strict=True):
+        _draw_stretch(ax, panel)
+        if len(panels) > 1:
+            ax.set_title(str(panel["target"]))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=min(5, len(labels)))
+    return fig
+
+
+def _draw_stretch(ax, result: dict) -> None:
+    stretch = result["stretch"]
+    forecasts = stretch.get("forecasts") or {}
+    when = pd.to_datetime(stretch["time"])
     if when.tz is not None:
         when = when.tz_localize(None)
     when = when.to_numpy()
     colors, kinds = model_colors(result), _kinds(result)
-    fig = Figure(figsize=(WIDTH, 4.4), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
     actual = _floats(stretch.get("actual") or [])
     if len(actual) == len(when):
-        base = min(0.0, float(np.nanmin(actual))) if np.isfinite(actual).any() else 0.0
+        base = _fill_base(actual)
         ax.fill_between(when, base, actual, color="#dcdfe5", linewidth=0, zorder=0)
         ax.plot(when, actual, color="#8a8f99", linewidth=1.0, label="actual", zorder=1)
-    order = stretch_models(result)
-    for name in order:
+    for name in stretch_models(result):
         values = _floats(forecasts[name])
         if len(values) == len(when):
             front = 2 if kinds.get(name) == "baseline" else 3  # the LSTMs on top
@@ -173,8 +227,18 @@ def forecast_stretch(result: dict) -> Figure | None:
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_xlim(when[0], when[-1])
     ax.set_ylabel(value_label(result))
-    fig.legend(loc="outside upper center", ncols=min(5, len(order) + 1))
-    return fig
+
+
+def _fill_base(actual: np.ndarray) -> float:
+    """Where the shading under the actual series starts: zero for series that come near it
+    (pollution), else just under the lowest value, so that a series far from zero (GDP in
+    billions) is not flattened against an axis that starts at 0."""
+    if not np.isfinite(actual).any():
+        return 0.0
+    low, high = float(np.nanmin(actual)), float(np.nanmax(actual))
+    if low <= 0.0 or low <= 0.5 * high:
+        return min(0.0, low)
+    return low - 0.05 * (high - low)
 
 
 def stretch_models(result: dict) -> list[str]:
@@ -289,7 +353,8 @@ def _png(fig: Figure) -> bytes:
 def _left_out(result: dict) -> str:
     """ " Not drawn: var, seasonal_naive." when baselines were left off the forecast figure."""
     forecasts = (result.get("stretch") or {}).get("forecasts") or {}
-    dropped = sorted(set(forecasts) - set(stretch_models(result)))
+    drawn = {name for panel in target_panels(result) for name in stretch_models(panel)}
+    dropped = sorted(set(forecasts) - drawn)
     return f" Not drawn, for legibility: {', '.join(dropped)}." if dropped else ""
 
 

@@ -170,8 +170,9 @@ def metrics_rows(result: dict) -> list[dict]:
 
 
 def per_target_tables(result: dict) -> list[tuple[str, list[dict]]]:
-    """With several targets: for each target column, its metrics rows (as ``metrics_rows``),
-    from each result's ``per_target`` scores; the pooled table mixes the targets' units."""
+    """With several targets: for each target column, a heading (the column and its unit, when
+    known) and its metrics rows (as ``metrics_rows``) from each result's ``per_target`` scores;
+    the pooled table mixes the targets' units."""
     rows = _rows(result)
     first = rows[0].get("per_target") or []
     if not all(len(row.get("per_target") or []) == len(first) for row in rows):
@@ -182,7 +183,8 @@ def per_target_tables(result: dict) -> list[tuple[str, list[dict]]]:
             {**row, **{key: row["per_target"][k][key] for key in ("rmse", "mae", "n_scored")}}
             for row in rows
         ]
-        tables.append((str(entry["target"]), metrics_rows({**result, "results": single})))
+        unit = f" ({entry['unit']})" if entry.get("unit") else ""
+        tables.append((f"{entry['target']}{unit}", metrics_rows({**result, "results": single})))
     return tables
 
 
