@@ -43,6 +43,13 @@ def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_p
     assert best["optimizer"] == study.best_params["optimizer"]
     assert {t.params["optimizer"] for t in study.trials} <= {"adam", "adamw", "rmsprop"}
     assert "6 finished trials" in capsys.readouterr().out
+    # without --storage the study lives beside best.toml, in OUT/study.db
+    plain = [a for a in argv if a not in ("--storage", f"sqlite:///{db}")]
+    plain[plain.index("--trials") + 1] = "1"
+    plain[plain.index("--out") + 1] = str(tmp_path / "own")
+    assert main(plain) == 0
+    own = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{tmp_path / 'own/study.db'}")
+    assert len(own.trials) == 1
 
 
 def test_the_first_trial_is_the_given_configuration(synthetic_csv, tmp_path):

@@ -23,7 +23,11 @@ def _tune_parser(sub):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--trials", type=int, default=20, help="trials to run in this call")
-    p.add_argument("--storage", help="Optuna database URL (default: sqlite:///OUT/study.db)")
+    p.add_argument(
+        "--storage",
+        default=argparse.SUPPRESS,  # the help says the real default, which depends on --out
+        help="Optuna database URL (default: sqlite:///OUT/study.db)",
+    )
     p.add_argument("--study-name", default="lstmcast", help="study to create or resume")
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     p.add_argument("--out", default="runs/tune", help="folder for the study and best.toml")
@@ -57,7 +61,7 @@ def tune(args) -> int:
     base = config_from_args(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    storage = args.storage or f"sqlite:///{out / 'study.db'}"
+    storage = getattr(args, "storage", None) or f"sqlite:///{out / 'study.db'}"
     study = run_tune(
         base,
         n_trials=args.trials,
