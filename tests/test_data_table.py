@@ -151,3 +151,25 @@ def test_a_dataframe_with_a_datetime_index():
     assert read_table(frame[["x"]]).frame["x"].tolist() == [1, 2, 3, 4]
     table = read_table(frame, time_col="t")  # an explicit time column wins over the index
     assert list(table.frame.columns) == ["x"] and table.freq == "h"
+
+
+def test_all_numeric_frames_keep_values_missing_marks_and_inf_errors():
+    """Every column numeric (the one-conversion path): nullable integers and booleans become
+    float64 with NaN where missing, and an inf is named by column and row as elsewhere."""
+    when = pd.date_range("2024-01-01", periods=4, freq="h")
+    frame = pd.DataFrame(
+        {
+            "count": pd.array([1, None, 3, 4], dtype="Int64"),
+            "flag": pd.array([True, False, None, True], dtype="boolean"),
+            "x": [0.5, 1.5, 2.5, 3.5],
+        },
+        index=when,
+    )
+    table = read_table(frame, fill="none")
+    assert list(table.frame.dtypes) == [np.float64] * 3
+    np.testing.assert_array_equal(table.frame["count"], [1, np.nan, 3, 4])
+    np.testing.assert_array_equal(table.frame["flag"], [1, 0, np.nan, 1])
+    assert table.observed.to_numpy().sum(axis=0).tolist() == [3, 3, 4]
+    frame.loc[when[2], "x"] = -np.inf
+    with pytest.raises(DataError, match=r"column 'x' holds -inf at data row 3"):
+        read_table(frame)

@@ -275,6 +275,16 @@ def _encode(
     raw: pd.DataFrame, categorical: str, name: str, known: dict[str, dict]
 ) -> tuple[pd.DataFrame, dict]:
     """Numeric columns as float64; text columns validated, categorical ones encoded."""
+    if not any(str(c) in known for c in raw.columns) and all(
+        pd.api.types.is_bool_dtype(raw[c]) or pd.api.types.is_numeric_dtype(raw[c])
+        for c in raw.columns
+    ):  # all numbers (the common case, and every forecast call): one conversion, one check
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        infinite = np.isinf(values).any(axis=0)
+        if infinite.any():
+            col = raw.columns[int(np.flatnonzero(infinite)[0])]
+            _finite(raw[col].astype("float64"), col, name)  # raises, naming the value
+        return pd.DataFrame(values, index=raw.index, columns=raw.columns), {}
     out: dict[str, pd.Series] = {}
     encodings: dict[str, dict] = {}
     for col in raw.columns:
