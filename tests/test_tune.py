@@ -1,8 +1,13 @@
 """lstmcast tune: short trials into SQLite, then the same study resumed."""
 
+import re
 import tomllib
 
+import matplotlib.image
+import numpy as np
 import optuna
+import pandas as pd
+import pytest
 
 from lstmcast.cli import main
 
@@ -42,7 +47,17 @@ def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_p
     assert best["lookback"] == study.best_params["lookback"]
     assert best["optimizer"] == study.best_params["optimizer"]
     assert {t.params["optimizer"] for t in study.trials} <= {"adam", "adamw", "rmsprop"}
-    assert "6 finished trials" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "6 finished trials" in printed
+    # a line per trial as it ends, the table of every trial, and a picture of the search
+    values = {t.number: t.value for t in study.trials}
+    lines = re.findall(r"^trial (\d+): validation RMSE (\S+) \(persistence", printed, re.M)
+    assert [int(n) for n, _ in lines] == list(range(6))  # both calls, a line per trial
+    assert all(float(v) == pytest.approx(values[int(n)], abs=5e-4) for n, v in lines)
+    table = pd.read_csv(tmp_path / "tune" / "trials.csv")
+    assert table["number"].tolist() == list(range(6))
+    np.testing.assert_allclose(table["value"], [values[n] for n in range(6)])
+    assert matplotlib.image.imread(tmp_path / "tune" / "trials.png").shape[1] == 9 * 144
     # without --storage the study lives beside best.toml, in OUT/study.db
     plain = [a for a in argv if a not in ("--storage", f"sqlite:///{db}")]
     plain[plain.index("--trials") + 1] = "1"
@@ -50,6 +65,19 @@ def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_p
     assert main(plain) == 0
     own = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{tmp_path / 'own/study.db'}")
     assert len(own.trials) == 1
+
+
+def test_the_trial_history_figure_draws_each_trial_and_the_best_so_far():
+    from lstmcast.report import figures
+
+    fig = figures.trial_history([2, 0, 1, 3], [5.0, 7.0, float("inf"), 6.0], persistence=8.0)
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_array_equal(lines["trial"].get_xdata(), [0, 2, 3])  # inf left out
+    np.testing.assert_array_equal(lines["trial"].get_ydata(), [7.0, 5.0, 6.0])
+    np.testing.assert_array_equal(lines["best so far"].get_ydata(), [7.0, 5.0, 5.0])
+    assert lines["persistence"].get_ydata()[0] == 8.0
+    assert figures.trial_history([0], [float("nan")]) is None
 
 
 def test_the_first_trial_is_the_given_configuration(synthetic_csv, tmp_path):

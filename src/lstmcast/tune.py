@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
+from collections.abc import Callable
 
 import optuna
 
@@ -59,11 +61,13 @@ def tune(
     study_name: str = "lstmcast",
     timeout: float | None = None,
     space: SearchSpace | None = None,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
 ) -> optuna.Study:
     """Run ``n_trials`` more trials of the study ``study_name`` (created or resumed).
 
     Each trial fits a Forecaster on the training split and returns its validation RMSE in the
-    data's units; the test split is never read.
+    data's units; the test split is never read. ``on_trial(study, trial)`` is called after each
+    trial ends (the CLI prints a line per trial with it).
     """
     if n_trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {n_trials}")
@@ -89,7 +93,9 @@ def tune(
 
     def objective(trial: optuna.Trial) -> float:
         cfg = suggest(trial, config, space)
+        start = time.perf_counter()
         fc = Forecaster(cfg).fit(table)
+        trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 1))
         val = fc.evaluate(split="val")["results"]
         rmse, persistence = (
             val[0]["rmse"],
@@ -99,7 +105,13 @@ def tune(
         trial.set_user_attr("epochs_run", len(fc.history_.train_loss))
         return rmse if math.isfinite(rmse) else float("inf")
 
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(FloatingPointError,))
+    study.optimize(
+        objective,
+        n_trials=n_trials,
+        timeout=timeout,
+        catch=(FloatingPointError,),
+        callbacks=[on_trial] if on_trial else None,
+    )
     return study
 
 

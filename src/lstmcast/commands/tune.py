@@ -55,6 +55,8 @@ def _tune_parser(sub):
 def tune(args) -> int:
     import tomli_w
 
+    from lstmcast.data.download import write_atomic
+    from lstmcast.report import figures
     from lstmcast.tune import SearchSpace, best_config
     from lstmcast.tune import tune as run_tune
 
@@ -71,6 +73,7 @@ def tune(args) -> int:
         space=SearchSpace(
             lookback=tuple(args.search_lookback), optimizer=tuple(args.search_optimizers)
         ),
+        on_trial=lambda study, trial: print(trial_line(study, trial), flush=True),
     )
     done = [t for t in study.trials if t.value is not None]
     best = study.best_trial
@@ -82,9 +85,34 @@ def tune(args) -> int:
     settings = {
         k: v for k, v in dataclasses.asdict(best_config(base, study)).items() if v is not None
     }
-    (out / "best.toml").write_text(tomli_w.dumps(settings))
+    write_atomic(out / "best.toml", tomli_w.dumps(settings).encode())
+    write_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False).encode())
+    fig = figures.trial_history(
+        [t.number for t in done], [t.value for t in done], best.user_attrs.get("persistence_rmse")
+    )
+    if fig is not None:
+        write_atomic(out / "trials.png", figures.png_bytes(fig))
     print(
         f"best settings: {out / 'best.toml'} (train with: lstmcast train --config "
-        f"{out / 'best.toml'})"
+        f"{out / 'best.toml'}); every trial: {out / 'trials.csv'}, {out / 'trials.png'}"
     )
     return 0
+
+
+def trial_line(study, trial) -> str:
+    """One line on a finished trial: its score and settings, and the best so far."""
+    if trial.value is None:
+        return f"trial {trial.number}: {trial.state.name.lower()}"
+    p = trial.params
+    units = "/".join(str(p[f"units_l{k}"]) for k in range(p["layers"]))
+    settings = (
+        f"units {units}, dropout {p['dropout']:.2f}, {p.get('optimizer', 'adam')}, "
+        f"lr {p['learning_rate']:.1e}, batch {p['batch_size']}, lookback {p['lookback']}"
+    )
+    persistence = trial.user_attrs.get("persistence_rmse")
+    seconds = trial.user_attrs.get("fit_seconds")
+    text = f"trial {trial.number}: validation RMSE {trial.value:.3f}"
+    text += f" (persistence {persistence:.3f})" if persistence is not None else ""
+    text += f" in {seconds:.0f} s" if seconds is not None else ""
+    best = study.best_trial
+    return f"{text}; {settings}; best so far {best.value:.3f} (trial {best.number})"

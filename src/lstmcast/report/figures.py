@@ -371,3 +371,39 @@ def _floats(values: list) -> np.ndarray:
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def trial_history(
+    numbers: list[int], values: list[float], persistence: float | None = None
+) -> Figure | None:
+    """Validation RMSE of each finished tuning trial, the best so far, and persistence.
+
+    Args:
+        numbers: the trials' numbers (0-based, as Optuna counts them).
+        values: their validation RMSE, in the same order.
+        persistence: persistence's validation RMSE, drawn as a dashed line when given.
+    """
+    pairs = sorted((n, v) for n, v in zip(numbers, values, strict=True) if _finite(v))
+    if not pairs:
+        return None
+    x, y = np.array(pairs, dtype=float).T
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(WIDTH, 4.0), dpi=DPI, layout="constrained")
+        ax = fig.add_subplot()
+        ax.plot(x, y, "o", color=_PALETTE[0], alpha=0.7, label="trial")
+        ax.step(x, np.minimum.accumulate(y), where="post", color=_PALETTE[1], linewidth=1.9,
+                label="best so far")  # fmt: skip
+        if _finite(persistence):
+            ax.axhline(persistence, color="#222222", linestyle="--", linewidth=1.4,
+                       label="persistence")  # fmt: skip
+        ax.set_xlabel("trial")
+        ax.set_ylabel("validation RMSE")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.legend(loc="outside upper center", ncols=3)
+    return fig
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` rendered as PNG, as the report's figures are."""
+    with matplotlib.rc_context(_STYLE):
+        return _png(fig)
