@@ -88,13 +88,38 @@ def test_evaluate_prints_each_target_on_its_own(synthetic_csv, tmp_path, capsys)
     capsys.readouterr()
     assert main(["evaluate", str(out), "--json", str(scores)]) == 0
     text = capsys.readouterr().out
-    assert "pooled over targets of different units" in text
+    assert "pooled over targets whose units may differ" in text  # a file: units unknown
     assert "target load:" in text and "target temp:" in text
     lstm = json.loads(scores.read_text())["results"][0]
     assert [t["target"] for t in lstm["per_target"]] == ["load", "temp"]
     temp_line = text.split("target temp:")[1].splitlines()
     row = next(line for line in temp_line if line.strip().startswith("lstm"))
     assert f"{lstm['per_target'][1]['rmse']:.3f}" in row
+
+
+def test_results_tables_name_the_units_when_known():
+    from lstmcast.commands.forecast import format_results
+
+    def row(name, rmse, per=None):
+        r = {"name": name, "inputs": "univariate", "rmse": rmse, "mae": rmse / 2, "n_scored": 8}
+        return r if per is None else {**r, "per_target": per}
+
+    single = {"unit": "µg/m³", "results": [row("lstm", 20.0), row("persistence", 22.0)]}
+    assert format_results(single).splitlines()[0].endswith("(errors in µg/m³)")
+    assert "errors in" not in format_results({**single, "unit": None})
+    per = [
+        {"target": "realgdp", "unit": "bn chained 2005 US$", "rmse": 9.0, "mae": 4.0,
+         "n_scored": 4},
+        {"target": "unemp", "unit": "%", "rmse": 0.3, "mae": 0.2, "n_scored": 4},
+    ]  # fmt: skip
+    mixed = {"unit": None, "results": [row("lstm", 6.4, per), row("persistence", 7.0, per)]}
+    text = format_results(mixed)
+    assert "pooled over targets whose units may differ" in text
+    assert "target realgdp (bn chained 2005 US$):" in text and "target unemp (%):" in text
+    same = {**mixed, "unit": "bn chained 2005 US$"}
+    assert "(pooled over targets all in bn chained 2005 US$; per target below)" in format_results(
+        same
+    )
 
 
 def test_evaluate_scores_the_chosen_baselines(trained, tmp_path, capsys):

@@ -140,9 +140,13 @@ def format_results(result: dict) -> str:
             f"{r['name']:<20} {r['inputs']:<13} {r['rmse']:>9.3f} {r['mae']:>9.3f} "
             f"{1 - r['rmse'] / base:>+7.1%} {r['n_scored']:>9d} {fit:>8}"
         )
+    unit = result.get("unit")
     if "per_target" in rows[0]:
-        lines[0] += "   (pooled over targets of different units; per target below)"
+        pooled = f"targets all in {unit}" if unit else "targets whose units may differ"
+        lines[0] += f"   (pooled over {pooled}; per target below)"
         lines += _per_target_lines(rows)
+    elif unit:
+        lines[0] += f"   (errors in {unit})"
     return "\n".join(lines)
 
 
@@ -153,7 +157,8 @@ def _per_target_lines(rows: list[dict]) -> list[str]:
         scored = [(r["name"], r["inputs"], r["per_target"][k]) for r in rows]
         scored = [item for item in scored if item[2]["rmse"] is not None]
         base = next((t["rmse"] for name, _, t in scored if name == "persistence"), None)
-        lines += ["", f"target {entry['target']}:"]
+        unit = f" ({entry['unit']})" if entry.get("unit") else ""
+        lines += ["", f"target {entry['target']}{unit}:"]
         for name, inputs, t in sorted(scored, key=lambda item: item[2]["rmse"]):
             skill = f"{1 - t['rmse'] / base:>+7.1%}" if base else f"{'':>7}"
             lines.append(
