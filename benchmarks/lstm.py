@@ -124,6 +124,7 @@ def main() -> None:
             "dropout",
             "activation",
             "loss",
+            *(("huber_delta",) if (settings or {}).get("loss") == "huber" else ()),
             "optimizer",
             "learning_rate",
             "batch_size",
@@ -154,7 +155,11 @@ def main() -> None:
         + (f" and the settings of `{args.config}`" if args.config else "")
         + (f": `{shown}`" if shown else "")
         + ". Inputs are forward filled (causal); NA targets are never trained on or scored."
-        " B1 follows the tutorial recipe exactly (NA filled with 0, scaler on the whole table)."
+        + (
+            " B1 follows the tutorial recipe exactly (NA filled with 0, scaler on the whole table)."
+            if "B1" in args.tasks
+            else ""
+        )
     )
     write_section(section, md)
 
