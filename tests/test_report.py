@@ -370,6 +370,15 @@ def test_several_targets_get_a_panel_each_in_their_own_units(tmp_path):
     np.testing.assert_allclose(lines["persistence"], np.add(lines["actual"], 1.0))
     assert len(fig.legends) == 1
 
+    other = two_target_result()  # temp's best other baseline is seasonal-naive, not ridge
+    next(r for r in other["results"] if r["name"] == "seasonal-naive")["per_target"][1]["rmse"] = 1
+    fig = figures.forecast_stretch(other)
+    drawn = [{line.get_label() for line in ax.get_lines()} for ax in fig.axes]
+    assert "ridge" in drawn[0] and "seasonal-naive" in drawn[1] and "ridge" not in drawn[1]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert sorted(legend) == sorted(set(legend)) and {"ridge", "seasonal-naive"} <= set(legend)
+    assert figures._left_out(other) == ""  # every forecast is drawn in some panel
+
     assert fig.axes[1].get_ylim()[0] <= 0  # a series that comes near zero: shaded from zero
     far = two_target_result()  # a series far from zero (GDP-like) is not flattened against 0
     gdp = [11400 + 10 * v for v in temp_actual(far)]

@@ -153,8 +153,7 @@ def error_by_step(result: dict) -> Figure | None:
     if lines:
         for ax in axes[:-1]:
             ax.set_xlabel("")  # the panels share the bottom one's step axis
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside upper center", ncols=min(5, len(labels)))
+        _shared_legend(fig, axes)
     return fig
 
 
@@ -199,9 +198,18 @@ def forecast_stretch(result: dict) -> Figure | None:
         _draw_stretch(ax, panel)
         if len(panels) > 1:
             ax.set_title(str(panel["target"]))
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=min(5, len(labels)))
+    _shared_legend(fig, axes)
     return fig
+
+
+def _shared_legend(fig: Figure, axes) -> None:
+    """One legend above the panels, each label once (a panel may draw a line the others lack,
+    such as a different best baseline)."""
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    fig.legend(list(seen.values()), list(seen), loc="outside upper center", ncols=min(5, len(seen)))
 
 
 def _draw_stretch(ax, result: dict) -> None:
