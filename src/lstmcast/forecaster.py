@@ -355,10 +355,6 @@ class Forecaster:
         self.last_truth_ = truth
         units = column_units(self._data_name(), self.targets_)
         shared = {units.get(c) for c in self.targets_}
-        if len(self.targets_) > 1:
-            for row in results:
-                for entry in row["per_target"]:
-                    entry["unit"] = units.get(entry["target"])
         return {
             "dataset": self._data_name(),
             "split": split,
@@ -492,8 +488,12 @@ class Forecaster:
         s = score(truth.Y, pred, truth.mask)
         extra = {}
         if len(self.targets_) > 1:  # the pooled numbers mix units: each target on its own too
+            units = column_units(self._data_name(), self.targets_)
             extra["per_target"] = [
-                _target_score(column, truth.Y[..., k], pred[..., k], _column(truth.mask, k))
+                {
+                    **_target_score(column, truth.Y[..., k], pred[..., k], _column(truth.mask, k)),
+                    "unit": units.get(column),
+                }
                 for k, column in enumerate(self.targets_)
             ]
         return {

@@ -118,12 +118,9 @@ def read_toml(path: str) -> dict:
 
 def write_json_atomic(path: str, obj: dict) -> None:
     """Write ``obj`` as JSON to ``path`` via a temporary file and a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(obj, fh, indent=2)
-    os.replace(tmp, target)
+    from lstmcast.data.download import write_atomic
+
+    write_atomic(Path(path), json.dumps(obj, indent=2).encode())
 
 
 def format_results(result: dict) -> str:
