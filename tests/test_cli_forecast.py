@@ -240,7 +240,10 @@ def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, 
         ("lstm-univariate", "univariate"),
         ("persistence", "univariate"),
         ("seasonal_naive", "univariate"),
+        ("ridge", "multivariate"),
+        ("ridge-univariate", "univariate"),  # ridge on the target alone, named apart
     } <= rows
+    assert len(rows) == len(doc["results"])  # no two rows share a name
     assert len({r["n_scored"] for r in doc["results"]}) == 1  # every model on the same targets
     html = (out / "report.html").read_text()
     assert "lstm-univariate" in html and "data:image/png;base64," in html

@@ -33,8 +33,8 @@ def compare(
     )
     rows = result["results"]
     rows.insert(1, uni_result["results"][0])
-    if "ridge" in baselines:
-        rows.append(uni_result["results"][-1])  # ridge on the target's own history
+    if "ridge" in baselines:  # ridge on the target's own history, named apart from the other
+        rows.append({**uni_result["results"][-1], "name": "ridge-univariate"})
     for row in rows:
         row["kind"] = "lstm" if row["name"].startswith("lstm") else "baseline"
     if len(multi.inputs_) == len(target):  # the table has no other column: one LSTM row
