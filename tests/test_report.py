@@ -395,6 +395,27 @@ def test_several_targets_get_a_panel_each_in_their_own_units(tmp_path):
     assert "<th class='num'>RMSE</th>" in page  # the pooled table: mixed units, none named
 
 
+def test_many_targets_go_two_to_a_row_in_error_by_step():
+    result = make_result()
+    names = ["pollution", "dew", "temp", "press", "wnd_spd"]
+    for i, r in enumerate(result["results"]):
+        r["per_target"] = [
+            {"target": t, "unit": "u", "rmse": r["rmse"] + k, "mae": r["mae"], "n_scored": 9,
+             "rmse_per_step": [v + k + i for v in r["rmse_per_step"]]}
+            for k, t in enumerate(names)
+        ]  # fmt: skip
+    fig = figures.error_by_step(result)
+    assert [ax.get_title() for ax in fig.axes] == names  # the spare sixth cell is removed
+    assert [ax.get_subplotspec().colspan.start for ax in fig.axes] == [0, 1, 0, 1, 0]
+    # a step label only where no panel sits below: wnd_spd (bottom left) and press (right)
+    assert [bool(ax.get_xlabel()) for ax in fig.axes] == [False, False, False, True, True]
+    last = {line.get_label(): line.get_ydata() for line in fig.axes[4].get_lines()}
+    for r in result["results"]:
+        np.testing.assert_allclose(last[r["name"]], r["per_target"][4]["rmse_per_step"])
+    assert fig.get_size_inches()[1] == pytest.approx(4.2 * 0.75 * 3)  # 3 rows, not 5
+    assert len(fig.legends) == 1
+
+
 def test_horizon_one_draws_bars_and_report_survives_missing_sections(tmp_path):
     result = make_result(horizon=1)
     del result["history"], result["stretch"], result["config"]

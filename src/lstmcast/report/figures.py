@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 DPI = 144  # 9-inch-wide figures become 1296 px: sharp on high-density screens, ~100 kB each
 WIDTH = 9.0  # inches; the page shows them at 880 px
+GRID_FROM = 4  # error-by-step panels (one per target) go two to a row from this many targets
 PERSISTENCE = "persistence"
 NAMES = ("error_by_step", "forecast", "learning_curves")  # figure files: report_<name>.png
 _STYLE = {
@@ -143,16 +144,22 @@ def error_by_step(result: dict) -> Figure | None:
     )
     n_bars = sum(_finite(row.get("rmse")) for row in panels[0]["results"])
     height = 4.2 if lines else 1.2 + 0.42 * n_bars
-    fig = Figure(figsize=(WIDTH, height * (1 if len(panels) == 1 else 0.75 * len(panels))),
+    # Four targets or more sit two to a row, so that every variable of a table stays one screen.
+    cols = 2 if len(panels) >= GRID_FROM else 1
+    rows = -(-len(panels) // cols)
+    fig = Figure(figsize=(WIDTH, height * (1 if len(panels) == 1 else 0.75 * rows)),
                  dpi=DPI, layout="constrained")  # fmt: skip
-    axes = fig.subplots(len(panels), 1, sharex=bool(lines), squeeze=False)[:, 0]
-    for ax, panel in zip(axes, panels, strict=True):
+    grid = fig.subplots(rows, cols, squeeze=False)
+    axes = list(grid.flat[: len(panels)])
+    for spare in grid.flat[len(panels) :]:
+        fig.delaxes(spare)
+    for k, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
         (_error_lines if lines else _error_bars)(ax, panel)
         if len(panels) > 1:
             ax.set_title(str(panel["target"]))
+        if lines and k + cols < len(panels):
+            ax.set_xlabel("")  # a panel below shows the same step axis
     if lines:
-        for ax in axes[:-1]:
-            ax.set_xlabel("")  # the panels share the bottom one's step axis
         _shared_legend(fig, axes)
     return fig
 
