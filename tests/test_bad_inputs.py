@@ -227,6 +227,12 @@ PREDICT_CASES = [
      r"table to 'h' first"),
     ("fewer rows than lookback", _recent(5), DataError,
      r"predict needs at least lookback = 12 rows of history, got 5: pass a longer table"),
+    ("an input without values", _recent().assign(temp=np.nan), DataError,
+     r"new.csv: input column\(s\) \['temp'\] have missing values in the last 12 rows that "
+     r"fill='ffill' cannot fill, so no forecast can be made: pass a history in which every "
+     r"input column is observed"),
+    ("the target without values", _recent().assign(load=np.nan), DataError,
+     r"input column\(s\) \['load'\] have missing values in the last 12 rows"),
     ("unseen category", _recent().assign(wind="SW"), DataError,
      r"column 'wind' holds 'SW' at data row 1, not one of the categories it was fitted on"),
 ]  # fmt: skip

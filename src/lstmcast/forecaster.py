@@ -236,15 +236,7 @@ class Forecaster:
                 "a loaded model keeps no data: pass the recent history, e.g. predict('latest.csv')"
             )
         table = self.table_ if data is None else self.read(data, for_predict=True)
-        values, _ = self._arrays(table)
-        L = self.config.lookback
-        if len(values) < L:
-            raise DataError(
-                f"predict needs at least lookback = {L} rows of history, got "
-                f"{len(values)}: pass a longer table"
-            )
-        window = values[-L:][None, :, : len(self.inputs_)]  # (1, L, Fi)
-        pred = self.predict_windows(window)[0]  # (H, Ft)
+        pred = self.predict_windows(self._last_window(table, "predict")[None])[0]  # (H, Ft)
         last = table.frame.index[-1]
         if self.freq_ is not None:
             index = pd.date_range(last, periods=self.config.horizon + 1, freq=self.freq_)[1:]
@@ -265,11 +257,8 @@ class Forecaster:
 
         self._check_fitted()
         table = self.table_ if data is None else self.read(data, for_predict=True)
-        values, _ = self._arrays(table)
-        L, n_in = self.config.lookback, len(self.inputs_)
-        if len(values) < L:
-            raise DataError(f"gate traces need at least lookback = {L} rows, got {len(values)}")
-        window = self.scaler_.transform(values[-L:, :n_in], columns=range(n_in))[None]  # (1, L, Fi)
+        window = self._last_window(table, "gate_traces()")
+        window = self.scaler_.transform(window, columns=range(len(self.inputs_)))[None]  # (1, L, Fi)
         _, _, gates = NumpyLSTM.from_torch(self.network_.lstm).forward(window, return_gates=True)
         return gates
 
@@ -373,6 +362,25 @@ class Forecaster:
         save_forecaster(self, path)
 
     # ------------------------------------------------------------------ helpers
+    def _last_window(self, table: Table, what: str) -> np.ndarray:
+        """The inputs of the last ``lookback`` rows ``(L, Fi)`` in data units, checked complete."""
+        values, _ = self._arrays(table)
+        L = self.config.lookback
+        if len(values) < L:
+            raise DataError(
+                f"{what} needs at least lookback = {L} rows of history, got "
+                f"{len(values)}: pass a longer table"
+            )
+        window = values[-L:, : len(self.inputs_)]
+        gaps = [c for c, gap in zip(self.inputs_, np.isnan(window).any(axis=0)) if gap]
+        if gaps:  # fill leaves gaps only in a column without any value (or with fill="none")
+            raise DataError(
+                f"{table.name}: input column(s) {gaps} have missing values in the last {L} rows "
+                f"that fill={self.config.fill!r} cannot fill, so no forecast can be made: pass "
+                "a history in which every input column is observed"
+            )
+        return window
+
     def read(self, data=None, for_predict: bool = False) -> Table:
         """Read ``data`` (default ``config.data``) as this forecaster reads tables.
 
