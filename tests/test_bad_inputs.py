@@ -108,6 +108,10 @@ TRAIN_CASES = [
      r"learning_rate must be positive, got 0.0: try 0.001"),
     ("unknown loss", _text(_frame()), ["--loss", "rmse"], ConfigError,
      r"loss must be one of mse, mae, huber, got 'rmse'"),
+    ("infinite learning rate", _text(_frame()), ["--learning-rate", "inf"], ConfigError,
+     r"learning_rate must be a finite number, got inf: e.g. --learning-rate 0.001"),
+    ("negative weight decay", _text(_frame()), ["--weight-decay", "-1"], ConfigError,
+     r"weight_decay must be 0 or positive, got -1.0: e.g. 0.0001 \(0 turns the penalty off\)"),
 ]  # fmt: skip
 
 
@@ -121,7 +125,7 @@ def _api_config(csv: Path, flags: list[str]) -> dict:
             settings[name] = [int(value) if name == "units" else value]
         elif name in ("horizon", "lookback"):
             settings[name] = int(value)
-        elif name in ("dropout", "learning_rate"):
+        elif name in ("dropout", "learning_rate", "weight_decay"):
             settings[name] = float(value)
         else:
             settings[name] = value

@@ -1,6 +1,7 @@
 """The forecasting commands end to end on a synthetic CSV: train, evaluate, predict, errors."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -165,6 +166,48 @@ def test_flags_override_the_toml_config(synthetic_csv, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["units"] == [4] and manifest["config"]["lookback"] == 6
     assert manifest["config"]["horizon"] == 1  # the flag won over the file
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('learning_rate = "0.01"', r"learning_rate must be a finite number, got '0.01': e.g. "
+         r"--learning-rate 0.001 \(numbers in a TOML file go without quotes\)"),
+        ("seed = 1.5", r"seed must be a whole number, got 1.5: e.g. --seed 0"),
+        ('residual = "no"', r"residual must be true or false, got 'no': e.g. residual = false in "
+         r"a TOML file, or --residual / --no-residual"),
+        ("scaler = 1", r"scaler must be text, got 1: quote it in a TOML file"),
+        ('features = ["load", "load"]', r"features names \['load'\] more than once: give each "
+         r"column once"),
+    ],
+)  # fmt: skip
+def test_a_toml_setting_of_the_wrong_type_is_one_line(line, message, synthetic_csv, tmp_path,
+                                                      capsys):  # fmt: skip
+    toml = tmp_path / "run.toml"
+    toml.write_text(f'time_col = "time"\ntarget = ["load"]\nepochs = 1\n{line}\n')
+    out = tmp_path / "m"
+    argv = ["train", "--config", str(toml), "--data", str(synthetic_csv), "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(message, err[0]), err
+    assert not out.exists()
+
+
+def test_toml_dates_are_split_boundaries(synthetic_csv, tmp_path):
+    toml = tmp_path / "run.toml"  # unquoted TOML dates and date-times
+    toml.write_text(
+        'time_col = "time"\ntarget = ["load"]\nunits = [4]\nepochs = 1\nlookback = 6\n'
+        "train_end = 2021-03-15\nval_end = 2021-03-20T05:00:00\n"
+    )
+    out, scores = tmp_path / "m", tmp_path / "val.json"
+    argv = ["train", "--config", str(toml), "--data", str(synthetic_csv), "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == 0
+    config = json.loads((out / "manifest.json").read_text())["config"]
+    assert (config["train_end"], config["val_end"]) == ("2021-03-15", "2021-03-20 05:00:00")
+    assert main(["evaluate", str(out), "--split", "val", "--json", str(scores)]) == 0
+    frame = pd.read_csv(synthetic_csv, parse_dates=["time"])
+    val = frame[frame.time.between("2021-03-16", "2021-03-20 05:00")]  # "2021-03-15": all that day
+    assert json.loads(scores.read_text())["results"][0]["n_scored"] == val.load.notna().sum()
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import math
 import os
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +94,7 @@ class ForecastConfig:
     progress: bool | None = None  # progress bar; None: only on a terminal
 
     def __post_init__(self) -> None:
+        _check_types(self)
         for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -144,6 +148,52 @@ class ForecastConfig:
 
     def replace(self, **changes) -> ForecastConfig:
         return dataclasses.replace(self, **changes)
+
+
+def _check_types(config: ForecastConfig) -> None:
+    """Refuse a setting of the wrong type (a TOML file can give "0.01" for 0.01, or 1.5 for a
+    seed) before it fails deep inside; a TOML date for a split boundary becomes its ISO text."""
+    hints = typing.get_type_hints(ForecastConfig)
+    for f in dataclasses.fields(config):
+        value, hint = getattr(config, f.name), hints[f.name]
+        if value is None and type(None) in typing.get_args(hint):
+            continue
+        if isinstance(value, datetime.date) and f.name in ("train_end", "val_end"):
+            setattr(config, f.name, value.isoformat(sep=" ") if isinstance(value, datetime.datetime)
+                    else value.isoformat())  # fmt: skip
+            continue
+        kinds = {k for k in typing.get_args(hint) or (hint,) if k is not type(None)}
+        if typing.get_origin(hint) is list or any(typing.get_origin(k) is list for k in kinds):
+            continue  # units, target and features: checked below and in the main checks
+        flag = f"--{f.name.replace('_', '-')}"
+        if float in kinds:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value):
+                raise ConfigError(
+                    f"{f.name} must be a finite number, got {value!r}: e.g. {flag} {f.default}"
+                    + (" (numbers in a TOML file go without quotes)" * isinstance(value, str))
+                )
+        elif bool in kinds and not isinstance(value, bool):
+            raise ConfigError(
+                f"{f.name} must be true or false, got {value!r}: e.g. {f.name} = false in a TOML "
+                f"file, or {flag} / --no-{f.name.replace('_', '-')}"
+            )
+        elif int in kinds and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(
+                f"{f.name} must be a whole number, got {value!r}: e.g. {flag} {f.default}"
+            )
+        elif str in kinds and not isinstance(value, str):
+            raise ConfigError(
+                f'{f.name} must be text, got {value!r}: quote it in a TOML file ({f.name} = "...")'
+            )
+    for name in ("target", "features"):
+        names = getattr(config, name)
+        if isinstance(names, list | tuple):
+            if not all(isinstance(n, str) for n in names):
+                raise ConfigError(f"{name} must be column names, got {names!r}")
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ConfigError(f"{name} names {repeated} more than once: give each column once")
 
 
 class Forecaster:
@@ -258,8 +308,10 @@ class Forecaster:
         self._check_fitted()
         table = self.table_ if data is None else self.read(data, for_predict=True)
         window = self._last_window(table, "gate_traces()")
-        window = self.scaler_.transform(window, columns=range(len(self.inputs_)))[None]  # (1, L, Fi)
-        _, _, gates = NumpyLSTM.from_torch(self.network_.lstm).forward(window, return_gates=True)
+        window = self.scaler_.transform(window, columns=range(len(self.inputs_)))  # (L, Fi)
+        _, _, gates = NumpyLSTM.from_torch(self.network_.lstm).forward(
+            window[None], return_gates=True
+        )
         return gates
 
     def predict_windows(self, X: np.ndarray) -> np.ndarray:
@@ -372,7 +424,7 @@ class Forecaster:
                 f"{len(values)}: pass a longer table"
             )
         window = values[-L:, : len(self.inputs_)]
-        gaps = [c for c, gap in zip(self.inputs_, np.isnan(window).any(axis=0)) if gap]
+        gaps = [c for c, gap in zip(self.inputs_, np.isnan(window).any(axis=0), strict=True) if gap]
         if gaps:  # fill leaves gaps only in a column without any value (or with fill="none")
             raise DataError(
                 f"{table.name}: input column(s) {gaps} have missing values in the last {L} rows "

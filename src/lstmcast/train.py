@@ -72,6 +72,11 @@ class TrainConfig:
             raise ConfigError(
                 f"learning_rate must be positive, got {self.learning_rate}: try 0.001"
             )
+        if not self.weight_decay >= 0:
+            raise ConfigError(
+                f"weight_decay must be 0 or positive, got {self.weight_decay}: e.g. 0.0001 "
+                "(0 turns the penalty off)"
+            )
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
