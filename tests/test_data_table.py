@@ -173,3 +173,127 @@ def test_all_numeric_frames_keep_values_missing_marks_and_inf_errors():
     frame.loc[when[2], "x"] = -np.inf
     with pytest.raises(DataError, match=r"column 'x' holds -inf at data row 3"):
         read_table(frame)
+
+
+def test_utc_offsets_across_a_daylight_saving_change_become_regular_utc_hours(tmp_path):
+    """Offsets that change (+01:00 to +02:00 in spring, back in autumn) are read as UTC."""
+    spring = [
+        "2021-03-28T00:00:00+01:00",
+        "2021-03-28T01:00:00+01:00",
+        "2021-03-28T03:00:00+02:00",
+        "2021-03-28T04:00:00+02:00",
+    ]
+    autumn = [
+        "2021-10-31T01:00:00+02:00",
+        "2021-10-31T02:00:00+02:00",
+        "2021-10-31T02:00:00+01:00",
+        "2021-10-31T03:00:00+01:00",
+    ]
+    for stamps, first in ((spring, "2021-03-27 23:00"), (autumn, "2021-10-30 23:00")):
+        rows = [f"{stamp},{i}" for i, stamp in enumerate(stamps)]
+        (tmp_path / "dst.csv").write_text("\n".join(["time,load", *rows]) + "\n")
+        table = read_table(tmp_path / "dst.csv")
+        assert table.freq == "h" and table.frame.index.tz is None
+        assert list(table.frame.index) == list(pd.date_range(first, periods=4, freq="h"))
+        assert table.frame["load"].tolist() == [0, 1, 2, 3]
+
+
+def test_timestamps_with_and_without_offsets_are_refused(tmp_path):
+    (tmp_path / "m.csv").write_text(
+        "time,load\n2021-03-28T00:00:00,1\n2021-03-28T01:00:00+01:00,2\n2021-03-28T02:00:00,3\n"
+    )
+    message = (
+        r"'time' mixes timestamps with a UTC offset \('2021-03-28T01:00:00\+01:00' at data row 2"
+    )
+    with pytest.raises(DataError, match=message):
+        read_table(tmp_path / "m.csv")
+
+
+def test_parquet_with_a_datetime_index_uses_it_as_time(tmp_path):
+    index = pd.date_range("2020-01-01", periods=5, freq="h", name="timestamp")
+    frame = pd.DataFrame({"load": np.arange(5.0), "temp": -np.arange(5.0)}, index=index)
+    frame.to_parquet(tmp_path / "idx.parquet")
+    for time_col in (None, "timestamp"):
+        table = read_table(tmp_path / "idx.parquet", time_col=time_col)
+        assert list(table.frame.columns) == ["load", "temp"] and table.freq == "h"
+        assert list(table.frame.index) == list(index)
+    frame.rename_axis(None).to_parquet(tmp_path / "unnamed.parquet")  # an index without a name
+    assert list(read_table(tmp_path / "unnamed.parquet").frame.index) == list(index)
+    with pytest.raises(DataError, match=r"time column 'when' not found; the columns are \['load'"):
+        read_table(tmp_path / "unnamed.parquet", time_col="when")
+
+
+def test_a_numeric_time_column_is_refused_not_read_as_nanoseconds():
+    frame = pd.DataFrame({"step": [0, 1, 2], "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=r"time column 'step' holds numbers \(0 at data row 1\)"):
+        read_table(frame, time_col="step")
+
+
+def _dates_csv(tmp_path, dates: list[str]):
+    path = tmp_path / "dates.csv"
+    path.write_text("date,load\n" + "".join(f"{d},{i}\n" for i, d in enumerate(dates)))
+    return path
+
+
+def test_day_first_dates_are_read_only_when_no_value_can_be_month_first(tmp_path):
+    european = [f"{d:02d}/01/2020" for d in range(1, 15)]  # 13/01/2020 settles the order
+    table = read_table(_dates_csv(tmp_path, european))
+    assert table.freq == "D" and table.frame.index[-1] == pd.Timestamp("2020-01-14")
+    hourly = [f"13.01.2020 {h:02d}:00" for h in range(4)]
+    assert read_table(_dates_csv(tmp_path, hourly)).freq == "h"
+    american = [f"01/{d:02d}/2020" for d in range(10, 15)]
+    assert read_table(_dates_csv(tmp_path, american)).frame.index[0] == pd.Timestamp("2020-01-10")
+
+
+def test_dates_whose_day_month_order_cannot_be_told_are_refused(tmp_path):
+    ambiguous = [f"{d:02d}/01/2020" for d in range(1, 6)]  # 2 January or 1 February?
+    message = (
+        r"dates such as '02/01/2020' \(data row 2\) that read both day-first and month-first; "
+        "write the dates as ISO YYYY-MM-DD"
+    )
+    with pytest.raises(DataError, match=message):
+        read_table(_dates_csv(tmp_path, ambiguous))
+    mixed = ["01/13/2020", "14/01/2020", "01/15/2020"]
+    message = (
+        r"mixes day-first and month-first dates \('14/01/2020' at data row 2, '01/13/2020' at "
+        r"data row 1\); write the dates as ISO"
+    )
+    with pytest.raises(DataError, match=message):
+        read_table(_dates_csv(tmp_path, mixed))
+
+
+def test_messages_show_plain_values_not_numpy_reprs(tmp_path):
+    when = pd.date_range("2020-01-01", periods=3, freq="h")
+    train = read_table(pd.DataFrame({"code": ["a", "b", "a"]}, index=when))
+    codes = pd.DataFrame({"code": np.array([0, 3, 1], dtype="int64")}, index=when)
+    with pytest.raises(DataError, match=r"column 'code' holds 0 at data row 1, not one of"):
+        read_table(codes, encodings=train.encodings)
+    (tmp_path / "p.csv").write_text("year,month,day,x\n2020,1,1,1\n2020,1,2.5,2\n")
+    with pytest.raises(DataError, match=r"time part 'day' holds 2.5 at data row 2; expected"):
+        read_table(tmp_path / "p.csv")
+    (tmp_path / "e.csv").write_text("date,x\n2020-01-01,1\n,2\n2020-01-03,3\n")
+    with pytest.raises(DataError, match=r"time column 'date' holds an empty value at data row 2"):
+        read_table(tmp_path / "e.csv")
+
+
+@pytest.mark.parametrize(
+    "suffix, kind",
+    [
+        (".json", "JSON"),
+        (".xlsx", "Excel"),
+        (".feather", "Feather"),
+        (".pkl", "pickle"),
+        (".h5", "HDF5"),
+    ],
+)
+def test_non_csv_formats_are_refused_by_extension(tmp_path, suffix, kind):
+    path = tmp_path / f"h{suffix}"
+    path.write_text('{"time": {"0": 1}, "load": {"0": 1}}')
+    message = rf"h\{suffix}: {kind} files are not supported; pass a CSV or Parquet table \(\.csv"
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+
+
+def test_other_extensions_are_read_as_csv(tmp_path):
+    (tmp_path / "t.txt").write_text("time\tload\n2020-01-01\t1\n2020-01-02\t2\n2020-01-03\t3\n")
+    assert read_table(tmp_path / "t.txt").frame["load"].tolist() == [1, 2, 3]

@@ -9,6 +9,7 @@ may read filled inputs; metrics and losses read the mask, so a missing target is
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,22 @@ MAX_CATEGORIES = 32  # a text column with at most this many distinct values is c
 TIME_NAMES = ("time", "date", "datetime", "timestamp")  # auto-detected time columns
 DELIMITERS = (",", ";", "\t", "|")  # CSV separators told apart by counting them in the header
 ROW_NUMBER_NAMES = ("no", "index", "unnamed: 0", "row")  # dropped when they just count rows
+PARQUET = (".parquet", ".pq")
+# Formats that are not CSV and would otherwise be misread as one (anything else is read as CSV)
+REFUSED = {
+    ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".xlsx": "Excel",
+    ".xlsm": "Excel", ".xls": "Excel", ".ods": "OpenDocument spreadsheet", ".feather": "Feather",
+    ".arrow": "Arrow", ".orc": "ORC", ".pkl": "pickle", ".pickle": "pickle", ".h5": "HDF5",
+    ".hdf5": "HDF5", ".hdf": "HDF5", ".npy": "NumPy", ".npz": "NumPy", ".xml": "XML",
+    ".html": "HTML", ".sqlite": "SQLite", ".db": "database", ".dta": "Stata", ".sav": "SPSS",
+}  # fmt: skip
+# dd/mm/yyyy or mm/dd/yyyy (also with . or -), optionally followed by a time of day
+NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T].*)?")
+# a time of day followed by a UTC offset: 01:00+01:00, 01:00:00Z, 01:00 +0100
+UTC_OFFSET = re.compile(
+    r".*\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)", re.I
+)
+INDEX_TIME = "__index_time__"  # the column a DatetimeIndex becomes when it has no usable name
 
 
 @dataclass
@@ -74,10 +91,12 @@ def read_table(
     """Read a CSV/Parquet file or a DataFrame into a ``Table``.
 
     Args:
-        source: a ``.csv`` (anything not Parquet) or ``.parquet``/``.pq`` path, or a DataFrame.
-        time_col: the column holding timestamps. When None: a DatetimeIndex, else year/month/day
-            [/hour[/minute]] or year/quarter columns, else a column named time/date/datetime/
-            timestamp.
+        source: a ``.parquet``/``.pq`` path, any other path read as CSV (``.json``, ``.xlsx``
+            and other clearly non-CSV formats are refused), or a DataFrame.
+        time_col: the column (or the name of the DatetimeIndex) holding timestamps. When None:
+            a DatetimeIndex, else year/month/day[/hour[/minute]] or year/quarter columns, else
+            a column named time/date/datetime/timestamp. UTC offsets are converted to UTC;
+            dd/mm/yyyy dates must fit one day/month order only.
         columns: keep only these (raw) columns, in this order; default all.
         categorical: ``"label"`` (alphabetical codes 0, 1, ...) or ``"onehot"`` (``col_CAT``
             0/1 columns).
@@ -100,10 +119,10 @@ def read_table(
         raise DataError(f"categorical must be one of {CATEGORICALS}, got {categorical!r}")
     if fill not in FILLS:
         raise DataError(f"fill must be one of {FILLS}, got {fill!r}")
-    raw, name = _load(source)
+    raw, name, index_col = _load(source)
     if raw.empty:
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
-    index, time_parts = _time_index(raw, time_col, name)
+    index, time_parts = _time_index(raw, time_col, name, index_col)
     raw = raw.drop(columns=time_parts)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
     if columns is not None:
@@ -139,18 +158,33 @@ def read_table(
     )
 
 
-def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """The raw frame (positional index) and a name for messages."""
+def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str, str | None]:
+    """The raw frame (positional index), a name for messages, and the column that now holds the
+    source's DatetimeIndex (its own name when it has a free one; None without such an index)."""
     if isinstance(source, pd.DataFrame):
-        frame = source.copy()
-        if isinstance(frame.index, pd.DatetimeIndex):
-            frame = frame.reset_index(names="__index_time__")
-        return frame.reset_index(drop=True), "DataFrame"
-    path = Path(source)
+        frame, name = source.copy(), "DataFrame"
+    else:
+        frame, name = _read_file(Path(source)), str(source)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        return frame.reset_index(drop=True), name, None
+    index_col = frame.index.name
+    if index_col is None or index_col in frame.columns:
+        index_col = INDEX_TIME
+    return frame.reset_index(names=index_col), name, index_col
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """A Parquet file (index kept), or anything else read as CSV; known non-CSV formats refused."""
     if not path.is_file():
         raise DataError(f"no such file: {str(path)!r}; pass the path of a CSV or Parquet table")
+    suffix = path.suffix.lower()
+    if suffix in REFUSED:
+        raise DataError(
+            f"{path}: {REFUSED[suffix]} files are not supported; pass a CSV or Parquet table "
+            "(.csv, .parquet, .pq): export it first, e.g. with pandas' df.to_csv or df.to_parquet"
+        )
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if suffix in PARQUET:
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path, sep=_sniff_delimiter(path), skipinitialspace=True)
@@ -167,7 +201,7 @@ def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
         raise DataError(
             f"{path}: cannot be read as a table ({first}); pass a CSV or Parquet file"
         ) from None
-    return frame.reset_index(drop=True), str(path)
+    return frame
 
 
 def _sniff_delimiter(path: Path) -> str:
@@ -180,23 +214,23 @@ def _sniff_delimiter(path: Path) -> str:
 
 
 def _time_index(
-    raw: pd.DataFrame, time_col: str | None, name: str
+    raw: pd.DataFrame, time_col: str | None, name: str, index_col: str | None
 ) -> tuple[pd.DatetimeIndex, list]:
-    """The timestamps and the columns that built them (dropped afterwards)."""
+    """The timestamps and the columns that built them (dropped afterwards); ``index_col`` holds
+    the source's DatetimeIndex, the time unless ``time_col`` names another column."""
     lower = {str(c).lower(): c for c in raw.columns}
     if len(raw.columns) == 1 and " " in str(raw.columns[0]).strip():
         raise DataError(
             f"{name}: the header {str(raw.columns[0])!r} reads as a single column: use a "
             "comma-separated file (';', tab and '|' are recognised too)"
         )
-    if time_col is None and "__index_time__" in raw.columns:
-        time_col = "__index_time__"
+    if time_col is None:
+        time_col = index_col
     if time_col is not None:
         if time_col not in raw.columns:
-            raise DataError(
-                f"{name}: time column {time_col!r} not found; the columns are {list(raw.columns)}"
-            )
-        index_time = [c for c in ("__index_time__",) if c in raw.columns and c != time_col]
+            shown = [c for c in raw.columns if c != INDEX_TIME]
+            raise DataError(f"{name}: time column {time_col!r} not found; the columns are {shown}")
+        index_time = [index_col] if index_col not in (None, time_col) else []
         return _parse_times(raw[time_col], time_col, name), [time_col, *index_time]
     if {"year", "month", "day"} <= lower.keys():
         parts = [lower[p] for p in ("year", "month", "day", "hour", "minute") if p in lower]
@@ -225,19 +259,87 @@ def _time_index(
 
 
 def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
+    """Timestamps; those with UTC offsets become UTC (offset dropped), so that an hourly series
+    stays hourly across a daylight-saving change. dd/mm/yyyy dates are read day-first only when
+    no value can be month-first; an order that cannot be told is a DataError."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
+        raise DataError(
+            f"{name}: time column {col!r} holds numbers ({_show(column.iloc[0])} at data row 1), "
+            "not timestamps; pass the column that holds dates and times as --time-col"
+        )
+    text = None
+    if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+        text = column.dropna().astype(str).str.strip()
+    dayfirst = text is not None and _day_first(text, col, name)
     with warnings.catch_warnings():  # "could not infer format": the bad value is named below
         warnings.simplefilter("ignore", UserWarning)
-        times = pd.to_datetime(column, errors="coerce")
+        try:
+            times = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
+        except ValueError:  # "Mixed timezones": offsets that change, e.g. +01:00 to +02:00
+            times = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, utc=True)
     bad = times.isna()
     if bad.any():
+        if text is not None:
+            _check_offsets(text, col, name)
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{name}: time column {col!r} holds {column.iloc[row]!r} at data row {row + 1}, "
+            f"{name}: time column {col!r} holds {_show(column.iloc[row])} at data row {row + 1}, "
             "which is not a timestamp; fix the value or pass the right --time-col"
         )
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     return pd.DatetimeIndex(times)
+
+
+def _day_first(text: pd.Series, col: str, name: str) -> bool:
+    """Whether dd/mm/yyyy-style dates are day-first: only when some day is past 12 (so no value
+    reads month-first); a DataError when either order fits (ambiguous) or neither (mixed)."""
+    if text.empty or not NUMERIC_DATE.fullmatch(text.iloc[0]):
+        return False
+    parts = text.str.extract(NUMERIC_DATE.pattern + "$")
+    if parts[0].isna().any():  # mixed layouts: the parser names the odd value
+        return False
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    month_first, day_first = (first <= 12).all(), (second <= 12).all()
+    if month_first and day_first and (first != second).any():
+        label = (first != second).idxmax()
+        raise DataError(
+            f"{name}: time column {col!r} holds dates such as {text[label]!r} (data row "
+            f"{label + 1}) that read both day-first and month-first; write the dates as "
+            "ISO YYYY-MM-DD"
+        )
+    if not month_first and not day_first:
+        late_day, late_month = (first > 12).idxmax(), (second > 12).idxmax()
+        raise DataError(
+            f"{name}: time column {col!r} mixes day-first and month-first dates "
+            f"({text[late_day]!r} at data row {late_day + 1}, {text[late_month]!r} at data "
+            f"row {late_month + 1}); write the dates as ISO YYYY-MM-DD"
+        )
+    return not month_first
+
+
+def _check_offsets(text: pd.Series, col: str, name: str) -> None:
+    """DataError when some timestamps carry a UTC offset and others do not."""
+    aware = text.str.fullmatch(UTC_OFFSET.pattern, case=False)
+    if aware.any() and not aware.all():
+        with_offset, without = aware.idxmax(), (~aware).idxmax()
+        raise DataError(
+            f"{name}: time column {col!r} mixes timestamps with a UTC offset "
+            f"({text[with_offset]!r} at data row {with_offset + 1}) and without "
+            f"({text[without]!r} at data row {without + 1}); give every timestamp an "
+            "offset (e.g. +01:00) or none"
+        )
+
+
+def _show(value) -> str:
+    """A value as messages show it: 3, 2.5, 'SW', an empty value (never np.int64(3))."""
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return "an empty value"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return str(value)
+    return repr(value)
 
 
 def _integers(column: pd.Series, col: str, name: str) -> pd.Series:
@@ -246,7 +348,7 @@ def _integers(column: pd.Series, col: str, name: str) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{name}: time part {col!r} holds {column.iloc[row]!r} at data row {row + 1}; "
+            f"{name}: time part {col!r} holds {_show(column.iloc[row])} at data row {row + 1}; "
             "expected a whole number"
         )
     return values.astype("int64")
@@ -300,8 +402,8 @@ def _encode(
             if unknown.any():
                 row = int(np.flatnonzero(unknown.to_numpy())[0])
                 raise DataError(
-                    f"{name}: column {col!r} holds {series.iloc[row]!r} at data row {row + 1}, "
-                    f"not one of the categories it was fitted on {categories}; "
+                    f"{name}: column {col!r} holds {_show(series.iloc[row])} at data row "
+                    f"{row + 1}, not one of the categories it was fitted on {categories}; "
                     "map it to a known category or refit"
                 )
             out.update(_codes(text, col, kind, categories, encodings))
@@ -317,7 +419,7 @@ def _encode(
                 continue
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"{name}: numeric column {col!r} holds the text {series.iloc[row]!r} at "
+                f"{name}: numeric column {col!r} holds the text {_show(series.iloc[row])} at "
                 f"data row {row + 1}; "
                 "fix the value or mark it missing (empty or NA)"
             )
@@ -339,7 +441,7 @@ def _finite(values: pd.Series, col, name: str) -> pd.Series:
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
         raise DataError(
-            f"{name}: column {col!r} holds {values.iloc[row]} at data row {row + 1}; "
+            f"{name}: column {col!r} holds {_show(values.iloc[row])} at data row {row + 1}; "
             "replace infinite values with numbers, or leave them empty (missing)"
         )
     return values
