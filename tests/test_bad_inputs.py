@@ -4,7 +4,9 @@ LstmcastError subclass, the same message)."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -272,6 +274,31 @@ def test_predict_output_into_a_missing_folder_is_one_line(model, tmp_path, capsy
     assert main(["predict", str(model), "--data", str(csv), "--output", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lstmcast predict: error: No such file or directory")
+
+
+def test_predict_output_that_is_a_folder_is_one_line(model, tmp_path, capsys):
+    csv, out = tmp_path / "new.csv", tmp_path / "out"
+    _recent().to_csv(csv, index=False)
+    out.mkdir()
+    assert main(["predict", str(model), "--data", str(csv), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"lstmcast predict: error: Is a directory: {out}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv", "out"]  # no hidden file
+    assert not list(out.iterdir())
+
+
+def test_written_files_get_the_umask_permissions(model, tmp_path):
+    csv = tmp_path / "new.csv"
+    _recent().to_csv(csv, index=False)
+    old = os.umask(0o022)
+    try:
+        argv = ["predict", str(model), "--data", str(csv), "--output", str(tmp_path / "f.csv")]
+        assert main(argv) == 0
+        assert main(["evaluate", str(model), "--json", str(tmp_path / "s.json")]) == 0
+    finally:
+        os.umask(old)
+    for name in ("f.csv", "s.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name  # not mkstemp's 0600
 
 
 def test_loading_a_missing_model_is_one_line(tmp_path, capsys):

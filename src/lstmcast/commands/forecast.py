@@ -11,11 +11,9 @@ import argparse
 import dataclasses
 import inspect
 import json
-import os
 import re
 import shutil
 import sys
-import tempfile
 import tomllib
 import types
 import typing
@@ -369,13 +367,9 @@ def predict(args) -> int:
     fc = load(args.model)
     forecast = fc.predict(args.data)
     if args.output:
-        target = Path(args.output)
-        fd, tmp = tempfile.mkstemp(
-            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}."
-        )
-        os.close(fd)
-        forecast.to_csv(tmp)
-        os.replace(tmp, target)
+        from lstmcast.data.download import write_atomic
+
+        target = write_atomic(Path(args.output), forecast.to_csv().encode(), parents=False)
         print(f"wrote {len(forecast)} forecast rows to {target}", file=sys.stderr)
     else:
         forecast.to_csv(sys.stdout)

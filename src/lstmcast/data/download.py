@@ -7,12 +7,13 @@ corrupted or interrupted download leaves the cache exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import io
 import os
-import tempfile
 import urllib.error
 import urllib.request
+import uuid
 import zipfile
 import zlib
 from pathlib import Path
@@ -77,17 +78,27 @@ def verify_csv(data: bytes, *, columns: list[str], rows: int, what: str, url: st
         )
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+def write_atomic(path: Path, data: bytes, *, parents: bool = True) -> Path:
+    """Write ``data`` to ``path`` through a hidden file in the same folder and ``os.replace``.
+
+    The file gets the usual permissions (the umask's, not ``mkstemp``'s owner-only 0600); a
+    failed write leaves ``path`` as it was and no hidden file behind. Errors name ``path``.
+    ``parents``: create missing folders (else a missing folder is a FileNotFoundError)."""
+    path = Path(path)
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

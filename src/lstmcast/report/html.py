@@ -9,15 +9,13 @@ univariate one?", computed from the numbers.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import math
-import os
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lstmcast.data.download import write_atomic
 from lstmcast.errors import ConfigError
 from lstmcast.report import figures
 
@@ -126,9 +124,9 @@ def write_report(
     pngs = []
     for fig in drawn:
         pngs.append(out / f"report_{fig.name}.png")
-        _write_atomic(pngs[-1], fig.png)
-    _write_atomic(out / "report.md", markdown.encode("utf-8"))
-    _write_atomic(out / "report.html", page.encode("utf-8"))
+        write_atomic(pngs[-1], fig.png, parents=False)
+    write_atomic(out / "report.md", markdown.encode("utf-8"), parents=False)
+    write_atomic(out / "report.html", page.encode("utf-8"), parents=False)
     for stale in out.glob("report_*.png"):  # figures of an earlier report with more data
         if stale not in pngs and stale.stem.removeprefix("report_") in figures.NAMES:
             stale.unlink()
@@ -498,19 +496,6 @@ def _config_value(value: object) -> str:
 
 def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a fresh hidden file in the same folder, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(tmp, "xb") as handle:  # plain open: the usual umask permissions, not 0600
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 _CSS = """
