@@ -276,3 +276,30 @@ def test_compare_keeps_a_forecast_stretch_for_each_target(synthetic_csv):
         np.testing.assert_allclose(entry["forecasts"]["persistence"], previous)
     assert stretch["actual"] == stretch["targets"][0]["actual"]  # the first target, as before
     assert result["unit"] is None
+
+
+@pytest.mark.parametrize(
+    ("target", "columns", "kind"),
+    [(["all"], None, "multivariate"), (["load"], ["time", "load"], "univariate")],
+    ids=["every column a target", "a table of the target alone"],
+)
+def test_compare_with_no_other_column_fits_one_lstm_named_for_its_inputs(
+    synthetic_csv, tmp_path, target, columns, kind
+):
+    from lstmcast.compare import compare
+    from lstmcast.report import verdict
+
+    csv = synthetic_csv
+    if columns:
+        csv = tmp_path / "alone.csv"
+        pd.read_csv(synthetic_csv)[columns].to_csv(csv, index=False)
+    cfg = _config(csv, target=target, features=None, epochs=1)
+    result = compare(cfg, baselines=("persistence", "ridge"))
+    rows = {(r["name"], r["inputs"], r["kind"]) for r in result["results"]}
+    assert rows == {(f"lstm-{kind}", kind, "lstm"), ("ridge", kind, "baseline"),
+                    ("persistence", "univariate", "baseline")}  # fmt: skip
+    assert list(result["history"]) == [f"lstm-{kind}"] and list(result["inputs"]) == [kind]
+    assert f"lstm-{kind}" in result["stretch"]["forecasts"]
+    other = "univariate" if kind == "multivariate" else "multivariate"
+    assert verdict(result).startswith(f"The {kind} LSTM (")
+    assert verdict(result).endswith(f"no {other} LSTM was run to compare against.")

@@ -14,6 +14,7 @@ import numpy as np
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
+UNIVARIATE_BASELINES = ("persistence", "seasonal_naive")  # each target from its own past alone
 STRETCH_STEPS = 336  # two weeks of hourly forecasts in the report's forecast-vs-actual figure
 
 
@@ -25,6 +26,8 @@ def compare(
     table = multi.read(None)
     multi.fit(table)
     target = multi.targets_
+    if len(multi.inputs_) == len(target):  # the table holds no other column: one LSTM
+        return _alone(multi, config, baselines, split)
     uni = Forecaster(config.replace(features=list(target))).fit(table)
 
     result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
@@ -35,23 +38,39 @@ def compare(
     rows.insert(1, uni_result["results"][0])
     if "ridge" in baselines:  # ridge on the target's own history, named apart from the other
         rows.append({**uni_result["results"][-1], "name": "ridge-univariate"})
-    for row in rows:
-        row["kind"] = "lstm" if row["name"].startswith("lstm") else "baseline"
-    if len(multi.inputs_) == len(target):  # the table has no other column: one LSTM row
-        rows.pop(1)
-
-    truth = multi.last_truth_
     forecasts = dict(multi.last_forecasts_)
     forecasts["lstm-univariate"] = uni.last_forecasts_["lstm-univariate"]
+    return _finish(result, multi, config, forecasts, {"lstm-univariate": uni})
+
+
+def _alone(multi: Forecaster, config: ForecastConfig, baselines, split: str) -> dict:
+    """The result when every input is a target: no second LSTM to fit. One target read from
+    its own past is univariate; several targets, each read from all of them, multivariate."""
+    kind = "univariate" if len(multi.targets_) == 1 else "multivariate"
+    name = f"lstm-{kind}"
+    result = multi.evaluate(split=split, baselines=baselines, name=name)
+    for row in result["results"]:
+        if row["name"] not in UNIVARIATE_BASELINES:
+            row["inputs"] = kind
+    return _finish(result, multi, config, dict(multi.last_forecasts_), {})
+
+
+def _finish(result: dict, multi: Forecaster, config: ForecastConfig, forecasts: dict,
+            others: dict[str, Forecaster]) -> dict:  # fmt: skip
+    """Add what the report draws: periods, the forecast stretch, learning curves, settings."""
+    name = result["results"][0]["name"]
+    for row in result["results"]:
+        row["kind"] = "lstm" if row["name"].startswith("lstm") else "baseline"
+    fitted = {name: multi, **others}
     result.update(
         period=_periods(multi),
-        stretch=_stretch(multi, truth, forecasts),
-        history={
-            name: _history(fc)
-            for name, fc in (("lstm-multivariate", multi), ("lstm-univariate", uni))
-        },
+        stretch=_stretch(multi, multi.last_truth_, forecasts),
+        history={key: _history(fc) for key, fc in fitted.items()},
         config=dataclasses.asdict(config),
-        inputs={"multivariate": multi.inputs_, "univariate": uni.inputs_},
+        inputs={
+            "multivariate" if key == "lstm-multivariate" else "univariate": fc.inputs_
+            for key, fc in fitted.items()
+        },
     )
     return result
 
