@@ -131,3 +131,172 @@ def test_the_optimiser_is_searched_and_trials_train_with_it(synthetic_csv, tmp_p
     chosen = [t.params["optimizer"] for t in study.trials]
     assert set(chosen) <= {"rmsprop", "adamw"} and used == chosen  # sgd is outside the space
     assert best_config(base, study).optimizer == study.best_params["optimizer"]
+
+
+def _tune_argv(csv, out, *extra):
+    return [
+        "tune", "--data", str(csv), "--time-col", "time", "--target", "load", "--epochs", "1",
+        "--trials", "1", "--search-lookback", "12", "--out", str(out), "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+def _trials(db):
+    study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{db}")
+    return [(t.number, t.state, t.value, t.params) for t in study.trials]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (["--target", "temp"], r"targets: \['load'\] there, \['temp'\] now"),
+        (["--data", "OTHER"], r"data: \S+synthetic.csv \(sha256 \w+\) there, \S+other.csv"),
+        (["--epochs", "2"], "epochs: 1 there, 2 now"),
+        (["--search-lookback", "12", "24"], r"search lookback: \[12\] there, \[12, 24\] now"),
+        (["--search-optimizers", "adam"], r"search optimizer: \['adam', 'adamw', 'rmsprop'\]"),
+    ],
+)
+def test_a_study_refuses_to_resume_with_other_data_settings_or_space(
+    synthetic_csv, tmp_path, capsys, change, named
+):
+    from conftest import make_synthetic_frame
+
+    out = tmp_path / "tune"
+    assert main(_tune_argv(synthetic_csv, out)) == 0
+    before = _trials(out / "study.db")
+    best = (out / "best.toml").read_bytes()
+    capsys.readouterr()
+    other = tmp_path / "other.csv"
+    make_synthetic_frame(seed=1).to_csv(other, index=False)
+    argv = _tune_argv(synthetic_csv, out) + [str(other) if a == "OTHER" else a for a in change]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert re.search(r"error: the study 'lstmcast' in sqlite:///\S+ was run with other data", err)
+    assert re.search(named, err), err
+    assert err.endswith("pass a new --out or --study-name to start another study, or rerun "
+                        "with the study's data and settings")  # fmt: skip
+    assert _trials(out / "study.db") == before  # untouched, and no trial added
+    assert (out / "best.toml").read_bytes() == best
+    # another study name in the same database starts afresh
+    assert main(argv + ["--study-name", "other"]) == 0
+
+
+def test_machines_sharing_a_study_may_read_their_own_copy_of_the_data_and_seed(
+    synthetic_csv, tmp_path
+):
+    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.tune import SearchSpace, tune
+
+    copy = tmp_path / "elsewhere" / "copy.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(synthetic_csv.read_bytes())
+    storage, space = f"sqlite:///{tmp_path / 's.db'}", SearchSpace(lookback=(12,))
+    base = ForecastConfig(
+        data=str(synthetic_csv), time_col="time", target=["load"], epochs=1, progress=False
+    )
+    tune(base, n_trials=1, storage=storage, space=space)
+    study = tune(base.replace(data=str(copy), seed=7), n_trials=1, storage=storage, space=space)
+    assert len(study.trials) == 2 and all(t.value is not None for t in study.trials)
+
+
+def test_a_study_without_a_record_of_its_settings_is_not_resumed(synthetic_csv, tmp_path):
+    from lstmcast.errors import ConfigError
+    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.tune import tune
+
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    old = optuna.create_study(study_name="lstmcast", storage=storage)  # as older versions made
+    old.optimize(lambda trial: trial.suggest_float("dropout", 0, 0.4), n_trials=1)
+    base = ForecastConfig(
+        data=str(synthetic_csv), time_col="time", target=["load"], epochs=1, progress=False
+    )
+    with pytest.raises(ConfigError, match="holds trials but no record of the data and settings"):
+        tune(base, n_trials=1, storage=storage)
+    assert len(optuna.load_study(study_name="lstmcast", storage=storage).trials) == 1
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan"])
+def test_a_timeout_must_be_positive(synthetic_csv, tmp_path, capsys, timeout):
+    assert main(_tune_argv(synthetic_csv, tmp_path / "t", "--timeout", timeout)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        f"error: timeout must be a positive number of seconds, got {float(timeout)}: "
+        "e.g. --timeout 3600, or leave it out to run every trial"
+    )
+    assert not (tmp_path / "t" / "study.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("bogus://x", r"not a database URL Optuna knows \(Can't load plugin: \S+bogus\)"),
+        ("sqlite:///{tmp}/no/such/folder/x.db", r"the database cannot be opened \(unable to open"),
+    ],
+)
+def test_a_storage_that_cannot_open_is_named_in_one_line(
+    synthetic_csv, tmp_path, capsys, url, reason
+):
+    url = url.format(tmp=tmp_path)
+    assert main(_tune_argv(synthetic_csv, tmp_path / "t", "--storage", url)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert re.search(f"error: cannot open the study storage {re.escape(repr(url))}: {reason}", err)
+    assert err.endswith("check the URL (e.g. sqlite:///runs/tune.db) and that the folder of a "
+                        "SQLite file exists")  # fmt: skip
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    ("lookbacks", "message"),
+    [
+        (["0"], r"search lookback must be positive integers, got \[0\]: e.g. --search-lookback"),
+        (["12", "500"], r"search lookback 500 is too long for \S+synthetic.csv: its training "
+                        r"split holds 420 rows and lookback 500 \+ horizon 1 needs 501: search "
+                        r"lookbacks of at most 419"),
+    ],
+)  # fmt: skip
+def test_search_ranges_are_checked_before_any_trial(
+    synthetic_csv, tmp_path, capsys, lookbacks, message
+):
+    argv = _tune_argv(synthetic_csv, tmp_path / "t")
+    argv[argv.index("--search-lookback") + 1 : argv.index("--out")] = lookbacks
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err and "\n" not in captured.err.strip()
+    assert re.search(message, captured.err), captured.err
+    assert not (tmp_path / "t" / "study.db").exists()  # no study, no failed trial
+
+
+def test_search_space_fields_are_checked():
+    from lstmcast.errors import ConfigError
+    from lstmcast.tune import SearchSpace
+
+    with pytest.raises(ConfigError, match=r"search optimizer must be among .*, got \['adma'\]"):
+        SearchSpace(optimizer=("adma",))
+    with pytest.raises(ConfigError, match=r"search units must be positive integers low <= high"):
+        SearchSpace(units=(64, 16))
+    with pytest.raises(ConfigError, match=r"search dropout must be 0 <= low <= high < 1"):
+        SearchSpace(dropout=(0.0, 1.0))
+    with pytest.raises(ConfigError, match=r"search learning_rate must be 0 < low <= high"):
+        SearchSpace(learning_rate=(0.0, 0.1))
+    with pytest.raises(ConfigError, match=r"search batch_size must be positive integers"):
+        SearchSpace(batch_size=())
+
+
+def test_a_call_whose_trials_all_failed_says_so_in_one_line(
+    synthetic_csv, tmp_path, capsys, monkeypatch
+):
+    import lstmcast.forecaster
+
+    def diverge(self, data=None, **kwargs):
+        raise FloatingPointError("loss became nan")
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", diverge)
+    assert main(_tune_argv(synthetic_csv, tmp_path / "t")) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    expected = (
+        r"error: no trial of the study 'lstmcast' in \S+ has finished \(trials: fail\): "
+        r"run more --trials, or fix what made them fail"
+    )
+    assert re.search(expected, err), err
+    assert not (tmp_path / "t" / "best.toml").exists()

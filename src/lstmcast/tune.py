@@ -1,9 +1,10 @@
 """Hyperparameter search with Optuna, scored on the validation split only.
 
 The search space covers units, layers, dropout, optimiser, learning rate, batch size and lookback.
-A study
-lives in SQLite by default, or in any database URL Optuna accepts, so a search can be resumed, and
-several machines can run trials of one study at once by pointing at the same database.
+A study lives in SQLite by default, or in any database URL Optuna accepts, so a search can be
+resumed, and several machines can run trials of one study at once by pointing at the same
+database. A study records what its trials must share (the data, its split and columns, the fixed
+settings and the search space) and refuses to be resumed with anything else.
 
 Example:
     >>> from lstmcast.tune import tune
@@ -15,14 +16,29 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable
 
+import numpy as np
 import optuna
+import sqlalchemy.exc
 
-from lstmcast.errors import ConfigError
-from lstmcast.forecaster import ForecastConfig, Forecaster
+from lstmcast.data import Table
+from lstmcast.data.checks import check_columns_used, check_length, check_regular
+from lstmcast.errors import ConfigError, DataError
+from lstmcast.forecaster import ForecastConfig, Forecaster, _resolve_columns
+from lstmcast.train import OPTIMIZERS
+
+# Settings a trial chooses itself, or that may differ between the machines sharing a study
+# (the seed, so that their samplers draw different trials); every other setting must match.
+_SEARCHED = ("preset", "units", "dropout", "optimizer", "learning_rate", "batch_size", "lookback")
+_FREE = ("progress", "seed")
+# Replaced in the fingerprint by what they resolve to: the data's content, the targets and
+# inputs, and the first and last timestamps of the training and validation rows.
+_RESOLVED = ("data", "target", "features", "train_end", "val_end", "train_fraction", "val_fraction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +52,45 @@ class SearchSpace:
     learning_rate: tuple[float, float] = (1e-4, 1e-2)  # the optimiser's step size, log scale
     batch_size: tuple[int, ...] = (32, 64, 128, 256)  # windows per step
     lookback: tuple[int, ...] = (12, 24, 48)  # hours (steps) of history per window
+
+    def __post_init__(self) -> None:
+        _check_choices("lookback", self.lookback, "--search-lookback 12 24 48")
+        _check_choices("batch_size", self.batch_size, "SearchSpace(batch_size=(32, 64))")
+        bad_optimizers = [o for o in self.optimizer if o not in OPTIMIZERS]
+        if not self.optimizer or bad_optimizers:
+            raise ConfigError(
+                f"search optimizer must be among {', '.join(OPTIMIZERS)}, got "
+                f"{list(self.optimizer)}: e.g. --search-optimizers adam rmsprop"
+            )
+        if not _is_count(self.max_layers):
+            raise ConfigError(
+                f"search max_layers must be a positive integer, got {self.max_layers!r}"
+            )
+        lo, hi = self.units
+        if not (_is_count(lo) and _is_count(hi) and lo <= hi):
+            raise ConfigError(
+                f"search units must be positive integers low <= high, got {self.units}"
+            )
+        lo, hi = self.dropout
+        if not 0 <= lo <= hi < 1:
+            raise ConfigError(f"search dropout must be 0 <= low <= high < 1, got {self.dropout}")
+        lo, hi = self.learning_rate
+        if not 0 < lo <= hi:
+            raise ConfigError(
+                f"search learning_rate must be 0 < low <= high, got {self.learning_rate}"
+            )
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+
+
+def _check_choices(name: str, values, example: str) -> None:
+    """Refuse an empty list of choices, or one that holds anything but positive integers."""
+    if not values or not all(_is_count(v) for v in values):
+        raise ConfigError(
+            f"search {name} must be positive integers, got {list(values)}: e.g. {example}"
+        )
 
 
 def suggest(trial: optuna.Trial, base: ForecastConfig, space: SearchSpace) -> ForecastConfig:
@@ -71,22 +126,23 @@ def tune(
     """
     if n_trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {n_trials}")
+    if timeout is not None and not timeout > 0:  # 0, negative or NaN would run no trial at all
+        raise ConfigError(
+            f"timeout must be a positive number of seconds, got {timeout}: e.g. --timeout 3600, "
+            "or leave it out to run every trial"
+        )
     space = space or SearchSpace()
     table = Forecaster(config).read(None)  # read once, shared by every trial
+    fingerprint = _fingerprint(config, table, space)  # also checks every lookback fits the data
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        study = optuna.create_study(
-            study_name=study_name,
-            storage=storage,
-            direction="minimize",
-            load_if_exists=True,
-            sampler=optuna.samplers.TPESampler(seed=config.seed),
-        )
-    except (ValueError, ImportError) as err:
-        raise ConfigError(
-            f"cannot open the study storage {storage!r} ({err}): pass a database "
-            "URL such as sqlite:///runs/tune.db"
-        ) from None
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=_open_storage(storage),
+        direction="minimize",
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=config.seed),
+    )
+    _check_fingerprint(study, fingerprint, table.name, storage)
 
     if not study.trials:  # the first trial is the given configuration, where it fits the space
         study.enqueue_trial(_params_of(config, space), skip_if_exists=True)
@@ -113,6 +169,96 @@ def tune(
         callbacks=[on_trial] if on_trial else None,
     )
     return study
+
+
+def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
+    """The database at ``url`` (None: in memory), or a ConfigError saying why it cannot open."""
+    if url is None:
+        return None
+    try:
+        return optuna.storages.RDBStorage(url)
+    except sqlalchemy.exc.ArgumentError as err:  # NoSuchModuleError too: an unknown dialect
+        reason = f"not a database URL Optuna knows ({str(err).splitlines()[0]})"
+    except sqlalchemy.exc.OperationalError as err:
+        reason = f"the database cannot be opened ({err.orig})"
+    except ImportError as err:  # the URL names a driver that is not installed
+        reason = f"its driver is not installed ({err})"
+    raise ConfigError(
+        f"cannot open the study storage {url!r}: {reason}; check the URL (e.g. "
+        "sqlite:///runs/tune.db) and that the folder of a SQLite file exists"
+    )
+
+
+def _check_data(config: ForecastConfig, table: Table, space: SearchSpace):
+    """Refuse, before any trial, data that every trial would fail on; the targets, inputs and
+    split the trials will use."""
+    targets, inputs = _resolve_columns(table, config)
+    forecaster = Forecaster(config)
+    split = forecaster._split(table)
+    check_regular(table)
+    check_columns_used(
+        table, split.train, inputs + [c for c in targets if c not in inputs], targets
+    )
+    longest, horizon, train_rows = max(space.lookback), config.horizon, split.sizes()["train"]
+    if train_rows < longest + horizon:
+        raise DataError(
+            f"search lookback {longest} is too long for {table.name}: its training split holds "
+            f"{train_rows} rows and lookback {longest} + horizon {horizon} needs "
+            f"{longest + horizon}: search lookbacks of at most {train_rows - horizon} "
+            "(--search-lookback)"
+        )
+    check_length(table, split, longest, horizon, forecaster._fractions())  # validation rows
+    return targets, inputs, split
+
+
+def _fingerprint(config: ForecastConfig, table: Table, space: SearchSpace) -> dict:
+    """What every trial of one study must share, as the JSON the study stores it in."""
+    targets, inputs, split = _check_data(config, table, space)
+    digest = hashlib.sha256(json.dumps(table.columns).encode())
+    for part in (table.frame.index, table.frame, table.observed):
+        digest.update(np.ascontiguousarray(part.to_numpy()).tobytes())
+    index = table.frame.index
+    skip = _SEARCHED + _FREE + _RESOLVED
+    fingerprint = {k: v for k, v in dataclasses.asdict(config).items() if k not in skip}
+    fingerprint |= {
+        "data": digest.hexdigest(),
+        "targets": targets,
+        "inputs": inputs,
+        "training rows": f"{index[split.train][0]} .. {index[split.train][-1]}",
+        "validation rows": f"{index[split.val][0]} .. {index[split.val][-1]}",
+    }
+    fingerprint |= {f"search {k}": v for k, v in dataclasses.asdict(space).items()}
+    return json.loads(json.dumps(fingerprint))  # tuples as lists, as the study gives them back
+
+
+def _check_fingerprint(study: optuna.Study, now: dict, data_name: str, storage) -> None:
+    """Stamp a new study with ``now``; refuse to resume one whose trials were run otherwise."""
+    saved = study.user_attrs.get("fingerprint")
+    where = f"the study {study.study_name!r} in {storage}"
+    if saved is None:
+        if study.trials:
+            raise ConfigError(
+                f"{where} holds trials but no record of the data and settings they were run "
+                "with (made by an older lstmcast): pass a new --out or --study-name to start a "
+                "study that can be resumed safely"
+            )
+        study.set_user_attr("fingerprint", now)
+        study.set_user_attr("data_name", data_name)
+        return
+    changed = sorted(k for k in saved.keys() | now.keys() if saved.get(k) != now.get(k))
+    if not changed:
+        return
+    was = "; ".join(
+        f"data: {study.user_attrs.get('data_name')} (sha256 {str(saved.get(k))[:12]}) there, "
+        f"{data_name} (sha256 {now[k][:12]}) now"
+        if k == "data"
+        else f"{k}: {saved.get(k)!r} there, {now.get(k)!r} now"
+        for k in changed
+    )
+    raise ConfigError(
+        f"{where} was run with other data or settings ({was}): pass a new --out or "
+        "--study-name to start another study, or rerun with the study's data and settings"
+    )
 
 
 def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:

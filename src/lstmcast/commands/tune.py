@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lstmcast.cli import command
 from lstmcast.commands.forecast import add_config_options, config_from_args
+from lstmcast.errors import TrainingDivergedError
 from lstmcast.train import OPTIMIZERS
 
 
@@ -17,7 +18,8 @@ def _tune_parser(sub):
         help="search units, layers, dropout, optimiser, learning rate, batch size and lookback",
         description="Run Optuna trials that each fit a forecaster and score it on the validation "
         "split (the test split is never read). The study is stored in a database, so running "
-        "the command again resumes it, and several machines can share one study URL.",
+        "the command again with the same data and settings resumes it (other data, settings or "
+        "search ranges are refused), and several machines can share one study URL.",
         epilog="Example: lstmcast tune --data beijing-pm25 --trials 30 --epochs 20 "
         "--storage sqlite:///runs/tune.db",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -29,7 +31,9 @@ def _tune_parser(sub):
         help="Optuna database URL (default: sqlite:///OUT/study.db)",
     )
     p.add_argument("--study-name", default="lstmcast", help="study to create or resume")
-    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    p.add_argument(
+        "--timeout", type=float, help="stop starting trials after this many seconds (> 0)"
+    )
     p.add_argument("--out", default="runs/tune", help="folder for the study and best.toml")
     p.add_argument(
         "--search-lookback",
@@ -62,8 +66,10 @@ def tune(args) -> int:
 
     base = config_from_args(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    storage = getattr(args, "storage", None) or f"sqlite:///{out / 'study.db'}"
+    storage = getattr(args, "storage", None)
+    if not storage:  # the study beside best.toml; otherwise OUT is made once trials ran
+        out.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{out / 'study.db'}"
     study = run_tune(
         base,
         n_trials=args.trials,
@@ -76,7 +82,14 @@ def tune(args) -> int:
         on_trial=lambda study, trial: print(trial_line(study, trial), flush=True),
     )
     done = [t for t in study.trials if t.value is not None]
+    if not done:
+        states = sorted({t.state.name.lower() for t in study.trials})
+        raise TrainingDivergedError(
+            f"no trial of the study {args.study_name!r} in {storage} has finished (trials: "
+            f"{', '.join(states) or 'none'}): run more --trials, or fix what made them fail"
+        )
     best = study.best_trial
+    out.mkdir(parents=True, exist_ok=True)
     print(f"study {args.study_name!r} in {storage}: {len(done)} finished trials")
     print(
         f"best validation RMSE {best.value:.3f} (persistence "
