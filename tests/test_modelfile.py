@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -141,6 +142,161 @@ def test_a_damaged_manifest_is_named(model_dir, damage):
     _write_manifest(model_dir, manifest)
     with pytest.raises(ModelFileError, match="manifest.json is damaged .*retrain"):
         lstmcast.load(model_dir)
+
+
+def _set_scaler(key, index, value):
+    return lambda m: m["scaler"][key].__setitem__(index, value)
+
+
+# (damage done by hand to the fixture's manifest, the words that must name it)
+HAND_DAMAGE = {
+    "encoding not a mapping": (
+        lambda m: m.update(encodings={"wind": "abc"}),
+        r"encodings\['wind'\] must be a mapping of kind, categories, columns, got 'abc'",
+    ),
+    "encodings a number": (
+        lambda m: m.update(encodings=5),
+        "encodings must map text columns to their encoding, got 5",
+    ),
+    "unknown encoding kind": (
+        lambda m: m["encodings"]["wind"].update(kind="hash"),
+        r"encodings\['wind'\] kind must be one of \['label', 'onehot'\], got 'hash'",
+    ),
+    "one-hot with too few columns": (
+        lambda m: m["encodings"]["wind"].update(kind="onehot"),
+        r"encodings\['wind'\] columns must be a list of 3 name\(s\), got \['wind'\]",
+    ),
+    "unknown frequency": (
+        lambda m: m.update(freq="bogus"),
+        "freq 'bogus' is not a frequency pandas understands",
+    ),
+    "frequency a number": (
+        lambda m: m.update(freq=5),
+        "freq must be a pandas frequency such as 'h', or null, got 5",
+    ),
+    "target not a column": (
+        lambda m: m.update(targets=["zzz"]),
+        r"targets \['zzz'\] are not among the columns \['load', 'temp', 'wind'\]",
+    ),
+    "input not a column": (
+        lambda m: m.update(inputs=["load", "temp", "gust"]),
+        r"inputs \['gust'\] are not among the columns",
+    ),
+    "columns out of order": (
+        lambda m: m.update(inputs=["temp", "load", "wind"]),
+        r"columns must be the inputs, then the targets that are not inputs: "
+        r"expected \['temp', 'load', 'wind'\], got \['load', 'temp', 'wind'\]",
+    ),
+    "targets empty": (
+        lambda m: m.update(targets=[]),
+        r"targets must be a non-empty list of distinct column names, got \[\]",
+    ),
+    "columns a string": (
+        lambda m: m.update(columns="load,temp,wind"),
+        "columns must be a non-empty list of distinct column names, got 'load,temp,wind'",
+    ),
+    "duplicate input": (
+        lambda m: m.update(inputs=["load", "load", "wind"]),
+        "inputs must be a non-empty list of distinct column names",
+    ),
+    "scaler statistics truncated": (
+        lambda m: m["scaler"].update(data_min_=m["scaler"]["data_min_"][:2]),
+        r"scaler data_min_ holds 2 numbers for the 3 columns \['load', 'temp', 'wind'\]",
+    ),
+    "scaler statistic NaN": (
+        _set_scaler("data_max_", 0, float("nan")),
+        "scaler data_max_ holds nan, not a finite number",
+    ),
+    "scaler statistic null": (
+        _set_scaler("data_max_", 1, None),
+        "scaler data_max_ holds None, not a finite number",
+    ),
+    "scaler statistic text": (
+        _set_scaler("data_min_", 0, "7.2"),
+        "scaler data_min_ holds '7.2', not a finite number",
+    ),
+    "scaler statistic infinite": (
+        _set_scaler("data_min_", 0, float("-inf")),
+        "scaler data_min_ holds -inf, not a finite number",
+    ),
+    "scaler statistic missing": (
+        lambda m: m["scaler"].pop("data_max_"),
+        "scaler lacks data_max_",
+    ),
+    "scaler range not numbers": (
+        lambda m: m["scaler"].update(feature_range=[0, "one"]),
+        "scaler feature_range holds 'one', not a finite number",
+    ),
+    "scaler max below min": (
+        _set_scaler("data_max_", 1, -5.0),
+        r"scaler data_max_ is below data_min_ for the columns \['temp'\]",
+    ),
+    "unknown scaler kind": (
+        lambda m: m["scaler"].update(kind="robust"),
+        "scaler must be a minmax or standard scaler state",
+    ),
+    "lookback missing": (
+        lambda m: m["config"].pop("lookback"),
+        "config lacks lookback",
+    ),
+    "residual as text": (
+        lambda m: m["config"].update(residual="no"),
+        "config residual must be true or false, got 'no'",
+    ),
+    "unknown fill": (
+        lambda m: m["config"].update(fill="zero"),
+        r"config fill must be one of \[.*\], got 'zero'",
+    ),
+    "history a list": (
+        lambda m: m.update(history=[1, 2]),
+        r"history must be a mapping of training curves, got \[1, 2\]",
+    ),
+    "checksum a number": (
+        lambda m: m.update(weights_sha256=123),
+        "weights_sha256 must be text or null, got 123",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HAND_DAMAGE))
+def test_hand_damage_to_the_manifest_is_named_never_loaded(model_dir, case):
+    damage, words = HAND_DAMAGE[case]
+    manifest = _manifest(model_dir)
+    damage(manifest)
+    _write_manifest(model_dir, manifest)
+    with pytest.raises(ModelFileError, match=rf"manifest.json is damaged \({words}.*\): retrain"):
+        lstmcast.load(model_dir)
+
+
+@pytest.mark.parametrize("version", ["1", 1.0, True, 0, None])
+def test_a_format_version_that_is_no_whole_number_is_damage_not_newer(model_dir, version):
+    manifest = _manifest(model_dir)
+    manifest["format_version"] = version
+    _write_manifest(model_dir, manifest)
+    expected = (
+        "manifest.json is damaged (format_version must be a positive whole number, this "
+        f"lstmcast writes 1, got {version!r}): retrain and save the model again"
+    )
+    with pytest.raises(ModelFileError, match=re.escape(expected)):
+        lstmcast.load(model_dir)
+
+
+def test_the_fixture_manifest_has_no_problem():
+    from lstmcast.modelfile import manifest_problem
+
+    assert manifest_problem(_manifest(FIXTURES / "model_v1")) is None
+
+
+def test_the_cli_answers_a_hand_damaged_manifest_in_one_line(model_dir, capsys):
+    manifest = _manifest(model_dir)
+    manifest["targets"] = ["zzz"]
+    _write_manifest(model_dir, manifest)
+    for command in ("predict", "evaluate"):
+        code = main([command, str(model_dir), "--data", str(FIXTURES / "recent.csv")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "Traceback" not in err[0]
+        assert err[0].startswith(f"lstmcast {command}: error: ")
+        assert "is damaged (targets ['zzz'] are not among the columns" in err[0]
 
 
 def test_weights_of_another_model_do_not_match_the_manifest(model_dir):

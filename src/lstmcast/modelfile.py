@@ -4,15 +4,18 @@ A model directory holds ``manifest.json`` (every preprocessing choice, scaler st
 names, frequency, lookback, horizon, library version, training history) and
 ``weights.safetensors``. Loading parses JSON and raw tensors only, so a model file can never
 execute code; the manifest records the SHA-256 of the weights, so a corrupted file is refused
-rather than silently predicting garbage. Saving writes a sibling temporary directory and renames
-it into place, so a crash or a full disk never leaves a broken model where a good one was, and it
-never replaces a directory that holds anything but a model.
+rather than silently predicting garbage, and every manifest entry the loader uses is checked
+(types, column lists, finite scaler statistics), so a hand-edited manifest is refused too.
+Saving writes a sibling temporary directory and renames it into place, so a crash or a full disk
+never leaves a broken model where a good one was, and it never replaces a directory that holds
+anything but a model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -27,6 +30,17 @@ FORMAT_VERSION = 1  # bump when the layout changes; loaders accept every version
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 CHECKPOINT_DIR = "checkpoint"  # training checkpoint kept inside the model directory while training
+# Settings that change the forecast. Every version-1 file holds them, so one missing is damage, not
+# an older file (settings added later, e.g. ensemble, take their defaults when absent).
+REQUIRED_CONFIG = (
+    "lookback",
+    "horizon",
+    "units",
+    "activation",
+    "bidirectional",
+    "residual",
+    "fill",
+)
 
 
 def save_forecaster(fc, path: str | os.PathLike) -> Path:
@@ -79,7 +93,12 @@ def load(path: str | os.PathLike):
 
     path = Path(path)
     manifest = read_manifest(path)
-    try:
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise ModelFileError(
+            f"{path / MANIFEST} is damaged ({problem}): retrain and save the model again"
+        )
+    try:  # what the checks above leave to the classes: config values, the network's shape
         config = ForecastConfig(
             **{
                 k: v
@@ -159,12 +178,188 @@ def read_manifest(path: Path) -> dict:
             "written by `lstmcast train --out`"
         )
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ModelFileError(
-            f"{file} has format version {version!r}, newer than this lstmcast "
+            f"{file} is damaged (format_version must be a positive whole number, this lstmcast "
+            f"writes {FORMAT_VERSION}, got {version!r}): retrain and save the model again"
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{file} has format version {version}, newer than this lstmcast "
             f"understands ({FORMAT_VERSION}): upgrade lstmcast"
         )
     return manifest
+
+
+def manifest_problem(manifest: dict) -> str | None:
+    """What is wrong with the entries of a parsed manifest, in a few words; None if nothing.
+
+    A hand-edited manifest must be refused, never crash the loader or predict wrong numbers:
+    this checks the types, the column lists against each other, the frequency, the categorical
+    encodings and the scaler statistics (one finite number per column). The values of the config
+    are checked by ``ForecastConfig`` when ``load`` builds it.
+    """
+    return (
+        _config_problem(manifest.get("config"))
+        or _columns_problem(manifest)
+        or _freq_problem(manifest.get("freq"))
+        or _encodings_problem(manifest.get("encodings"))
+        or _scaler_problem(manifest.get("scaler"), manifest["columns"])
+        or _other_problem(manifest)
+    )
+
+
+def _config_problem(config) -> str | None:
+    """The config is a mapping that holds the settings which shape the forecast."""
+    from lstmcast.data.table import CATEGORICALS, FILLS
+
+    if not isinstance(config, dict):
+        return f"config must be a mapping of settings, got {_short(config)}"
+    missing = [k for k in REQUIRED_CONFIG if k not in config]
+    if missing:
+        return f"config lacks {', '.join(missing)}"
+    for key in ("bidirectional", "residual"):
+        if not isinstance(config[key], bool):
+            return f"config {key} must be true or false, got {_short(config[key])}"
+    if config["fill"] not in FILLS:
+        return f"config fill must be one of {list(FILLS)}, got {_short(config['fill'])}"
+    categorical = config.get("categorical", "label")
+    if categorical not in CATEGORICALS:
+        return f"config categorical must be one of {list(CATEGORICALS)}, got {_short(categorical)}"
+    time_col = config.get("time_col")
+    if not isinstance(time_col, str | None):
+        return f"config time_col must be a column name or null, got {_short(time_col)}"
+    return None
+
+
+def _columns_problem(manifest: dict) -> str | None:
+    """inputs and targets are among the columns, which are the inputs then the other targets."""
+    for key in ("inputs", "targets", "columns"):
+        names = manifest.get(key)
+        if not _names(names) or not names:
+            return f"{key} must be a non-empty list of distinct column names, got {_short(names)}"
+    inputs, targets, columns = manifest["inputs"], manifest["targets"], manifest["columns"]
+    for key, names in (("inputs", inputs), ("targets", targets)):
+        stray = [c for c in names if c not in columns]
+        if stray:
+            return f"{key} {stray} are not among the columns {columns}"
+    expected = inputs + [c for c in targets if c not in inputs]
+    if columns != expected:
+        return (
+            "columns must be the inputs, then the targets that are not inputs: "
+            f"expected {expected}, got {columns}"
+        )
+    return None
+
+
+def _freq_problem(freq) -> str | None:
+    """freq is null (irregular steps) or a frequency pandas understands."""
+    from pandas.tseries.frequencies import to_offset
+
+    if freq is None:
+        return None
+    if not isinstance(freq, str):
+        return f"freq must be a pandas frequency such as 'h', or null, got {_short(freq)}"
+    try:
+        to_offset(freq)
+    except ValueError:
+        return f"freq {freq!r} is not a frequency pandas understands, such as 'h' or 'D'"
+    return None
+
+
+def _encodings_problem(encodings) -> str | None:
+    """Each text column maps to its kind, its categories and the columns it was coded into."""
+    from lstmcast.data.table import CATEGORICALS
+
+    if not isinstance(encodings, dict):
+        return f"encodings must map text columns to their encoding, got {_short(encodings)}"
+    for col, enc in encodings.items():
+        where = f"encodings[{col!r}]"
+        if not isinstance(enc, dict) or not {"kind", "categories", "columns"} <= enc.keys():
+            return f"{where} must be a mapping of kind, categories, columns, got {_short(enc)}"
+        kind, categories, coded = enc["kind"], enc["categories"], enc["columns"]
+        if kind not in CATEGORICALS:
+            return f"{where} kind must be one of {list(CATEGORICALS)}, got {_short(kind)}"
+        if not _names(categories):
+            return f"{where} categories must be a list of distinct names, got {_short(categories)}"
+        n_coded = 1 if kind == "label" else len(categories)
+        if not _names(coded) or len(coded) != n_coded:
+            return f"{where} columns must be a list of {n_coded} name(s), got {_short(coded)}"
+    return None
+
+
+def _scaler_problem(scaler, columns: list[str]) -> str | None:
+    """A known scaler kind whose settings are finite numbers and statistics one per column."""
+    from lstmcast.data.scalers import SCALERS
+
+    kind = scaler.get("kind") if isinstance(scaler, dict) else None
+    if kind not in SCALERS:
+        return f"scaler must be a {' or '.join(SCALERS)} scaler state, got {_short(scaler)}"
+    stats = SCALERS[kind]._stats  # the fitted statistics, e.g. data_min_ and data_max_
+    missing = [k for k in stats if k not in scaler]
+    if missing:
+        return f"scaler lacks {', '.join(missing)}"
+    for key, values in scaler.items():
+        if key == "kind":
+            continue
+        if not isinstance(values, list):
+            return f"scaler {key} must be a list of numbers, got {_short(values)}"
+        bad = [v for v in values if not _finite(v)]
+        if bad:
+            return f"scaler {key} holds {_short(bad[0])}, not a finite number"
+        if key in stats and len(values) != len(columns):
+            return (
+                f"scaler {key} holds {len(values)} numbers for the {len(columns)} columns {columns}"
+            )
+    if kind == "minmax":
+        lows, highs = scaler["data_min_"], scaler["data_max_"]
+        flipped = [c for c, low, high in zip(columns, lows, highs, strict=True) if high < low]
+        if flipped:
+            return f"scaler data_max_ is below data_min_ for the columns {flipped}"
+    if kind == "standard":
+        negative = [c for c, s in zip(columns, scaler["std_"], strict=True) if s < 0]
+        if negative:
+            return f"scaler std_ is negative for the columns {negative}"
+    return None
+
+
+def _other_problem(manifest: dict) -> str | None:
+    """The remaining entries that ``load`` reads have their types."""
+    history = manifest.get("history")
+    if not isinstance(history, dict):
+        return f"history must be a mapping of training curves, got {_short(history)}"
+    for key in ("weights_sha256", "data_source"):
+        if not isinstance(manifest.get(key), str | None):
+            return f"{key} must be text or null, got {_short(manifest[key])}"
+    seconds = manifest.get("fit_seconds")
+    if seconds is not None and not _finite(seconds):
+        return f"fit_seconds must be a number or null, got {_short(seconds)}"
+    return None
+
+
+def _names(value) -> bool:
+    """Whether ``value`` is a list of distinct strings."""
+    return (
+        isinstance(value, list)
+        and all(isinstance(v, str) for v in value)
+        and len(set(value)) == len(value)
+    )
+
+
+def _finite(value) -> bool:
+    """Whether ``value`` is a finite JSON number (not a bool, null, text or NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _short(value) -> str:
+    """``repr(value)`` cut to one short line for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_replaceable(path: str | os.PathLike) -> None:
