@@ -42,7 +42,7 @@ from lstmcast.data.checks import (
     check_regular,
     missing_columns_message,
 )
-from lstmcast.data.registry import column_units
+from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
@@ -449,6 +449,10 @@ class Forecaster:
             kwargs["time_col"] = cfg.time_col
         if for_predict:  # new data gets the training categories' codes and columns
             kwargs["encodings"] = self.encodings_
+            preset = read_new_rows(str(getattr(self, "data_source_", None)), data, **kwargs)
+            if preset is not None:  # rows in a registered dataset's own layout: its preset
+                check_new_table(preset, self.columns_, self.freq_)
+                return preset
         if isinstance(data, pd.DataFrame):
             from lstmcast.data import read_table
 

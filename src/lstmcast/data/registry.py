@@ -243,8 +243,32 @@ def _in_folder(folder: Path, info: DatasetInfo) -> Path | None:
     return None
 
 
-def _beijing(path: Path, **read_kwargs) -> Table:
-    """The 8 classic features, renamed and ordered, from 2010-01-02 00:00."""
+def read_new_rows(name: str, source, **read_kwargs) -> Table | None:
+    """New rows of a registered dataset in its file's own layout (say, the last hours of the UCI
+    Beijing table), read as the preset reads it: the same names and category codes, for a model
+    trained on ``name``. None when ``source`` is not in that layout (then read it as any table).
+    """
+    if name != "beijing-pm25":
+        return None
+    try:
+        if isinstance(source, pd.DataFrame):
+            header = list(source.columns)
+        elif Path(source).suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            header = pq.read_schema(source).names
+        else:
+            header = list(pd.read_csv(source, nrows=0).columns)
+    except (OSError, ValueError, ImportError):
+        return None  # the usual reader explains what is wrong with the file
+    if not set(BEIJING_RENAME) <= {str(c).strip() for c in header}:
+        return None
+    return _beijing(source, whole=False, **read_kwargs)
+
+
+def _beijing(path, *, whole: bool = True, **read_kwargs) -> Table:
+    """The 8 classic features, renamed and ordered, from 2010-01-02 00:00 (``whole``: the UCI
+    table as published; else any rows in its layout, kept as they are)."""
     info = REGISTRY["beijing-pm25"]
     read_kwargs.setdefault("columns", list(BEIJING_RENAME))
     if read_kwargs.get("encodings"):  # given under the preset's names: back to the file's
@@ -253,7 +277,7 @@ def _beijing(path: Path, **read_kwargs) -> Table:
             for col, enc in read_kwargs["encodings"].items()
         }
     table = read_table(path, time_col=None, **read_kwargs)
-    if len(table.frame) != info.rows:
+    if whole and len(table.frame) != info.rows:
         raise DataError(
             f"{path}: {len(table.frame)} hourly rows, expected {info.rows} for beijing-pm25; "
             "the file is truncated or not the UCI table"
@@ -263,7 +287,8 @@ def _beijing(path: Path, **read_kwargs) -> Table:
         rename[raw] = new
         for col in table.encodings.get(raw, {}).get("columns", []):
             rename[col] = col.replace(raw, new, 1)
-    keep = table.frame.index >= pd.Timestamp(info.preset["start"])
+    start = pd.Timestamp(info.preset["start"]) if whole else table.frame.index[0]
+    keep = table.frame.index >= start
     encodings = {
         BEIJING_RENAME.get(col, col): {**enc, "columns": [rename.get(c, c) for c in enc["columns"]]}
         for col, enc in table.encodings.items()
