@@ -112,6 +112,9 @@ TRAIN_CASES = [
      r"loss must be one of mse, mae, huber, got 'rmse'"),
     ("infinite learning rate", _text(_frame()), ["--learning-rate", "inf"], ConfigError,
      r"learning_rate must be a finite number, got inf: e.g. --learning-rate 0.001"),
+    ("fill none", _text(_frame()), ["--fill", "none"], ConfigError,
+     r"fill must be ffill, interpolate or refuse, got 'none': ffill \(the default\) carries the "
+     r"last observed value forward"),
     ("negative weight decay", _text(_frame()), ["--weight-decay", "-1"], ConfigError,
      r"weight_decay must be 0 or positive, got -1.0: e.g. 0.0001 \(0 turns the penalty off\)"),
 ]  # fmt: skip

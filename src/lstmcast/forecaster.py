@@ -127,6 +127,11 @@ class ForecastConfig:
             )
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}: e.g. --dropout 0.2")
+        if self.fill not in ("ffill", "interpolate", "refuse"):  # read_table's "none" leaves NaN
+            raise ConfigError(
+                f"fill must be ffill, interpolate or refuse, got {self.fill!r}: ffill (the "
+                "default) carries the last observed value forward"
+            )
         if self.scaler not in ("minmax", "standard"):
             raise ConfigError(f"scaler must be minmax or standard, got {self.scaler!r}")
         self.train_config()  # validates the training fields
@@ -425,7 +430,7 @@ class Forecaster:
             )
         window = values[-L:, : len(self.inputs_)]
         gaps = [c for c, gap in zip(self.inputs_, np.isnan(window).any(axis=0), strict=True) if gap]
-        if gaps:  # fill leaves gaps only in a column without any value (or with fill="none")
+        if gaps:  # fill leaves gaps only in a column without any value
             raise DataError(
                 f"{table.name}: input column(s) {gaps} have missing values in the last {L} rows "
                 f"that fill={self.config.fill!r} cannot fill, so no forecast can be made: pass "
