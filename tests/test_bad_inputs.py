@@ -304,6 +304,16 @@ def test_written_files_get_the_umask_permissions(model, tmp_path):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name  # not mkstemp's 0600
 
 
+def test_a_baseline_that_cannot_be_fitted_is_left_out_with_a_warning(tmp_path):
+    csv = tmp_path / "huge.csv"
+    make_synthetic_frame().assign(temp=lambda f: f["temp"] * 1e300).to_csv(csv, index=False)
+    fc = Forecaster(ForecastConfig(**dict(API, data=str(csv)))).fit()
+    with pytest.warns(UserWarning, match=r"the var baseline could not be fitted \(SVD did not "
+                      r"converge.*\) and is left out"):  # fmt: skip
+        result = fc.evaluate(baselines=("persistence", "var"))
+    assert [r["name"] for r in result["results"]] == ["lstm", "persistence"]
+
+
 def test_loading_a_missing_model_is_one_line(tmp_path, capsys):
     with pytest.raises(ModelFileError, match="no model at .*: train one with `lstmcast train"):
         lstmcast.load(tmp_path / "none")

@@ -20,6 +20,7 @@ import math
 import os
 import time
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -385,10 +386,21 @@ class Forecaster:
             if model is None:
                 continue
             t0 = time.perf_counter()
-            model.fit(train.X, train.Y, mask=train.mask)
-            fit_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            p = model.predict(truth.X)
+            try:
+                model.fit(train.X, train.Y, mask=train.mask)
+                fit_s = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                with np.errstate(all="ignore"):
+                    p = model.predict(truth.X)
+            except np.linalg.LinAlgError as err:  # e.g. values near 1e300: SVD does not converge
+                if base == "persistence":
+                    raise
+                warnings.warn(
+                    f"the {base} baseline could not be fitted ({err}) and is left out: the "
+                    "table's values may be too large or too alike for it",
+                    stacklevel=2,
+                )
+                continue
             # persistence and seasonal naive read the targets alone; the others every input
             inputs = (
                 "univariate" if base in ("persistence", "seasonal_naive") else self._inputs_label()
