@@ -44,6 +44,7 @@ from lstmcast.data.checks import (
     missing_columns_message,
 )
 from lstmcast.data.registry import column_units, read_new_rows
+from lstmcast.data.split import Split
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
@@ -224,17 +225,13 @@ class Forecaster:
         """
         cfg = self.config
         table = self.read(data)
-        check_regular(table)
+        self.targets_, self.inputs_, self.split_ = self.plan(table)
         self.table_ = table
         self.data_source_ = _source_of(cfg.data if data is None else data)
         self.freq_ = table.freq
         self.encodings_ = table.encodings
-        self.targets_, self.inputs_ = _resolve_columns(table, cfg)
         self.columns_ = self.inputs_ + [c for c in self.targets_ if c not in self.inputs_]
-        self.split_ = self._split(table)
-        check_length(table, self.split_, cfg.lookback, cfg.horizon, self._fractions())
         values, observed = self._arrays(table)
-        check_columns_used(table, self.split_.train, self.columns_, self.targets_)
         self.scaler_ = make_scaler(cfg.scaler).fit(values[self.split_.train])
         scaled = self.scaler_.transform(values)
 
@@ -429,6 +426,19 @@ class Forecaster:
 
         self._check_fitted()
         save_forecaster(self, path)
+
+    def plan(self, table: Table, lookback: int | None = None) -> tuple[list, list, Split]:
+        """The targets, inputs and split that fitting on ``table`` would use, after the checks
+        that fit makes first (a regular time step, splits long enough for ``lookback``, default
+        the config's, and the columns observed in the training split)."""
+        cfg = self.config
+        check_regular(table)
+        targets, inputs = _resolve_columns(table, cfg)
+        split = self._split(table)
+        check_length(table, split, lookback or cfg.lookback, cfg.horizon, self._fractions())
+        check_columns_used(table, split.train, inputs + [c for c in targets if c not in inputs],
+                           targets)  # fmt: skip
+        return targets, inputs, split
 
     # ------------------------------------------------------------------ helpers
     def _last_window(self, table: Table, what: str) -> np.ndarray:

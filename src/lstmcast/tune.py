@@ -27,9 +27,8 @@ import optuna
 import sqlalchemy.exc
 
 from lstmcast.data import Table
-from lstmcast.data.checks import check_columns_used, check_length, check_regular
 from lstmcast.errors import ConfigError, DataError
-from lstmcast.forecaster import ForecastConfig, Forecaster, _resolve_columns
+from lstmcast.forecaster import ForecastConfig, Forecaster
 from lstmcast.train import OPTIMIZERS
 
 # Settings a trial chooses itself, or that may differ between the machines sharing a study
@@ -192,13 +191,8 @@ def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
 def _check_data(config: ForecastConfig, table: Table, space: SearchSpace):
     """Refuse, before any trial, data that every trial would fail on; the targets, inputs and
     split the trials will use."""
-    targets, inputs = _resolve_columns(table, config)
     forecaster = Forecaster(config)
-    split = forecaster._split(table)
-    check_regular(table)
-    check_columns_used(
-        table, split.train, inputs + [c for c in targets if c not in inputs], targets
-    )
+    targets, inputs, split = forecaster.plan(table, lookback=min(space.lookback))
     longest, horizon, train_rows = max(space.lookback), config.horizon, split.sizes()["train"]
     if train_rows < longest + horizon:
         raise DataError(
@@ -207,7 +201,7 @@ def _check_data(config: ForecastConfig, table: Table, space: SearchSpace):
             f"{longest + horizon}: search lookbacks of at most {train_rows - horizon} "
             "(--search-lookback)"
         )
-    check_length(table, split, longest, horizon, forecaster._fractions())  # validation rows
+    forecaster.plan(table, lookback=longest)  # the validation rows, for the longest lookback
     return targets, inputs, split
 
 
