@@ -241,11 +241,11 @@ HAND_DAMAGE = {
     ),
     "residual as text": (
         lambda m: m["config"].update(residual="no"),
-        "config residual must be true or false, got 'no'",
+        "residual must be true or false, got 'no'",
     ),
     "unknown fill": (
         lambda m: m["config"].update(fill="zero"),
-        r"config fill must be one of \[.*\], got 'zero'",
+        r"fill must be ffill, interpolate or refuse, got 'zero'",
     ),
     "history a list": (
         lambda m: m.update(history=[1, 2]),

@@ -210,25 +210,13 @@ def manifest_problem(manifest: dict) -> str | None:
 
 
 def _config_problem(config) -> str | None:
-    """The config is a mapping that holds the settings which shape the forecast."""
-    from lstmcast.data.table import CATEGORICALS, FILLS
-
+    """The config is a mapping that holds the settings which shape the forecast (their values
+    are checked by ``ForecastConfig``, whose refusal ``load`` reports as damage too)."""
     if not isinstance(config, dict):
         return f"config must be a mapping of settings, got {_short(config)}"
     missing = [k for k in REQUIRED_CONFIG if k not in config]
     if missing:
         return f"config lacks {', '.join(missing)}"
-    for key in ("bidirectional", "residual"):
-        if not isinstance(config[key], bool):
-            return f"config {key} must be true or false, got {_short(config[key])}"
-    if config["fill"] not in FILLS:
-        return f"config fill must be one of {list(FILLS)}, got {_short(config['fill'])}"
-    categorical = config.get("categorical", "label")
-    if categorical not in CATEGORICALS:
-        return f"config categorical must be one of {list(CATEGORICALS)}, got {_short(categorical)}"
-    time_col = config.get("time_col")
-    if not isinstance(time_col, str | None):
-        return f"config time_col must be a column name or null, got {_short(time_col)}"
     return None
 
 
