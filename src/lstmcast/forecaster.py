@@ -387,8 +387,7 @@ class Forecaster:
                 model.fit(train.X, train.Y, mask=train.mask)
                 fit_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                with np.errstate(all="ignore"):
-                    p = model.predict(truth.X)
+                p = model.predict(truth.X)
             except np.linalg.LinAlgError as err:  # e.g. values near 1e300: SVD does not converge
                 if base == "persistence":
                     raise
@@ -474,17 +473,16 @@ class Forecaster:
         kwargs = {"categorical": cfg.categorical, "fill": cfg.fill}
         if cfg.time_col is not None:
             kwargs["time_col"] = cfg.time_col
+        table = None
         if for_predict:  # new data gets the training categories' codes and columns
             kwargs["encodings"] = self.encodings_
-            preset = read_new_rows(str(getattr(self, "data_source_", None)), data, **kwargs)
-            if preset is not None:  # rows in a registered dataset's own layout: its preset
-                check_new_table(preset, self.columns_, self.freq_)
-                return preset
-        if isinstance(data, pd.DataFrame):
+            # rows in the own layout of the registered dataset the model was trained on
+            table = read_new_rows(str(getattr(self, "data_source_", None)), data, **kwargs)
+        if table is None and isinstance(data, pd.DataFrame):
             from lstmcast.data import read_table
 
             table = read_table(data, **kwargs)
-        else:
+        elif table is None:
             table = load_dataset(str(data), **kwargs)
         if for_predict:
             check_new_table(table, self.columns_, self.freq_)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from lstmcast.data import download
-from lstmcast.data.table import Table, read_table
+from lstmcast.data.table import PARQUET, Table, read_table
 from lstmcast.errors import DataError, DatasetUnavailableError
 
 BEIJING_URL = "https://archive.ics.uci.edu/static/public/381/beijing+pm2+5+data.zip"
@@ -253,7 +253,7 @@ def read_new_rows(name: str, source, **read_kwargs) -> Table | None:
     try:
         if isinstance(source, pd.DataFrame):
             header = list(source.columns)
-        elif Path(source).suffix.lower() in (".parquet", ".pq"):
+        elif Path(source).suffix.lower() in PARQUET:
             import pyarrow.parquet as pq
 
             header = pq.read_schema(source).names
