@@ -39,6 +39,11 @@ def _with(column: str, row: int, value) -> pd.DataFrame:
     return frame
 
 
+def _noted(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a column of free text: a different note in every row."""
+    return frame.assign(note=[f"note {i}" for i in range(len(frame))])
+
+
 def _irregular() -> pd.DataFrame:
     frame = _frame()
     steps = np.random.default_rng(0).integers(1, 100, len(frame))
@@ -115,6 +120,18 @@ TRAIN_CASES = [
     ("fill none", _text(_frame()), ["--fill", "none"], ConfigError,
      r"fill must be ffill, interpolate or refuse, got 'none': ffill \(the default\) carries the "
      r"last observed value forward"),
+    ("free text among every column", _text(_noted(_frame())),
+     [], DataError,
+     r"text column 'note' has 200 distinct values \(more than 32, so not categorical\); no "
+     r"network can read it: name the inputs with --features \(usable: load temp wind\)"),
+    ("free text as a feature", _text(_noted(_frame())),
+     ["--features", "note"], DataError,
+     r"text column 'note' has 200 distinct values .*; no network can read it: leave it out of "
+     r"--features \(usable: load temp wind\)"),
+    ("free text as the target", _text(_noted(_frame())),
+     ["--target", "note", "--features", "load"], DataError,
+     r"text column 'note' has 200 distinct values .*; no network can forecast it: pick another "
+     r"--target"),
     ("negative weight decay", _text(_frame()), ["--weight-decay", "-1"], ConfigError,
      r"weight_decay must be 0 or positive, got -1.0: e.g. 0.0001 \(0 turns the penalty off\)"),
 ]  # fmt: skip
@@ -242,6 +259,10 @@ PREDICT_CASES = [
      r"input column is observed"),
     ("the target without values", _recent().assign(load=np.nan), DataError,
      r"input column\(s\) \['load'\] have missing values in the last 12 rows"),
+    ("free text where numbers were", _recent().assign(temp=[f"t{i}" for i in range(40)]),
+     DataError,
+     r"text column 'temp' has 40 distinct values \(more than 32, so not categorical\), but the "
+     r"model was trained on it as numbers: pass rows in which it holds numbers"),
     ("unseen category", _recent().assign(wind="SW"), DataError,
      r"column 'wind' holds 'SW' at data row 1, not one of the categories it was fitted on"),
 ]  # fmt: skip
@@ -260,6 +281,33 @@ def test_predict_refuses(model, tmp_path, capsys, case, frame, error, message):
     assert len(err) == 1 and err[0].startswith("lstmcast predict: error: ")
     assert re.search(message, err[0]), err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no forecast, no temp
+
+
+def test_free_text_left_out_by_features_does_not_block(tmp_path):
+    """A column of notes is read past, not refused, when --features leaves it out; the model is
+    the one trained without the column at all."""
+    frame = _frame()
+    plain, noted = tmp_path / "plain.csv", tmp_path / "noted.csv"
+    frame.to_csv(plain, index=False)
+    _noted(frame).to_csv(noted, index=False)
+    settings = dict(API, features=["load", "temp", "wind"])
+    a = Forecaster(ForecastConfig(data=str(plain), **settings)).fit()
+    b = Forecaster(ForecastConfig(data=str(noted), **settings)).fit()
+    assert b.inputs_ == ["load", "temp", "wind"]
+    np.testing.assert_array_equal(a.predict(str(plain)), b.predict(str(noted)))
+
+
+def test_read_table_refuses_free_text_unless_asked_to_skip(tmp_path):
+    csv = tmp_path / "noted.csv"
+    _noted(_frame()).to_csv(csv, index=False)
+    refused = r"'note' has 200 distinct values \(more than 32, so not categorical\); drop it with"
+    with pytest.raises(DataError, match=refused):
+        lstmcast.data.read_table(csv)
+    table = lstmcast.data.read_table(csv, free_text="skip")
+    assert table.columns == ["load", "temp", "wind"]
+    assert list(table.skipped) == ["note"]
+    with pytest.raises(DataError, match="free_text must be 'refuse' or 'skip', got 'drop'"):
+        lstmcast.data.read_table(csv, free_text="drop")
 
 
 def test_extra_and_reordered_columns_are_fine(model, tmp_path):

@@ -470,7 +470,9 @@ class Forecaster:
             return data
         if data is None:
             data = cfg.data
-        kwargs = {"categorical": cfg.categorical, "fill": cfg.fill}
+        # free text is refused only where it is used (plan, check_new_table), so that
+        # --features can leave a column of names or notes out
+        kwargs = {"categorical": cfg.categorical, "fill": cfg.fill, "free_text": "skip"}
         if cfg.time_col is not None:
             kwargs["time_col"] = cfg.time_col
         table = None
@@ -644,11 +646,24 @@ def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list
         raise ConfigError(
             f"no target column given: pass --target COLUMN (one of: {', '.join(columns)})"
         )
+    _check_free_text(table, targets, "forecast it: pick another --target")
     missing = [c for c in targets if c not in columns]
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="target"))
     inputs = list(cfg.features) if cfg.features else columns
+    if cfg.features:
+        _check_free_text(table, cfg.features, "read it: leave it out of --features")
+    else:  # every column
+        _check_free_text(table, list(table.skipped), "read it: name the inputs with --features")
     missing = [c for c in inputs if c not in columns]
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="feature"))
     return list(targets), inputs
+
+
+def _check_free_text(table: Table, wanted: list[str], fix: str) -> None:
+    """DataError when a column in ``wanted`` is free text, which no network can use."""
+    free = [c for c in wanted if c in table.skipped]
+    if free:
+        usable = " ".join(map(str, table.frame.columns))
+        raise DataError(f"{table.skipped[free[0]]}; no network can {fix} (usable: {usable})")

@@ -82,6 +82,12 @@ def check_columns_used(table: Table, train: slice, columns: list[str], targets: 
 def check_new_table(table: Table, columns: list[str], freq: str | None) -> None:
     """New data must hold the trained columns (any order; extra ones are ignored) and freq."""
     missing = [c for c in columns if c not in table.frame.columns]
+    free = [c for c in missing if c in table.skipped]
+    if free:
+        raise DataError(
+            f"{table.skipped[free[0]]}, but the model was trained on it as numbers: pass rows "
+            "in which it holds numbers"
+        )
     if missing:
         raise DataError(
             f"{table.name} lacks the column(s) {missing} the model was trained on; it needs "

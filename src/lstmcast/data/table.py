@@ -54,6 +54,8 @@ class Table:
         freq: pandas offset alias (``"h"``, ``"QS-JAN"``, ...), None when the index is irregular.
         name: registry name or file path.
         encodings: categorical column -> ``{"kind", "categories", "columns"}``.
+        skipped: text columns left out because they are not categorical (``free_text="skip"``)
+            -> why, in one line.
     """
 
     frame: pd.DataFrame
@@ -61,6 +63,7 @@ class Table:
     freq: str | None
     name: str
     encodings: dict[str, dict] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -87,6 +90,7 @@ def read_table(
     fill: str = "ffill",
     reindex: bool = True,
     encodings: dict[str, dict] | None = None,
+    free_text: str = "refuse",
 ) -> Table:
     """Read a CSV/Parquet file or a DataFrame into a ``Table``.
 
@@ -109,6 +113,9 @@ def read_table(
         encodings: the ``Table.encodings`` of an earlier read (e.g. the training data): reuse its
             categories and kind so that new data gets the same codes and columns; a category not
             seen then is a DataError.
+        free_text: a text column with more than ``MAX_CATEGORIES`` distinct values (a name, a
+            note) is not categorical: ``"refuse"`` it (DataError), or ``"skip"`` it, recording
+            why in ``Table.skipped`` (the caller refuses it if it is needed).
 
     Example:
         >>> t = read_table("beijing_pm25.csv")          # doctest: +SKIP
@@ -119,6 +126,8 @@ def read_table(
         raise DataError(f"categorical must be one of {CATEGORICALS}, got {categorical!r}")
     if fill not in FILLS:
         raise DataError(f"fill must be one of {FILLS}, got {fill!r}")
+    if free_text not in ("refuse", "skip"):
+        raise DataError(f"free_text must be 'refuse' or 'skip', got {free_text!r}")
     raw, name, index_col = _load(source)
     if raw.empty:
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
@@ -132,7 +141,9 @@ def read_table(
                 f"{name}: columns {missing} not found; the table has {list(raw.columns)}"
             )
         raw = raw[list(columns)]
-    frame, encodings = _encode(raw, categorical, name, encodings or {})
+    frame, encodings, skipped = _encode(raw, categorical, name, encodings or {})
+    if skipped and free_text == "refuse":
+        raise DataError(f"{next(iter(skipped.values()))}; drop it with columns=[...]")
     frame.index = index
     frame = frame.sort_index(kind="stable")
     _check_duplicates(frame.index, name)
@@ -154,7 +165,12 @@ def read_table(
     frame.index.name = observed.index.name = "time"
     frame = _fill(frame, fill, set(_encoded_columns(encodings)), name)
     return Table(
-        frame=frame, observed=observed.astype(bool), freq=freq, name=name, encodings=encodings
+        frame=frame,
+        observed=observed.astype(bool),
+        freq=freq,
+        name=name,
+        encodings=encodings,
+        skipped=skipped,
     )
 
 
@@ -375,8 +391,9 @@ def _check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
 
 def _encode(
     raw: pd.DataFrame, categorical: str, name: str, known: dict[str, dict]
-) -> tuple[pd.DataFrame, dict]:
-    """Numeric columns as float64; text columns validated, categorical ones encoded."""
+) -> tuple[pd.DataFrame, dict, dict]:
+    """Numeric columns as float64; text columns validated, categorical ones encoded, free text
+    left out (the third dict says why)."""
     if not any(str(c) in known for c in raw.columns) and all(
         pd.api.types.is_bool_dtype(raw[c]) or pd.api.types.is_numeric_dtype(raw[c])
         for c in raw.columns
@@ -386,9 +403,10 @@ def _encode(
         if infinite.any():
             col = raw.columns[int(np.flatnonzero(infinite)[0])]
             _finite(raw[col].astype("float64"), col, name)  # raises, naming the value
-        return pd.DataFrame(values, index=raw.index, columns=raw.columns), {}
+        return pd.DataFrame(values, index=raw.index, columns=raw.columns), {}, {}
     out: dict[str, pd.Series] = {}
     encodings: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
     for col in raw.columns:
         series = raw[col]
         numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
@@ -426,13 +444,14 @@ def _encode(
         text = series.astype("string")
         categories = [str(c) for c in sorted(text.dropna().unique())]
         if len(categories) > MAX_CATEGORIES:
-            raise DataError(
+            skipped[col] = (
                 f"{name}: text column {col!r} has {len(categories)} distinct values "
-                f"(more than {MAX_CATEGORIES}, so not categorical); drop it with columns=[...]"
+                f"(more than {MAX_CATEGORIES}, so not categorical)"
             )
+            continue
         out.update(_codes(text, col, categorical, categories, encodings))
     frame = pd.DataFrame(out, index=raw.index)
-    return frame, encodings
+    return frame, encodings, skipped
 
 
 def _finite(values: pd.Series, col, name: str) -> pd.Series:
