@@ -283,3 +283,18 @@ def test_divergence_in_the_cli_is_one_line_and_leaves_nothing(synthetic_csv, tmp
     assert len(err) == 1 and err[0].startswith("lstmcast train: error: training diverged at ")
     assert "lower the learning rate" in err[0]
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["synthetic.csv"]
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly():
+    """`lstmcast ... | head`: the closed pipe ends the command with 141 (128 + SIGPIPE), as a
+    Unix tool killed by it, and prints no "error: Broken pipe" line nor a traceback."""
+    code = "from lstmcast.cli import main; import sys; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "gradcheck", "--hidden", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before the first line is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert stderr == ""

@@ -9,6 +9,7 @@ Any ``LstmcastError`` becomes one line on stderr and exit status 2, never a trac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     except LstmcastError as err:
         print(f"{prefix}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly, as Unix tools do
+        # the standard streams are flushed at exit: point stdout at devnull so that flush
+        # does not fail again (the recipe of Python's signal module documentation)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the broken pipe
     except OSError as err:  # a path the user named: unreadable, unwritable, disk full
         where = f": {err.filename}" if err.filename else ""
         print(f"{prefix}: error: {err.strerror or err}{where}", file=sys.stderr)
