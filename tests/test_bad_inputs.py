@@ -372,3 +372,18 @@ def test_loading_a_missing_model_is_one_line(tmp_path, capsys):
 def test_every_catalogue_error_is_a_lstmcast_error():
     for _, _, _, error, _ in TRAIN_CASES:
         assert issubclass(error, LstmcastError)
+
+
+def test_features_may_name_a_one_hot_column_by_its_own_name(tmp_path):
+    """--features wind with --categorical onehot reads wind's 0/1 columns: the same model as
+    naming them one by one (before, 'wind' was "not found", with wind_W suggested)."""
+    csv = tmp_path / "data.csv"
+    _frame().to_csv(csv, index=False)
+    settings = dict(API, data=str(csv), categorical="onehot")
+    spelled = ["load", "wind_E", "wind_N", "wind_W"]
+    by_name = Forecaster(ForecastConfig(features=["load", "wind"], **settings)).fit()
+    one_by_one = Forecaster(ForecastConfig(features=spelled, **settings)).fit()
+    assert by_name.inputs_ == one_by_one.inputs_ == spelled
+    np.testing.assert_array_equal(by_name.predict(str(csv)), one_by_one.predict(str(csv)))
+    both = Forecaster(ForecastConfig(features=["load", "wind_W", "wind"], **settings)).fit()
+    assert both.inputs_ == ["load", "wind_W", "wind_E", "wind_N"]  # each column once

@@ -650,7 +650,7 @@ def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list
     missing = [c for c in targets if c not in columns]
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="target"))
-    inputs = list(cfg.features) if cfg.features else columns
+    inputs = _expand_onehot(table, list(cfg.features)) if cfg.features else columns
     if cfg.features:
         _check_free_text(table, cfg.features, "read it: leave it out of --features")
     else:  # every column
@@ -659,6 +659,17 @@ def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="feature"))
     return list(targets), inputs
+
+
+def _expand_onehot(table: Table, names: list[str]) -> list[str]:
+    """``names`` with a one-hot encoded column's own name replaced by its 0/1 columns
+    (``wind`` -> ``wind_E wind_N wind_W``), so that --features can name the raw column."""
+    out = []
+    for name in names:
+        encoding = table.encodings.get(name, {})
+        onehot = name not in table.frame.columns and encoding.get("kind") == "onehot"
+        out.extend(c for c in (encoding["columns"] if onehot else [name]) if c not in out)
+    return out
 
 
 def _check_free_text(table: Table, wanted: list[str], fix: str) -> None:
