@@ -132,6 +132,9 @@ TRAIN_CASES = [
      ["--target", "note", "--features", "load"], DataError,
      r"text column 'note' has 200 distinct values .*; no network can forecast it: pick another "
      r"--target"),
+    ("unknown categorical", _text(_frame()), ["--categorical", "hash"], ConfigError,
+     r"categorical must be one of label, onehot, got 'hash': e.g. --categorical label \(the "
+     r"default\)"),
     ("negative weight decay", _text(_frame()), ["--weight-decay", "-1"], ConfigError,
      r"weight_decay must be 0 or positive, got -1.0: e.g. 0.0001 \(0 turns the penalty off\)"),
 ]  # fmt: skip

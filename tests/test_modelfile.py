@@ -243,6 +243,10 @@ HAND_DAMAGE = {
         lambda m: m["config"].update(residual="no"),
         "residual must be true or false, got 'no'",
     ),
+    "unknown categorical": (
+        lambda m: m["config"].update(categorical="hash"),
+        r"categorical must be one of label, onehot, got 'hash'",
+    ),
     "unknown fill": (
         lambda m: m["config"].update(fill="zero"),
         r"fill must be ffill, interpolate or refuse, got 'zero'",

@@ -45,6 +45,7 @@ from lstmcast.data.checks import (
 )
 from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.data.split import Split
+from lstmcast.data.table import CATEGORICALS
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
@@ -133,6 +134,11 @@ class ForecastConfig:
             raise ConfigError(
                 f"fill must be ffill, interpolate or refuse, got {self.fill!r}: ffill (the "
                 "default) carries the last observed value forward"
+            )
+        if self.categorical not in CATEGORICALS:
+            raise ConfigError(
+                f"categorical must be one of {', '.join(CATEGORICALS)}, got "
+                f"{self.categorical!r}: e.g. --categorical label (the default)"
             )
         if self.scaler not in ("minmax", "standard"):
             raise ConfigError(f"scaler must be minmax or standard, got {self.scaler!r}")
