@@ -283,7 +283,7 @@ def _scaler_problem(scaler, columns: list[str]) -> str | None:
     kind = scaler.get("kind") if isinstance(scaler, dict) else None
     if kind not in SCALERS:
         return f"scaler must be a {' or '.join(SCALERS)} scaler state, got {_short(scaler)}"
-    stats = SCALERS[kind]._stats  # the fitted statistics, e.g. data_min_ and data_max_
+    stats = SCALERS[kind].stats  # e.g. data_min_ and data_max_
     missing = [k for k in stats if k not in scaler]
     if missing:
         return f"scaler lacks {', '.join(missing)}"

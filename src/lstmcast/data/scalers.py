@@ -17,7 +17,7 @@ from lstmcast.errors import ConfigError, DataError, NotFittedError
 
 class _Scaler:
     kind = ""
-    _stats: tuple[str, ...] = ()
+    stats: tuple[str, ...] = ()  # names of the fitted statistics, one number per column each
 
     def fit(self, values: np.ndarray) -> _Scaler:
         """Learn per-column statistics from ``values`` (N, F), ignoring NaN."""
@@ -51,7 +51,7 @@ class _Scaler:
         return {
             "kind": self.kind,
             **self._params(),
-            **{k: getattr(self, k).tolist() for k in self._stats},
+            **{k: getattr(self, k).tolist() for k in self.stats},
         }
 
     @classmethod
@@ -60,7 +60,7 @@ class _Scaler:
         if d.get("kind") != cls.kind:
             raise DataError(f"expected a {cls.kind!r} scaler state, got kind {d.get('kind')!r}")
         scaler = cls(**{k: d[k] for k in cls._param_names()})
-        for k in cls._stats:
+        for k in cls.stats:
             setattr(scaler, k, np.asarray(d[k], dtype=np.float64))
         return scaler
 
@@ -78,7 +78,7 @@ class _Scaler:
         return offset, scale
 
     def _check_fitted(self) -> None:
-        if not all(hasattr(self, k) for k in self._stats):
+        if not all(hasattr(self, k) for k in self.stats):
             raise NotFittedError(
                 f"{type(self).__name__} is not fitted: call fit(train_values) first"
             )
@@ -105,7 +105,7 @@ class MinMaxScaler(_Scaler):
     """
 
     kind = "minmax"
-    _stats = ("data_min_", "data_max_")
+    stats = ("data_min_", "data_max_")
 
     def __init__(self, feature_range: Sequence[float] = (0.0, 1.0)):
         low, high = (float(v) for v in feature_range)
@@ -134,7 +134,7 @@ class StandardScaler(_Scaler):
     """Subtract each column's training mean and divide by its standard deviation (ddof 0)."""
 
     kind = "standard"
-    _stats = ("mean_", "std_")
+    stats = ("mean_", "std_")
 
     def _fit(self, values: np.ndarray) -> None:
         self.mean_ = np.nanmean(values, axis=0)
