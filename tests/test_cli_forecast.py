@@ -276,7 +276,7 @@ def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, 
     ]
     assert main(argv) == 0
     doc = json.loads(scores.read_text())
-    assert set(doc) == {"dataset", "split", "horizon", "results"} and doc["horizon"] == 3
+    assert set(doc) == {"dataset", "split", "horizon", "results", "tests"} and doc["horizon"] == 3
     rows = {(r["name"], r["inputs"]) for r in doc["results"]}
     assert {
         ("lstm-multivariate", "multivariate"),
@@ -288,8 +288,19 @@ def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, 
     } <= rows
     assert len(rows) == len(doc["results"])  # no two rows share a name
     assert len({r["n_scored"] for r in doc["results"]}) == 1  # every model on the same targets
+    # could chance explain the gaps? the two LSTMs (better first), then the better against
+    # persistence, on the scored pairs themselves: mean(d) is the difference of the rows' MSE
+    rmse = {r["name"]: r["rmse"] for r in doc["results"]}
+    better, worse = sorted(["lstm-multivariate", "lstm-univariate"], key=rmse.get)
+    assert [(t["a"], t["b"]) for t in doc["tests"]] == [(better, worse), (better, "persistence")]
+    for test in doc["tests"]:
+        assert test["mse_diff"] == pytest.approx(rmse[test["a"]] ** 2 - rmse[test["b"]] ** 2)
+        assert 0 <= test["p_value"] <= 1 and test["blocks"] == 20
     html = (out / "report.html").read_text()
     assert "lstm-univariate" in html and "data:image/png;base64," in html
     assert (out / "report.md").is_file()
     printed = capsys.readouterr().out
     assert "univariate LSTM" in printed and str(out / "report.html") in printed
+    first = doc["tests"][0]["p_value"]
+    shown = "p < 0.001" if first < 1e-3 else f"p = {first:.2g}"
+    assert f"(Diebold–Mariano {shown})" in printed

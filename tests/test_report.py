@@ -132,6 +132,34 @@ def test_verdict_multivariate_better_and_both_beat_persistence():
     )
 
 
+def test_verdict_says_whether_chance_could_give_the_gaps():
+    result = small(
+        [
+            row("lstm-multivariate", 20.1, inputs="multivariate", n_inputs=8),
+            row("lstm-univariate", 21.4),
+            row("persistence", 22.1, kind="baseline"),
+        ]
+    )
+    result["tests"] = [
+        {"a": "lstm-multivariate", "b": "lstm-univariate", "p_value": 0.31},
+        {"a": "lstm-multivariate", "b": "persistence", "p_value": 2e-5},
+    ]
+    assert verdict(result) == (
+        "The multivariate LSTM (8 inputs) beats the univariate LSTM (pollution alone) by 6.1% "
+        "RMSE (20.1 vs 21.4 µg/m³) on the 2014 test split, a difference chance could give "
+        "(Diebold–Mariano p = 0.31); both beat persistence (22.1), a difference chance would "
+        "rarely give (Diebold–Mariano p < 0.001)."
+    )
+    result["tests"] = [
+        {"a": "lstm-multivariate", "b": "lstm-univariate", "p_value": 0.0123},
+        {"a": "lstm-multivariate", "b": "persistence", "p_value": None},  # identical errors
+    ]
+    assert verdict(result).endswith(
+        "on the 2014 test split, a difference chance would rarely give (Diebold–Mariano "
+        "p = 0.012); both beat persistence (22.1)."
+    )
+
+
 def test_verdict_univariate_better_and_only_it_beats_persistence():
     result = small(
         [

@@ -8,9 +8,12 @@ test windows in the data's units, and returns the result dict the report and ``-
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 
+from lstmcast.errors import DataError
+from lstmcast.evaluation import diebold_mariano
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
@@ -65,6 +68,7 @@ def _finish(result: dict, multi: Forecaster, config: ForecastConfig, forecasts: 
     result.update(
         period=_periods(multi),
         stretch=_stretch(multi, multi.last_truth_, forecasts),
+        tests=_tests(multi.last_truth_, forecasts, result["results"]),
         history={key: _history(fc) for key, fc in fitted.items()},
         config=dataclasses.asdict(config),
         inputs={
@@ -73,6 +77,30 @@ def _finish(result: dict, multi: Forecaster, config: ForecastConfig, forecasts: 
         },
     )
     return result
+
+
+def _tests(truth, forecasts: dict, rows: list[dict]) -> list[dict]:
+    """Whether the verdict's differences could be chance: the Diebold–Mariano test of the two
+    LSTMs against each other, and of the better one against persistence, on the same windows.
+    Empty when the split is too short to test (under 40 windows)."""
+    lstms = sorted((r for r in rows if r["name"] in forecasts and r["name"].startswith("lstm")),
+                   key=lambda r: r["rmse"])  # fmt: skip
+    pairs = [(a["name"], b["name"]) for a, b in itertools.pairwise(lstms)]
+    if lstms and "persistence" in forecasts:
+        pairs.append((lstms[0]["name"], "persistence"))
+    tests = []
+    for a, b in pairs:
+        try:
+            test = diebold_mariano(truth.Y, forecasts[a], forecasts[b], truth.mask)
+        except DataError:  # too few windows for a test: the verdict says nothing about chance
+            return []
+        tests.append({"a": a, "b": b, **{k: _json(v) for k, v in test.items()}})
+    return tests
+
+
+def _json(value):
+    """NaN (no test: identical errors) as None, which JSON can hold."""
+    return None if isinstance(value, float) and np.isnan(value) else value
 
 
 def _periods(fc: Forecaster) -> dict:

@@ -60,6 +60,7 @@ def verdict(result: dict) -> str:
         text = f"The {_describe(only, result)} scores RMSE {_num(only['rmse'])}{unit} on {where}"
         if persistence is not None:
             text += " and " + _against_persistence(only["rmse"], persistence["rmse"])
+            text += _chance(result, only, persistence)
         if rival is not None and rival["rmse"] < only["rmse"]:
             text += f", but the {rival['name']} baseline does better ({_num(rival['rmse'])})"
         return text + f"; no {other} LSTM was run to compare against."
@@ -77,13 +78,16 @@ def verdict(result: dict) -> str:
             f"The {_describe(win, result)} beats the {_describe(lose, result)} by "
             f"{100 * gap:.1f}% RMSE {pair} on {where}"
         )
+    text += _chance(result, win, lose)
     if persistence is not None:
         p = persistence["rmse"]
         beaten = [row for row in (win, lose) if row["rmse"] < p]
         if len(beaten) == 2:
-            text += f"; both beat persistence ({_num(p)})"
+            text += f"; both beat persistence ({_num(p)})" + _chance(result, win, persistence)
         elif len(beaten) == 1:
-            text += f"; only the {_kind_name(win)} LSTM beats persistence ({_num(p)})"
+            text += f"; only the {_kind_name(win)} LSTM beats persistence ({_num(p)})" + _chance(
+                result, win, persistence
+            )
         else:
             text += f"; neither beats persistence ({_num(p)})"
     if rival is not None and rival["rmse"] < win["rmse"]:
@@ -417,6 +421,20 @@ def _inputs_text(row: dict, result: dict) -> str:
     if row.get("inputs") == "univariate" and target:
         return f"{target} alone"
     return str(row.get("inputs") or "–")
+
+
+def _chance(result: dict, a: dict, b: dict) -> str:
+    """ ", a difference chance would rarely give (Diebold–Mariano p = 0.003)" for the test of
+    rows ``a`` and ``b`` in ``result["tests"]`` (see compare), or "" when there is none."""
+    names = {a["name"], b["name"]}
+    test = next((t for t in result.get("tests") or () if {t["a"], t["b"]} == names), None)
+    if test is None or test["p_value"] is None or math.isnan(test["p_value"]):
+        return ""
+    p = test["p_value"]
+    shown = "p < 0.001" if p < 1e-3 else f"p = {p:.2g}"
+    if p < 0.05:
+        return f", a difference chance would rarely give (Diebold–Mariano {shown})"
+    return f", a difference chance could give (Diebold–Mariano {shown})"
 
 
 def _against_persistence(rmse: float, p: float) -> str:
