@@ -31,14 +31,15 @@ from lstmcast.models import LSTMNetwork  # noqa: E402
 from lstmcast.train import TrainConfig, predict_network, seed_everything, train_network  # noqa: E402
 
 
-def b2(horizon: int, ensemble: int = 1, settings: dict | None = None) -> tuple[list[dict], dict]:
+def b2(horizon: int, ensemble: int = 1, settings: dict | None = None) -> tuple[list, dict, list]:
+    """The rows, the settings, and compare's tests of whether chance could give the gaps."""
     config = ForecastConfig(**(settings or {}), horizon=horizon, ensemble=ensemble, progress=False)
     result = compare(config, baselines=("persistence",))
     if ensemble > 1:
         for row in result["results"]:
             if row["name"].startswith("lstm"):
                 row["name"] += f" (ensemble of {ensemble})"
-    return result["results"], result["config"]
+    return result["results"], result["config"], result.get("tests", [])
 
 
 def b1() -> list[dict]:
@@ -99,13 +100,14 @@ def main() -> None:
         "| task | system | inputs | RMSE | MAE | skill vs persistence | n scored | fit s |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    settings = None
+    settings, tests = None, []
     overrides = read_toml(args.config) if args.config else None
     for task in args.tasks:
         if task == "B1":
             rows = b1()
         else:
-            rows, settings = b2(1 if task == "B2a" else 24, args.ensemble, overrides)
+            rows, settings, found = b2(1 if task == "B2a" else 24, args.ensemble, overrides)
+            tests += [(task, t) for t in found]
         base = next(r["rmse"] for r in rows if r["name"] == "persistence")
         for r in rows:
             fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
@@ -137,6 +139,12 @@ def main() -> None:
             "seed",
         )
     }
+    chance = [
+        f"- {task}: {t['a']} against {t['b']}: p = {t['p_value']:.2g} "
+        f"(t = {t['statistic']:.2f}, {t['n_windows']:,} windows)"
+        for task, t in tests
+        if t["p_value"] is not None
+    ]
     section = "lstm" if args.ensemble == 1 else "lstm-ensemble"
     if args.config:
         section = f"lstm-{Path(args.config).stem}"
@@ -158,6 +166,14 @@ def main() -> None:
         + (
             " B1 follows the tutorial recipe exactly (NA filled with 0, scaler on the whole table)."
             if "B1" in args.tasks
+            else ""
+        )
+        + (
+            "\n\nCould chance give these gaps? Diebold–Mariano tests of squared errors on the "
+            "same windows, the variance from 20 consecutive blocks of the test year "
+            "(`lstmcast.evaluation.diebold_mariano`; t < 0 when the first is better):\n\n"
+            + "\n".join(chance)
+            if chance
             else ""
         )
     )
