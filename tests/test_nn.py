@@ -359,3 +359,19 @@ def test_compiled_engine_equals_the_torch_engine_on_random_shapes():
             assert rel(a, b) <= 1e-8
 
     check()
+
+
+def test_two_checkouts_of_the_same_source_build_in_separate_folders(monkeypatch, tmp_path):
+    """The build folder is keyed by the source's path too: ninja rebuilds when the compile
+    command (which names the path) changes, so two checkouts sharing one folder rebuilt each
+    other's engine at every start (about 28 s each)."""
+    copy = tmp_path / _extension.SOURCE.name
+    copy.write_bytes(_extension.SOURCE.read_bytes())
+    here = _extension._cpu_key()
+    monkeypatch.setattr(_extension, "SOURCE", copy)
+    moved = _extension._cpu_key()
+    assert moved != here
+    monkeypatch.setattr(_extension.sys, "prefix", "/another/venv")  # another environment
+    assert _extension._cpu_key() not in (here, moved)
+    monkeypatch.undo()
+    assert _extension._cpu_key() == here  # and the same checkout keeps its folder

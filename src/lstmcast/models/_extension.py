@@ -38,7 +38,9 @@ def _compile_flags() -> list[str]:
 
 
 def _cpu_key() -> str:
-    """What the compiled code depends on: the source, flags, torch, Python, the CPU's features."""
+    """What the compiled code depends on: the source (its bytes and its path: ninja rebuilds
+    when the command line changes, so two checkouts sharing a folder would rebuild each other's
+    build at every start), flags, torch and the environment it lives in, Python, the CPU."""
     flags = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -49,6 +51,8 @@ def _cpu_key() -> str:
         flags = platform.processor()
     parts = [
         SOURCE.read_bytes(),
+        str(SOURCE.resolve()).encode(),
+        sys.prefix.encode(),  # the torch headers and libraries the build links against
         " ".join(_compile_flags()).encode(),
         torch.__version__.encode(),
         platform.python_version().encode(),
