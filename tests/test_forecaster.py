@@ -303,3 +303,27 @@ def test_compare_with_no_other_column_fits_one_lstm_named_for_its_inputs(
     other = "univariate" if kind == "multivariate" else "multivariate"
     assert verdict(result).startswith(f"The {kind} LSTM (")
     assert verdict(result).endswith(f"no {other} LSTM was run to compare against.")
+
+
+def test_an_in_memory_table_never_takes_the_default_datasets_split_target_or_units(tmp_path):
+    """fit(frame) with the default config (data="beijing-pm25") used to split the frame at
+    Beijing's dates, forecast 'pollution', call it µg/m³, and evaluate a saved copy on Beijing."""
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2012-06-01", "2014-06-30", freq="D")  # spans the Beijing split dates
+    frame = pd.DataFrame({"pollution": rng.normal(100, 10, len(index)),
+                          "b": rng.normal(size=len(index))}, index=index)  # fmt: skip
+    settings = dict(lookback=5, units=[4], epochs=1, progress=False)
+    with pytest.raises(ConfigError, match=r"no target column given: pass --target COLUMN \(one "
+                       r"of: pollution, b\)"):  # fmt: skip
+        Forecaster(ForecastConfig(**settings)).fit(frame)
+    fc = Forecaster(ForecastConfig(target="pollution", **settings)).fit(frame)
+    n = len(index)
+    assert fc.split_.train == slice(0, int(0.7 * n))  # the fractions, not 2012 | 2013 | 2014
+    scores = fc.evaluate()
+    assert scores["dataset"] == "DataFrame" and scores["unit"] is None
+    fc.save(tmp_path / "model")
+    with pytest.raises(DataError, match=r"fitted on an in-memory table, which its files do not "
+                       r"hold: pass the table to score on"):  # fmt: skip
+        lstmcast.load(tmp_path / "model").evaluate()
+    again = lstmcast.load(tmp_path / "model").evaluate(frame)
+    assert again["results"][0]["rmse"] == pytest.approx(scores["results"][0]["rmse"])

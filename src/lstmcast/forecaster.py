@@ -229,8 +229,10 @@ class Forecaster:
         continues from it (same config and data) and ends with the same weights as a run that
         was never stopped.
         """
-        cfg = self.config
         table = self.read(data)
+        if data is not None:  # the data actually fitted names the run: its split, target, units
+            self.config = self.config.replace(data=_name_of(data, table))
+        cfg = self.config
         self.targets_, self.inputs_, self.split_ = self.plan(table)
         self.table_ = table
         self.data_source_ = _source_of(cfg.data if data is None else data)
@@ -352,6 +354,11 @@ class Forecaster:
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
             data = getattr(self, "data_source_", None) or self.config.data
+            if data == "DataFrame":
+                raise DataError(
+                    "this model was fitted on an in-memory table, which its files do not "
+                    "hold: pass the table to score on (evaluate(frame), or --data FILE)"
+                )
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
@@ -631,6 +638,13 @@ def _target_score(column: str, y: np.ndarray, pred: np.ndarray, mask) -> dict:
         "n_scored": int(s["n_scored"]),
         "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
     }
+
+
+def _name_of(data, table: Table) -> str:
+    """``config.data`` for a run on ``data``: a path or dataset name as given, else the table's
+    own name ("DataFrame", or the dataset a Table was loaded from), so that an in-memory table
+    never picks up the default dataset's split dates, target and units."""
+    return str(data) if isinstance(data, str | os.PathLike) else table.name
 
 
 def _source_of(data) -> str | None:
