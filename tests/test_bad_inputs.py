@@ -135,6 +135,11 @@ TRAIN_CASES = [
     ("unknown categorical", _text(_frame()), ["--categorical", "hash"], ConfigError,
      r"categorical must be one of label, onehot, got 'hash': e.g. --categorical label \(the "
      r"default\)"),
+    ("a setting beside the preset that sets it", _text(_frame()),
+     ["--preset", "simple", "--units", "8"], ConfigError,
+     r"preset 'simple' sets the network \(--units 50 --activation relu --dropout 0.0 "
+     r"--no-bidirectional\), so --units cannot be given beside it: drop --preset and give those "
+     r"flags yourself, or drop --units"),
     ("negative weight decay", _text(_frame()), ["--weight-decay", "-1"], ConfigError,
      r"weight_decay must be 0 or positive, got -1.0: e.g. 0.0001 \(0 turns the penalty off\)"),
 ]  # fmt: skip
@@ -390,3 +395,24 @@ def test_features_may_name_a_one_hot_column_by_its_own_name(tmp_path):
     np.testing.assert_array_equal(by_name.predict(str(csv)), one_by_one.predict(str(csv)))
     both = Forecaster(ForecastConfig(features=["load", "wind_W", "wind"], **settings)).fit()
     assert both.inputs_ == ["load", "wind_W", "wind_E", "wind_N"]  # each column once
+
+
+def test_a_preset_never_overrules_a_setting_silently(tmp_path, capsys):
+    """--preset simple --units 8 trained LSTM(50) with relu and said nothing."""
+    csv = tmp_path / "data.csv"
+    _frame().to_csv(csv, index=False)
+    stacked = ForecastConfig(preset="stacked")
+    assert (stacked.units, stacked.activation, stacked.dropout) == ([64, 32], "relu", 0.2)
+    with pytest.raises(ConfigError, match="preset 'stacked' sets the network .* so --dropout"):
+        ForecastConfig(preset="stacked", dropout=0.5)
+    with pytest.raises(ConfigError, match="so --units cannot be given beside it"):
+        stacked.replace(units=[8])
+    assert stacked.replace(units=[8], preset=None).units == [8]  # leaving the preset is fine
+    assert ForecastConfig(preset="stacked", units=[64, 32]).units == [64, 32]  # agreeing is fine
+    # on the command line a flag equal to the default (tanh) clashes too
+    out = tmp_path / "model"
+    argv = ["train", "--data", str(csv), "--out", str(out), "--time-col", "time", "--target",
+            "load", "--epochs", "1", "--preset", "simple", "--activation", "tanh"]  # fmt: skip
+    assert main(argv) == 2
+    assert "so --activation cannot be given beside it" in capsys.readouterr().err
+    assert not out.exists()

@@ -117,8 +117,15 @@ class ForecastConfig:
                 raise ConfigError(
                     f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}"
                 )
+            fields = ForecastConfig.__dataclass_fields__
             for key, value in PRESETS[self.preset].items():
-                setattr(self, key, list(value) if key == "units" else value)
+                wanted = list(value) if key == "units" else value
+                f = fields[key]
+                default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+                given = getattr(self, key)
+                if given != default and given != wanted:  # never overrule a setting silently
+                    raise ConfigError(preset_clash(self.preset, key))
+                setattr(self, key, wanted)
         if isinstance(self.units, int):
             self.units = [self.units]
         self.units = list(self.units)
@@ -161,6 +168,22 @@ class ForecastConfig:
 
     def replace(self, **changes) -> ForecastConfig:
         return dataclasses.replace(self, **changes)
+
+
+def preset_clash(preset: str, key: str) -> str:
+    """The message for a setting given beside a preset that sets it too."""
+    from lstmcast.models import PRESETS
+
+    flags = []
+    for k, v in PRESETS[preset].items():
+        if isinstance(v, bool):
+            flags.append(f"--{'' if v else 'no-'}{k}")
+        else:
+            flags.append(f"--{k} {' '.join(map(str, v)) if isinstance(v, tuple | list) else v}")
+    return (
+        f"preset {preset!r} sets the network ({' '.join(flags)}), so --{key} cannot be given "
+        f"beside it: drop --preset and give those flags yourself, or drop --{key}"
+    )
 
 
 def _check_types(config: ForecastConfig) -> None:

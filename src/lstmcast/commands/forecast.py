@@ -91,7 +91,20 @@ def config_from_args(args: argparse.Namespace, **overrides):
     names = {f.name for f in dataclasses.fields(ForecastConfig)}
     settings.update({k: v for k, v in vars(args).items() if k in names})
     settings.update(overrides)
+    _check_preset(settings)
     return ForecastConfig(**settings)
+
+
+def _check_preset(settings: dict) -> None:
+    """A network setting named beside --preset is refused even when it equals the default
+    (--activation tanh with the relu presets), which ForecastConfig alone cannot tell."""
+    from lstmcast.forecaster import preset_clash
+    from lstmcast.models import PRESETS
+
+    preset = settings.get("preset")
+    clash = [k for k in PRESETS.get(preset, ()) if k in settings] if preset else []
+    if clash:
+        raise ConfigError(preset_clash(preset, clash[0]))
 
 
 def read_toml(path: str) -> dict:
