@@ -416,3 +416,29 @@ def test_a_preset_never_overrules_a_setting_silently(tmp_path, capsys):
     assert main(argv) == 2
     assert "so --activation cannot be given beside it" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_target_that_is_no_input_is_needed_to_score_not_to_forecast(tmp_path, capsys):
+    """Forecasting load from temp and wind asked for a load column in the new rows, which it
+    never reads (an all-NaN one was accepted)."""
+    csv = tmp_path / "train.csv"
+    make_synthetic_frame().to_csv(csv, index=False)
+    model = tmp_path / "model"
+    assert main(["train", "--data", str(csv), "--out", str(model), *FAST,
+                 "--features", "temp", "wind"]) == 0  # fmt: skip
+    fc = lstmcast.load(model)
+    recent = _recent()
+    without = tmp_path / "new.csv"
+    recent.drop(columns="load").to_csv(without, index=False)
+    blank = tmp_path / "blank.csv"
+    recent.assign(load=np.nan).to_csv(blank, index=False)
+    forecast = fc.predict(str(without))
+    pd.testing.assert_frame_equal(forecast, fc.predict(str(blank)))
+    assert forecast.columns.tolist() == ["load"]
+    with pytest.raises(DataError, match=r"new.csv lacks the target column\(s\) \['load'\] to "
+                       r"score the forecasts against; evaluating needs \['temp', 'wind', "
+                       r"'load'\] \(predict needs only the inputs\)"):  # fmt: skip
+        fc.evaluate(str(without))
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--data", str(without)]) == 2
+    assert "lacks the target column(s) ['load']" in capsys.readouterr().err

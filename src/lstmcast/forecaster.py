@@ -478,14 +478,14 @@ class Forecaster:
     # ------------------------------------------------------------------ helpers
     def _last_window(self, table: Table, what: str) -> np.ndarray:
         """The inputs of the last ``lookback`` rows ``(L, Fi)`` in data units, checked complete."""
-        values, _ = self._arrays(table)
-        L = self.config.lookback
+        values = table.frame[self.inputs_].to_numpy(dtype=np.float64)  # a target-only column
+        L = self.config.lookback  # is not needed to forecast
         if len(values) < L:
             raise DataError(
                 f"{what} needs at least lookback = {L} rows of history, got "
                 f"{len(values)}: pass a longer table"
             )
-        window = values[-L:, : len(self.inputs_)]
+        window = values[-L:]
         gaps = [c for c, gap in zip(self.inputs_, np.isnan(window).any(axis=0), strict=True) if gap]
         if gaps:  # fill leaves gaps only in a column without any value
             raise DataError(
@@ -523,7 +523,7 @@ class Forecaster:
         elif table is None:
             table = load_dataset(str(data), **kwargs)
         if for_predict:
-            check_new_table(table, self.columns_, self.freq_)
+            check_new_table(table, self.inputs_, self.freq_)
         return table
 
     def _fractions(self) -> tuple[float, float] | None:
@@ -551,8 +551,11 @@ class Forecaster:
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]
-        if missing:
-            raise DataError(missing_columns_message(missing, list(table.frame.columns)))
+        if missing:  # new data need not hold a target that is no input, unless it is scored
+            raise DataError(
+                f"{table.name} lacks the target column(s) {missing} to score the forecasts "
+                f"against; evaluating needs {self.columns_} (predict needs only the inputs)"
+            )
         values = table.frame[self.columns_].to_numpy(dtype=np.float64)  # (N, F)
         observed = table.observed[self.columns_].to_numpy(dtype=bool)
         return values, observed
