@@ -333,6 +333,8 @@ BASELINES: dict[str, type[_Baseline]] = {
     "var": VARBaseline,
     "gbm": GradientBoostingBaseline,
 }
+# what evaluate and compare score when not told: every cheap one (gbm fits a model per step)
+DEFAULT_BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
 
 
 def season_length(freq: str | None) -> int:

@@ -369,10 +369,14 @@ class Forecaster:
     ) -> dict:
         """Score the model and the baselines on the same windows of ``split`` (data units).
 
+        ``baselines`` default to ``DEFAULT_BASELINES`` (persistence, seasonal naive, ridge, VAR:
+        what ``lstmcast evaluate`` scores); persistence is always scored. A baseline that cannot
+        run here (a season longer than the lookback) is left out with a warning.
+
         Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
-        ``name, inputs, rmse, mae, n_scored`` and per-step errors; persistence is always present.
+        ``name, inputs, rmse, mae, n_scored`` and per-step errors.
         """
-        from lstmcast.baselines import BASELINES, make_baseline, season_length
+        from lstmcast.baselines import BASELINES, DEFAULT_BASELINES, make_baseline, season_length
 
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
@@ -409,14 +413,22 @@ class Forecaster:
         forecasts = {name: pred}
         train = self._windows(values, observed, parts.train)
         target_idx = [self.columns_.index(c) for c in self.targets_]
-        wanted = ("persistence",) + tuple(b for b in (baselines or ()) if b != "persistence")
+        if baselines is None:
+            baselines = DEFAULT_BASELINES
+        wanted = ("persistence",) + tuple(b for b in baselines if b != "persistence")
         for base in wanted:
             if base not in BASELINES:
                 raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
-            model = make_baseline(
-                BASELINES[base], target_idx, season_length(self.freq_), self.config.lookback
-            )
+            season = season_length(self.freq_)
+            model = make_baseline(BASELINES[base], target_idx, season, self.config.lookback)
             if model is None:
+                why = (
+                    f"its season ({season} steps at {self.freq_!r}) is longer than the lookback "
+                    f"({self.config.lookback}): train with --lookback {season} or more to score it"
+                    if season > 1
+                    else "the table's frequency has no known season"
+                )
+                warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=2)
                 continue
             t0 = time.perf_counter()
             try:

@@ -151,7 +151,7 @@ def tune(
         start = time.perf_counter()
         fc = Forecaster(cfg).fit(table)
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 1))
-        val = fc.evaluate(split="val")["results"]
+        val = fc.evaluate(split="val", baselines=("persistence",))["results"]
         rmse, persistence = (
             val[0]["rmse"],
             next(r["rmse"] for r in val if r["name"] == "persistence"),

@@ -268,7 +268,7 @@ def train(args) -> int:
         f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}); "
         f"saved to {out}"
     )
-    print(format_results(fc.evaluate(split="val")))
+    print(format_results(fc.evaluate(split="val", baselines=("persistence",))))
     return 0
 
 
@@ -320,7 +320,7 @@ def _baseline_names(text: str) -> tuple[str, ...]:
 
 def _add_baselines_option(p) -> None:
     from lstmcast.baselines import BASELINES
-    from lstmcast.compare import BASELINES as DEFAULT
+    from lstmcast.baselines import DEFAULT_BASELINES as DEFAULT
 
     p.add_argument(
         "--baselines",
