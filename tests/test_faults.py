@@ -298,3 +298,26 @@ def test_a_reader_that_goes_away_stops_the_command_quietly():
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert stderr == ""
+
+
+def test_ctrl_c_in_a_later_network_of_an_ensemble_is_an_interruption_too(tmp_path, monkeypatch,
+                                                                          capsys):  # fmt: skip
+    """A stop while the second network of --ensemble 2 trained saved a half-trained model,
+    exited 0 and deleted the checkpoint: only the first network's history was looked at."""
+    from conftest import make_synthetic_frame
+
+    csv = tmp_path / "synthetic.csv"
+    make_synthetic_frame().to_csv(csv, index=False)
+    run = ["--data", str(csv), *RUN, "--ensemble", "2"]
+    assert main(["train", "--out", str(tmp_path / "reference"), *run]) == 0
+    out = tmp_path / "model"
+    _interrupt_at_step(monkeypatch, 4 * 26 + 60)  # 4 epochs of the first network, then 2 more
+    assert main(["train", "--out", str(out), *run]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(
+        "lstmcast train: interrupted after epoch 2 of network 2 of 2; nothing saved to "
+    )
+    assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT_DIR]  # no half-trained model
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(out)]) == 0
+    _assert_same_weights(out, tmp_path / "reference")

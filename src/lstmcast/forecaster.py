@@ -302,7 +302,8 @@ class Forecaster:
             if histories[-1].interrupted:
                 break
         self.network_ = members[0] if cfg.ensemble == 1 else Ensemble(members)
-        self.history_ = histories[0]
+        # a stop in any member must be seen (the CLI then keeps the checkpoints, saves nothing)
+        self.history_ = histories[-1] if histories[-1].interrupted else histories[0]
         self.member_histories_ = histories
         self.fit_seconds_ = time.perf_counter() - start
         return self

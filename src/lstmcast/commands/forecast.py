@@ -256,8 +256,10 @@ def train(args) -> int:
         raise
     h = fc.history_
     if h.interrupted:
+        members = len(fc.member_histories_)
+        where = f" of network {members} of {fc.config.ensemble}" if fc.config.ensemble > 1 else ""
         print(
-            f"lstmcast train: interrupted after epoch {len(h.train_loss)}; nothing saved to "
+            f"lstmcast train: interrupted after epoch {len(h.train_loss)}{where}; nothing saved to "
             f"{out}: continue with `lstmcast train --resume {out}`",
             file=sys.stderr,
         )
