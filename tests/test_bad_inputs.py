@@ -370,6 +370,25 @@ def test_a_baseline_that_cannot_be_fitted_is_left_out_with_a_warning(tmp_path):
     assert [r["name"] for r in result["results"]] == ["lstm", "persistence"]
 
 
+def test_a_constant_input_leaves_var_out_with_a_warning_not_a_traceback(tmp_path, capsys):
+    """A constant input column (which train only warns about) crashed evaluate and compare
+    inside statsmodels' VAR ("x contains one or more constant columns")."""
+    csv = tmp_path / "const.csv"
+    _frame().assign(temp=1.5).to_csv(csv, index=False)
+    model = tmp_path / "model"
+    assert main(["train", "--data", str(csv), "--out", str(model), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--baselines", "persistence,ridge,var"]) == 0
+    out, err = capsys.readouterr()
+    assert [line for line in err.splitlines() if "var" in line] == [
+        "lstmcast evaluate: warning: the var baseline could not be fitted (x contains one or "
+        "more constant columns. Column(s) 1 are constant. Adding a constant with trend='c' is not "
+        "allowed.) and is left out: the table's values may be too large or too alike (a constant "
+        "column) for it"
+    ]
+    assert "ridge" in out and "\nvar " not in out
+
+
 def test_loading_a_missing_model_is_one_line(tmp_path, capsys):
     with pytest.raises(ModelFileError, match="no model at .*: train one with `lstmcast train"):
         lstmcast.load(tmp_path / "none")

@@ -437,12 +437,15 @@ class Forecaster:
                 fit_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 p = model.predict(truth.X)
-            except np.linalg.LinAlgError as err:  # e.g. values near 1e300: SVD does not converge
+            # numerically unfit data: values near 1e300 (SVD does not converge), or a constant
+            # input, which VAR refuses with a ValueError
+            except (np.linalg.LinAlgError, ValueError) as err:
                 if base == "persistence":
                     raise
+                why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 warnings.warn(
-                    f"the {base} baseline could not be fitted ({err}) and is left out: the "
-                    "table's values may be too large or too alike for it",
+                    f"the {base} baseline could not be fitted ({why}) and is left out: the "
+                    "table's values may be too large or too alike (a constant column) for it",
                     stacklevel=2,
                 )
                 continue
