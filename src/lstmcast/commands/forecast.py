@@ -137,16 +137,16 @@ def write_json_atomic(path: str, obj: dict) -> None:
 def format_results(result: dict) -> str:
     """The results as an aligned text table, best RMSE first, with skill against persistence."""
     rows = sorted(result["results"], key=lambda r: r["rmse"])
-    base = next(r["rmse"] for r in rows if r["name"] == "persistence")
-    lines = [
-        f"{'model':<20} {'inputs':<13} {'RMSE':>9} {'MAE':>9} {'skill':>7} {'n scored':>9}"
-        f" {'fit s':>8}"
-    ]
-    for r in rows:
+    base = next((r["rmse"] for r in rows if r["name"] == "persistence"), None)
+    rmse = _column([r["rmse"] for r in rows], "RMSE")
+    mae = _column([r["mae"] for r in rows], "MAE")
+    names = f"{'model':<20} {'inputs':<13}"
+    lines = [f"{names} {rmse[0]} {mae[0]} {'skill':>7} {'n scored':>9} {'fit s':>8}"]
+    for r, rmse_text, mae_text in zip(rows, rmse[1:], mae[1:], strict=True):
         fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
         lines.append(
-            f"{r['name']:<20} {r['inputs']:<13} {r['rmse']:>9.3f} {r['mae']:>9.3f} "
-            f"{1 - r['rmse'] / base:>+7.1%} {r['n_scored']:>9d} {fit:>8}"
+            f"{r['name']:<20} {r['inputs']:<13} {rmse_text} {mae_text} "
+            f"{_skill(r['rmse'], base)} {r['n_scored']:>9d} {fit:>8}"
         )
     unit = result.get("unit")
     if "per_target" in rows[0]:
@@ -163,17 +163,39 @@ def _per_target_lines(rows: list[dict]) -> list[str]:
     lines = []
     for k, entry in enumerate(rows[0]["per_target"]):
         scored = [(r["name"], r["inputs"], r["per_target"][k]) for r in rows]
-        scored = [item for item in scored if item[2]["rmse"] is not None]
+        scored = sorted(
+            (item for item in scored if item[2]["rmse"] is not None),
+            key=lambda item: item[2]["rmse"],
+        )
         base = next((t["rmse"] for name, _, t in scored if name == "persistence"), None)
+        rmse = _column([t["rmse"] for _, _, t in scored], "RMSE")
+        mae = _column([t["mae"] for _, _, t in scored], "MAE")
         unit = f" ({entry['unit']})" if entry.get("unit") else ""
         lines += ["", f"target {entry['target']}{unit}:"]
-        for name, inputs, t in sorted(scored, key=lambda item: item[2]["rmse"]):
-            skill = f"{1 - t['rmse'] / base:>+7.1%}" if base else f"{'':>7}"
+        for (name, inputs, t), rmse_text, mae_text in zip(scored, rmse[1:], mae[1:], strict=True):
             lines.append(
-                f"  {name:<18} {inputs:<13} {t['rmse']:>9.3f} {t['mae']:>9.3f} {skill} "
+                f"  {name:<18} {inputs:<13} {rmse_text} {mae_text} {_skill(t['rmse'], base)} "
                 f"{t['n_scored']:>9d}"
             )
     return lines
+
+
+def _column(values: list[float], header: str) -> list[str]:
+    """A header and its right-aligned numbers, all with the decimals that show the column's
+    smallest nonzero value to four significant figures (never fewer than three decimals)."""
+    import math
+
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    shown = [v for v in finite if v > 1e-6 * max(finite, default=0)]  # round-off is not a scale
+    places = max(3, 3 - math.floor(math.log10(min(shown)))) if shown else 3
+    texts = [f"{v:.{places}f}" for v in values]
+    width = max([9, *(len(text) for text in texts)])
+    return [f"{header:>{width}}", *(f"{text:>{width}}" for text in texts)]
+
+
+def _skill(rmse: float, base: float | None) -> str:
+    """1 - RMSE / persistence's RMSE, or "–" when persistence is unscored or exact (RMSE 0)."""
+    return f"{1 - rmse / base:>+7.1%}" if base else f"{'–':>7}"
 
 
 def public_json(result: dict) -> dict:
