@@ -461,3 +461,25 @@ def test_a_target_that_is_no_input_is_needed_to_score_not_to_forecast(tmp_path, 
     capsys.readouterr()
     assert main(["evaluate", str(model), "--data", str(without)]) == 2
     assert "lacks the target column(s) ['load']" in capsys.readouterr().err
+
+
+def test_empty_rows_at_the_end_are_left_out_and_filled_inputs_are_named(model, tmp_path):
+    """A table that already lists the hours to forecast, empty, was forecast from three
+    invented hours (the last values carried forward) and stamped after them, without a word."""
+    fc = lstmcast.load(model)
+    recent = _recent()
+    plain, listed = tmp_path / "plain.csv", tmp_path / "listed.csv"
+    recent.to_csv(plain, index=False)
+    future = pd.DataFrame({"time": recent["time"].iloc[-1] + pd.to_timedelta([1, 2, 3], "h")})
+    pd.concat([recent, future]).to_csv(listed, index=False)
+    with pytest.warns(UserWarning, match=r"listed.csv: the last 3 rows \(from .*\) hold no "
+                      r"values, so predict starts after the last row that does"):  # fmt: skip
+        forecast = fc.predict(str(listed))
+    pd.testing.assert_frame_equal(forecast, fc.predict(str(plain)))  # the same hours, numbers
+    stale = tmp_path / "stale.csv"
+    last_two_missing = recent["load"].where(recent.index < len(recent) - 2)
+    recent.assign(load=last_two_missing).to_csv(stale, index=False)
+    with pytest.warns(UserWarning, match=r"stale.csv: input values missing at the end of the "
+                      r"history, rows counted: load \(last 2\); fill='ffill' filled them, so "
+                      r"predict rests on filled values"):  # fmt: skip
+        fc.predict(str(stale))

@@ -321,8 +321,8 @@ class Forecaster:
                 "a loaded model keeps no data: pass the recent history, e.g. predict('latest.csv')"
             )
         table = self.table_ if data is None else self.read(data, for_predict=True)
-        pred = self.predict_windows(self._last_window(table, "predict")[None])[0]  # (H, Ft)
-        last = table.frame.index[-1]
+        window, last = self._last_window(table, "predict")
+        pred = self.predict_windows(window[None])[0]  # (H, Ft)
         if self.freq_ is not None:
             index = pd.date_range(last, periods=self.config.horizon + 1, freq=self.freq_)[1:]
         else:
@@ -342,7 +342,7 @@ class Forecaster:
 
         self._check_fitted()
         table = self.table_ if data is None else self.read(data, for_predict=True)
-        window = self._last_window(table, "gate_traces()")
+        window, _ = self._last_window(table, "gate_traces()")
         window = self.scaler_.transform(window, columns=range(len(self.inputs_)))  # (L, Fi)
         _, _, gates = NumpyLSTM.from_torch(self.network_.lstm).forward(
             window[None], return_gates=True
@@ -492,11 +492,26 @@ class Forecaster:
         return targets, inputs, split
 
     # ------------------------------------------------------------------ helpers
-    def _last_window(self, table: Table, what: str) -> np.ndarray:
-        """The inputs of the last ``lookback`` rows ``(L, Fi)`` in data units, checked complete."""
-        values = table.frame[self.inputs_].to_numpy(dtype=np.float64)  # a target-only column
-        L = self.config.lookback  # is not needed to forecast
-        if len(values) < L:
+    def _last_window(self, table: Table, what: str) -> tuple[np.ndarray, pd.Timestamp]:
+        """The inputs of the last ``lookback`` observed rows ``(L, Fi)`` in data units, checked
+        complete, and the time of the last of them.
+
+        Rows at the end in which none of the model's columns holds a value (timestamps listed
+        for the forecast, say) are left out, with a warning; inputs whose last values were
+        missing and carried forward by the fill get a warning too: the forecast rests on them.
+        """
+        L, index = self.config.lookback, table.frame.index
+        names = [c for c in self.columns_ if c in table.observed.columns]
+        seen = table.observed[names].to_numpy(dtype=bool).any(axis=1)
+        end = int(np.flatnonzero(seen)[-1]) + 1 if seen.any() else len(seen)
+        if end < len(seen):
+            warnings.warn(
+                f"{table.name}: the last {len(seen) - end} rows (from {index[end]}) hold no "
+                f"values, so {what} starts after the last row that does ({index[end - 1]})",
+                stacklevel=3,
+            )
+        values = table.frame[self.inputs_].to_numpy(dtype=np.float64)[:end]  # a target-only
+        if len(values) < L:  # column is not needed to forecast
             raise DataError(
                 f"{what} needs at least lookback = {L} rows of history, got "
                 f"{len(values)}: pass a longer table"
@@ -509,7 +524,17 @@ class Forecaster:
                 f"that fill={self.config.fill!r} cannot fill, so no forecast can be made: pass "
                 "a history in which every input column is observed"
             )
-        return window
+        observed = table.observed[self.inputs_].to_numpy(dtype=bool)[end - L : end]
+        trailing = [L if not col.any() else int(np.argmax(col[::-1])) for col in observed.T]
+        stale = [f"{c} (last {k})" for c, k in zip(self.inputs_, trailing, strict=True) if k]
+        if stale:
+            warnings.warn(
+                f"{table.name}: input values missing at the end of the history, rows counted: "
+                f"{', '.join(stale)}; fill={self.config.fill!r} filled them, so {what} rests "
+                "on filled values",
+                stacklevel=3,
+            )
+        return window, index[end - 1]
 
     def read(self, data=None, for_predict: bool = False) -> Table:
         """Read ``data`` (default ``config.data``) as this forecaster reads tables.
