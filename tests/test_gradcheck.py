@@ -98,3 +98,48 @@ def test_gradcheck_help_has_an_example(capsys):
     with pytest.raises(SystemExit):
         main(["gradcheck", "--help"])
     assert "Example: lstmcast gradcheck --hidden 8 4" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--entries", "-1"], "--entries must be a positive integer, or 0 to check every entry, "
+         "got -1: e.g. --entries 40 (the default)"),
+        (["--hidden", "0"], "--hidden widths must be positive integers, got 0: "
+         "e.g. --hidden 4 (the default) or --hidden 8 4"),
+        (["--hidden", "4", "-1"], "--hidden widths must be positive integers, got 4 -1: "
+         "e.g. --hidden 4 (the default) or --hidden 8 4"),
+        (["--layers", "0"], "--layers must be a positive integer, got 0: e.g. --layers 2, "
+         "or leave it out for one layer per --hidden width"),
+        (["--input-size", "0"], "--input-size must be a positive integer, got 0: "
+         "e.g. --input-size 3 (the default)"),
+        (["--batch", "0"], "--batch must be a positive integer, got 0: "
+         "e.g. --batch 2 (the default)"),
+        (["--steps", "-3"], "--steps must be a positive integer, got -3: "
+         "e.g. --steps 5 (the default)"),
+        (["--seed", "-1"], "--seed must be a non-negative integer, got -1: "
+         "e.g. --seed 0 (the default)"),
+        (["--tolerance", "-1"], "--tolerance must be a positive finite number, got -1: "
+         "e.g. --tolerance 1e-6 (the default)"),
+        (["--tolerance", "0"], "--tolerance must be a positive finite number, got 0: "
+         "e.g. --tolerance 1e-6 (the default)"),
+        (["--tolerance", "nan"], "--tolerance must be a positive finite number, got nan: "
+         "e.g. --tolerance 1e-6 (the default)"),
+        (["--tolerance", "inf"], "--tolerance must be a positive finite number, got inf: "
+         "e.g. --tolerance 1e-6 (the default)"),
+    ],
+)  # fmt: skip
+def test_gradcheck_command_names_the_flag(argv, message, capsys):
+    assert main(["gradcheck", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"lstmcast gradcheck: error: {message}\n"
+    assert captured.out == ""
+
+
+def test_gradcheck_refuses_a_tolerance_that_cannot_pass():
+    with pytest.raises(ConfigError, match=r"^tolerance must be a positive finite number, got 0$"):
+        gradcheck(tolerance=0)
+    with pytest.raises(ConfigError, match=r"^eps must be a positive finite number, got nan$"):
+        gradcheck(eps=float("nan"))
+    with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -1$"):
+        gradcheck(seed=-1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from lstmcast.cli import command
 from lstmcast.errors import ConfigError
@@ -55,17 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from lstmcast.reference import gradcheck
 
-    hidden = list(args.hidden)
-    if args.layers is not None:
-        if args.layers < 1:
-            raise ConfigError(f"--layers must be a positive integer, got {args.layers}")
-        if len(hidden) == 1:
-            hidden = hidden * args.layers
-        elif len(hidden) != args.layers:
-            raise ConfigError(
-                f"--layers {args.layers} disagrees with {len(hidden)} --hidden widths {hidden}: "
-                "give one width per layer, or one width and --layers"
-            )
+    hidden = _layer_widths(args)
+    _check_flags(args)
     result = gradcheck(
         input_size=args.input_size,
         hidden_sizes=hidden,
@@ -83,3 +75,56 @@ def run(args: argparse.Namespace) -> int:
         f"{verdict}: largest error {max(result.errors.values()):.2e}, tolerance {args.tolerance:g}"
     )
     return 0 if result.passed else 1
+
+
+def _layer_widths(args: argparse.Namespace) -> list[int]:
+    """One hidden width per layer, from --hidden and --layers."""
+    hidden = list(args.hidden)
+    if any(width < 1 for width in hidden):
+        raise ConfigError(
+            f"--hidden widths must be positive integers, got {' '.join(map(str, hidden))}: "
+            "e.g. --hidden 4 (the default) or --hidden 8 4"
+        )
+    if args.layers is None:
+        return hidden
+    if args.layers < 1:
+        raise ConfigError(
+            f"--layers must be a positive integer, got {args.layers}: e.g. --layers 2, "
+            "or leave it out for one layer per --hidden width"
+        )
+    if len(hidden) == 1:
+        return hidden * args.layers
+    if len(hidden) != args.layers:
+        raise ConfigError(
+            f"--layers {args.layers} disagrees with {len(hidden)} --hidden widths {hidden}: "
+            "give one width per layer, or one width and --layers"
+        )
+    return hidden
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Refuse sizes, seeds and tolerances the check cannot use, naming the flag."""
+    for flag, value, default in (
+        ("--input-size", args.input_size, 3),
+        ("--batch", args.batch, 2),
+        ("--steps", args.steps, 5),
+    ):
+        if value < 1:
+            raise ConfigError(
+                f"{flag} must be a positive integer, got {value}: e.g. {flag} {default} "
+                "(the default)"
+            )
+    if args.seed < 0:
+        raise ConfigError(
+            f"--seed must be a non-negative integer, got {args.seed}: e.g. --seed 0 (the default)"
+        )
+    if args.entries < 0:
+        raise ConfigError(
+            f"--entries must be a positive integer, or 0 to check every entry, got "
+            f"{args.entries}: e.g. --entries 40 (the default)"
+        )
+    if not (math.isfinite(args.tolerance) and args.tolerance > 0):
+        raise ConfigError(
+            f"--tolerance must be a positive finite number, got {args.tolerance:g}: "
+            "e.g. --tolerance 1e-6 (the default)"
+        )

@@ -80,6 +80,11 @@ def gradcheck(
             raise ConfigError(f"{name} must be a positive integer, got {value}")
     if max_entries is not None and max_entries < 1:
         raise ConfigError(f"max_entries must be a positive integer or None, got {max_entries}")
+    for name, value in (("tolerance", tolerance), ("eps", eps)):
+        if not (np.isfinite(value) and value > 0):
+            raise ConfigError(f"{name} must be a positive finite number, got {value}")
+    if model is None and seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
     if model is None:
         model = NumpyLSTM.random(
             input_size, hidden_sizes, bidirectional=bidirectional, activation=activation, seed=seed
