@@ -245,10 +245,10 @@ def test_an_ensemble_resumes_each_member_from_its_checkpoint(synthetic_csv, tmp_
         assert torch.equal(a, b)
 
 
-def test_target_all_forecasts_every_variable(synthetic_csv):
+def test_target_all_forecasts_every_numeric_variable(synthetic_csv):
     fc = Forecaster(_config(synthetic_csv, target=["all"], epochs=1)).fit()
-    assert fc.targets_ == ["load", "temp", "wind"] == fc.inputs_
-    assert list(fc.predict().columns) == ["load", "temp", "wind"]
+    assert fc.targets_ == ["load", "temp"] and fc.inputs_ == ["load", "temp", "wind"]
+    assert list(fc.predict().columns) == ["load", "temp"]  # wind's codes are read, not forecast
 
 
 def test_the_recorded_data_source_is_absolute_for_files_and_kept_for_names(tmp_path, monkeypatch):
@@ -285,7 +285,10 @@ def test_compare_keeps_a_forecast_stretch_for_each_target(synthetic_csv):
 
 @pytest.mark.parametrize(
     ("target", "columns", "kind"),
-    [(["all"], None, "multivariate"), (["load"], ["time", "load"], "univariate")],
+    [
+        (["all"], ["time", "load", "temp"], "multivariate"),
+        (["load"], ["time", "load"], "univariate"),
+    ],  # fmt: skip
     ids=["every column a target", "a table of the target alone"],
 )
 def test_compare_with_no_other_column_fits_one_lstm_named_for_its_inputs(
@@ -332,3 +335,16 @@ def test_an_in_memory_table_never_takes_the_default_datasets_split_target_or_uni
         lstmcast.load(tmp_path / "model").evaluate()
     again = lstmcast.load(tmp_path / "model").evaluate(frame)
     assert again["results"][0]["rmse"] == pytest.approx(scores["results"][0]["rmse"])
+
+
+def test_target_all_forecasts_quantities_not_category_codes(synthetic_csv):
+    """--target all forecast the label code of the text column wind as a number; naming a
+    category's column as the target is refused."""
+    with pytest.raises(DataError, match=r"target column 'wind' holds the categories of the text "
+                       r"column 'wind', not a quantity, and cannot be forecast by regression: "
+                       r"pick a numeric --target \(it can stay an input\)"):  # fmt: skip
+        Forecaster(_config(synthetic_csv, target=["wind"], epochs=1)).fit()
+    onehot = _config(synthetic_csv, target=["wind_N"], categorical="onehot", epochs=1)
+    with pytest.raises(DataError, match="target column 'wind_N' holds the categories of the text "
+                       "column 'wind'"):  # fmt: skip
+        Forecaster(onehot).fit()

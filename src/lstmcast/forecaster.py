@@ -726,14 +726,23 @@ def _source_of(data) -> str | None:
 
 def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
     columns = list(table.frame.columns)
+    coded = {c: raw for raw, enc in table.encodings.items() for c in [raw, *enc["columns"]]}
     targets = cfg.target or DEFAULT_TARGETS.get(cfg.data)
-    if targets == ["all"] and "all" not in columns:  # every variable's next step(s)
-        targets = list(cfg.features) if cfg.features else columns
+    if targets == ["all"] and "all" not in columns:  # every numeric variable's next step(s)
+        every = _expand_onehot(table, list(cfg.features)) if cfg.features else columns
+        targets = [c for c in every if c not in coded]  # categories' codes are no quantities
     if not targets:
         raise ConfigError(
             f"no target column given: pass --target COLUMN (one of: {', '.join(columns)})"
         )
     _check_free_text(table, targets, "forecast it: pick another --target")
+    categorical = [c for c in targets if c in coded]
+    if categorical:
+        raise DataError(
+            f"target column {categorical[0]!r} holds the categories of the text column "
+            f"{coded[categorical[0]]!r}, not a quantity, and cannot be forecast by regression: "
+            "pick a numeric --target (it can stay an input)"
+        )
     missing = [c for c in targets if c not in columns]
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="target"))
