@@ -483,3 +483,14 @@ def test_empty_rows_at_the_end_are_left_out_and_filled_inputs_are_named(model, t
                       r"history, rows counted: load \(last 2\); fill='ffill' filled them, so "
                       r"predict rests on filled values"):  # fmt: skip
         fc.predict(str(stale))
+
+
+def test_evaluate_on_rows_with_an_empty_input_names_the_column(model, tmp_path):
+    """It said "y_pred holds 129 NaN/inf values where targets are scored"."""
+    csv = tmp_path / "new.csv"
+    make_synthetic_frame().assign(temp=np.nan).to_csv(csv, index=False)
+    with pytest.raises(DataError, match=r"new.csv: input column\(s\) \['temp'\] have missing "
+                       r"values in the test windows that fill='ffill' cannot fill, so they "
+                       r"cannot be scored: pass a table in which every input column is "
+                       r"observed"):  # fmt: skip
+        lstmcast.load(model).evaluate(str(csv))

@@ -399,6 +399,14 @@ class Forecaster:
                 f"the {split} split holds no complete window: it needs at least "
                 f"lookback + horizon = {self.config.lookback + self.config.horizon} rows"
             )
+        holes = np.isnan(truth.X[..., : len(self.inputs_)]).any(axis=(0, 1))
+        if holes.any():  # fill leaves gaps only in a column without any value
+            names = [c for c, hole in zip(self.inputs_, holes, strict=True) if hole]
+            raise DataError(
+                f"{table.name}: input column(s) {names} have missing values in the {split} "
+                f"windows that fill={self.config.fill!r} cannot fill, so they cannot be scored: "
+                "pass a table in which every input column is observed"
+            )
         start = time.perf_counter()
         pred = self.predict_windows(truth.X[..., : len(self.inputs_)])
         results = [
