@@ -7,13 +7,47 @@ is constant in the training split).
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import DateOffset, Day, Tick
 
 from lstmcast.data.split import Split
 from lstmcast.data.table import Table
 from lstmcast.errors import DataError
+
+# Aliases of pandas before 2.2 that a saved model may hold and pandas 3 refuses
+OLD_ALIASES = {
+    "H": "h", "T": "min", "S": "s", "L": "ms", "U": "us", "N": "ns", "M": "ME", "Q": "QE",
+    "A": "YE", "Y": "YE", "AS": "YS", "BM": "BME", "BQ": "BQE", "BA": "BYE", "BY": "BYE",
+    "BAS": "BYS", "SM": "SME", "BH": "bh", "CBH": "cbh", "CBM": "CBME",
+}  # fmt: skip
+
+
+def frequency_offset(freq: str | None) -> DateOffset | None:
+    """The pandas offset of an alias (``"h"``, ``"15min"``, ``"QS-JAN"``, and old ones such as
+    ``"H"`` or ``"T"``); None for None or an alias pandas cannot read."""
+    if not freq:
+        return None
+    try:
+        return to_offset(freq)
+    except (ValueError, TypeError):
+        pass
+    match = re.fullmatch(r"(\d*)([A-Za-z]+)(-\w+)?", str(freq).strip())
+    if match is None or match[2] not in OLD_ALIASES:
+        return None
+    try:
+        return to_offset(match[1] + OLD_ALIASES[match[2]] + (match[3] or ""))
+    except (ValueError, TypeError):
+        return None
+
+
+def fixed_step(offset: DateOffset | None) -> pd.Timedelta | None:
+    """The length of a fixed step (``h``, ``15min``, ``D``: tables are tz-naive, so a day is
+    24 h); None for calendar steps (``B``, ``MS``, ``W-SUN``) and None."""
+    return pd.Timedelta(offset) if isinstance(offset, Tick | Day) else None
 
 
 def check_regular(table: Table) -> None:
@@ -80,7 +114,8 @@ def check_columns_used(table: Table, train: slice, columns: list[str], targets: 
 
 
 def check_new_table(table: Table, columns: list[str], freq: str | None) -> None:
-    """New data must hold the trained columns (any order; extra ones are ignored) and freq."""
+    """New data must hold the trained columns (any order; extra ones are ignored) and its rows
+    must be consecutive steps of the trained frequency ``freq``."""
     missing = [c for c in columns if c not in table.frame.columns]
     free = [c for c in missing if c in table.skipped]
     if free:
@@ -93,23 +128,34 @@ def check_new_table(table: Table, columns: list[str], freq: str | None) -> None:
             f"{table.name} lacks the column(s) {missing} the model was trained on; it needs "
             f"{columns} (extra columns are ignored, their order does not matter)"
         )
-    if freq is None or len(table) < 3:
+    if freq is None or _steps_of(table.frame.index, freq, table.freq):
         return
+    if len(table) < 3:
+        shown = " and ".join(str(t) for t in table.frame.index)
+        what = "timestamps {} are not consecutive" if len(table) > 1 else "timestamp {} is not on"
+        raise DataError(
+            f"{table.name}: the {what.format(shown)} {freq!r} steps, the steps the model was "
+            f"trained on: pass rows {freq!r} apart"
+        )
     if table.freq is None:
         raise DataError(
             f"{table.name}: the timestamps are irregular, but the model was trained on "
             f"{freq!r} steps: resample the table to {freq!r} first"
         )
-    start = table.frame.index[0]
-    same = pd.date_range(start, periods=4, freq=table.freq).equals(
-        pd.date_range(start, periods=4, freq=freq)
+    raise DataError(
+        f"{table.name} is at frequency {table.freq!r}, but the model was trained on "
+        f"{freq!r} steps: resample the table to {freq!r} "
+        f"(e.g. frame.resample({freq!r}).mean()) or train a model at {table.freq!r}"
     )
-    if not same:
-        raise DataError(
-            f"{table.name} is at frequency {table.freq!r}, but the model was trained on "
-            f"{freq!r} steps: resample the table to {freq!r} "
-            f"(e.g. frame.resample({freq!r}).mean()) or train a model at {table.freq!r}"
-        )
+
+
+def _steps_of(index: pd.DatetimeIndex, freq: str, table_freq: str | None) -> bool:
+    """Whether every row of ``index`` is one ``freq`` step after the one before (whatever the
+    first day: a business-day table is not daily even when it starts on a Monday)."""
+    offset = frequency_offset(freq)
+    if offset is None:  # an alias this pandas cannot read: compare the names
+        return table_freq == freq
+    return pd.date_range(index[0], periods=len(index), freq=offset).equals(index)
 
 
 def missing_columns_message(missing, columns, what="column") -> str:

@@ -1,0 +1,90 @@
+"""The table checks of lstmcast.data.checks and the season of baselines.season_length: new data
+at the trained frequency whatever its first day, resample advice that fits the data, a test
+split that holds a window, a --features suggestion that leaves out every useless column."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmcast.data.checks import (
+    check_new_table,
+)
+from lstmcast.data.table import read_table
+from lstmcast.errors import DataError
+
+
+def _table(index, **columns):
+    """A Table over ``index`` with a seeded column y (and any ``columns`` given)."""
+    rng = np.random.default_rng(0)
+    data = {"y": rng.standard_normal(len(index)), **columns}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_table(pd.DataFrame(data, index=pd.DatetimeIndex(index, name="time")))
+
+
+# ------------------------------------------------------------------ new data, trained frequency
+@pytest.mark.parametrize("start", pd.date_range("2024-01-01", periods=5, freq="D"))  # Mon..Fri
+def test_a_business_day_table_is_refused_by_a_daily_model_whatever_its_first_day(start):
+    table = _table(pd.bdate_range(start, periods=12))
+    assert table.freq == "B"
+    with pytest.raises(DataError, match=r"is at frequency 'B', but the model was trained on 'D' "):
+        check_new_table(table, ["y"], "D")
+
+
+def test_business_month_starts_and_month_starts_are_told_apart_whatever_the_first_month():
+    # 1999-01 to 1999-04 start on weekdays, so the first four BMS and MS dates agree
+    bms = _table(pd.date_range("1999-01-01", periods=12, freq="BMS"))
+    assert bms.freq == "BMS"
+    with pytest.raises(DataError, match=r"is at frequency 'BMS', but the model was trained on "):
+        check_new_table(bms, ["y"], "MS")
+    ms = _table(pd.date_range("1999-01-01", periods=12, freq="MS"))
+    with pytest.raises(DataError, match=r"is at frequency 'MS', but the model was trained on "):
+        check_new_table(ms, ["y"], "BMS")
+
+
+@pytest.mark.parametrize(
+    ("table_freq", "model_freq"),
+    [("h", "h"), ("h", "H"), ("h", "60min"), ("15min", "15min"), ("D", "D"), ("B", "B"),
+     ("W-SUN", "W-SUN"), ("W-SUN", "W"), ("MS", "MS"), ("ME", "ME"), ("BMS", "BMS"),
+     ("QS-JAN", "QS-JAN"), ("QE-DEC", "QE-DEC"), ("YS", "YS-JAN")],
+)  # fmt: skip
+def test_new_data_at_the_trained_frequency_passes(table_freq, model_freq):
+    table = _table(pd.date_range("2001-01-01", periods=30, freq=table_freq))
+    check_new_table(table, ["y"], model_freq)
+
+
+def test_three_weekdays_in_a_row_pass_a_business_day_model():
+    table = _table(pd.date_range("2024-01-01", periods=3, freq="D"))  # Mon, Tue, Wed
+    check_new_table(table, ["y"], "B")
+
+
+def test_two_rows_an_hour_apart_are_refused_by_a_daily_model():
+    table = _table(pd.DatetimeIndex(["2020-10-01 00:00", "2020-10-01 01:00"]))
+    with pytest.raises(
+        DataError,
+        match=r"DataFrame: the timestamps 2020-10-01 00:00:00 and 2020-10-01 01:00:00 are not "
+        r"consecutive 'D' steps, the steps the model was trained on: pass rows 'D' apart",
+    ):
+        check_new_table(table, ["y"], "D")
+
+
+@pytest.mark.parametrize(
+    ("index", "freq"),
+    [(["2020-10-01", "2020-10-02"], "D"), (["2020-10-01 00:00", "2020-10-01 01:00"], "h"),
+     (["2020-10-01", "2020-11-01"], "MS"), (["2020-10-31", "2020-11-30"], "ME"),
+     (["2020-10-01"], "MS")],
+)  # fmt: skip
+def test_one_or_two_rows_one_step_apart_pass(index, freq):
+    check_new_table(_table(pd.DatetimeIndex(index)), ["y"], freq)
+
+
+@pytest.mark.parametrize(
+    "index", [["2020-01-15", "2020-02-15"], ["2020-01-01", "2020-03-01"], ["2020-01-15"]]
+)
+def test_one_or_two_rows_off_the_monthly_steps_are_refused(index):
+    with pytest.raises(DataError, match=r"'MS' steps, the steps the model was trained on"):
+        check_new_table(_table(pd.DatetimeIndex(index)), ["y"], "MS")
