@@ -101,6 +101,11 @@ TRAIN_CASES = [
      ["--train-end", "2021-03-01 08:00", "--val-end", "2021-03-05"], DataError,
      r"the split leaves 9 training and 111 validation rows; lookback 12 \+ horizon 1 needs at "
      r"least 13 and 1"),
+    ("split dates and fractions", _text(_frame()),
+     ["--train-end", "2021-03-05", "--val-end", "2021-03-07", "--train-fraction", "0.5"],
+     ConfigError,
+     r"the split is given both by dates \(train_end/val_end\) and by train_fraction, which "
+     r"would be ignored: give dates or fractions, not both"),
     ("half a split", _text(_frame()), ["--train-end", "2021-03-05"], ConfigError,
      r"give both train_end and val_end \(or neither"),
     ("zero units", _text(_frame()), ["--units", "0"], ConfigError,
@@ -155,7 +160,7 @@ def _api_config(csv: Path, flags: list[str]) -> dict:
             settings[name] = [int(value) if name == "units" else value]
         elif name in ("horizon", "lookback"):
             settings[name] = int(value)
-        elif name in ("dropout", "learning_rate", "weight_decay"):
+        elif name in ("dropout", "learning_rate", "weight_decay", "train_fraction"):
             settings[name] = float(value)
         else:
             settings[name] = value

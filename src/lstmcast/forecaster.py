@@ -142,6 +142,15 @@ class ForecastConfig:
                 f"fill must be ffill, interpolate or refuse, got {self.fill!r}: ffill (the "
                 "default) carries the last observed value forward"
             )
+        fields = ForecastConfig.__dataclass_fields__
+        moved = [
+            n for n in ("train_fraction", "val_fraction") if getattr(self, n) != fields[n].default
+        ]
+        if moved and (self.train_end is not None or self.val_end is not None):
+            raise ConfigError(
+                f"the split is given both by dates (train_end/val_end) and by {moved[0]}, which "
+                "would be ignored: give dates or fractions, not both"
+            )
         if self.categorical not in CATEGORICALS:
             raise ConfigError(
                 f"categorical must be one of {', '.join(CATEGORICALS)}, got "
