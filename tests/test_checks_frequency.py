@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstmcast.baselines import season_length
 from lstmcast.data.checks import (
     check_new_table,
 )
@@ -88,3 +89,17 @@ def test_one_or_two_rows_one_step_apart_pass(index, freq):
 def test_one_or_two_rows_off_the_monthly_steps_are_refused(index):
     with pytest.raises(DataError, match=r"'MS' steps, the steps the model was trained on"):
         check_new_table(_table(pd.DatetimeIndex(index)), ["y"], "MS")
+
+
+# ------------------------------------------------------------------ season lengths
+@pytest.mark.parametrize(
+    ("freq", "season"),
+    [("h", 24), ("H", 24), ("2h", 12), ("7h", 1), ("12h", 2), ("15min", 96), ("30min", 48),
+     ("10min", 144), ("min", 1440), ("s", 1), ("ms", 1), ("D", 7), ("3D", 1), ("7D", 52),
+     ("B", 5), ("2B", 1), ("W", 52), ("W-MON", 52), ("2W", 26), ("MS", 12), ("ME", 12),
+     ("BMS", 12), ("BME", 12), ("3MS", 4), ("5MS", 1), ("SMS", 24), ("QS-JAN", 4),
+     ("QE-DEC", 4), ("BQS", 4), ("YS", 1), ("YE-DEC", 1), ("BYS", 1), (None, 1), ("", 1),
+     ("nonsense", 1)],
+)  # fmt: skip
+def test_season_length_is_the_natural_cycle_in_steps(freq, season):
+    assert season_length(freq) == season

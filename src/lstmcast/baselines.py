@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
+from lstmcast.data.checks import fixed_step, frequency_offset
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 
 
@@ -337,24 +339,53 @@ BASELINES: dict[str, type[_Baseline]] = {
 DEFAULT_BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
 
 
+# Calendar steps whose cycle is the year: (steps per year at n = 1, offset types)
+_PER_YEAR = (
+    (12, (pd.offsets.MonthBegin, pd.offsets.MonthEnd, pd.offsets.BusinessMonthBegin,
+          pd.offsets.BusinessMonthEnd, pd.offsets.CustomBusinessMonthBegin,
+          pd.offsets.CustomBusinessMonthEnd, pd.offsets.WeekOfMonth, pd.offsets.LastWeekOfMonth)),
+    (24, (pd.offsets.SemiMonthBegin, pd.offsets.SemiMonthEnd)),
+    (4, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd, pd.offsets.BQuarterBegin,
+         pd.offsets.BQuarterEnd, pd.offsets.FY5253Quarter)),
+    (52, (pd.offsets.Week,)),
+)  # fmt: skip
+
+
 def season_length(freq: str | None) -> int:
-    """The seasonal period of a frequency: 24 hourly, 7 daily, 12 monthly, 4 quarterly."""
-    if not freq:
+    """The seasonal period in steps: the natural cycle of the step divided by the step.
+
+    Steps from a minute to under a day cycle over the day (``h`` 24, ``2h`` 12, ``15min`` 96),
+    daily steps over the week (``D`` 7, ``B`` 5 business days), weekly to quarterly steps over
+    the year (``W`` and ``7D`` 52, ``2W`` 26, ``MS``/``ME``/``BMS``/``BME`` 12, ``SMS`` 24,
+    ``QS-JAN``/``QE-DEC``/``BQS`` 4). 1, no season, where the cycle is not a whole number of
+    steps (``7h``, ``3D``, ``5MS``), for yearly steps, for steps under a minute (``s``, ``ms``)
+    and for None or an unknown alias.
+
+    Example:
+        >>> season_length("15min"), season_length("BMS"), season_length("3D")
+        (96, 12, 1)
+    """
+    offset = frequency_offset(freq)
+    if offset is None or offset.n < 1:
         return 1
-    f = freq.upper().lstrip("0123456789")
-    for prefix, period in (
-        ("H", 24),
-        ("D", 7),
-        ("B", 5),
-        ("W", 52),
-        ("MIN", 60),
-        ("T", 60),
-        ("M", 12),
-        ("Q", 4),
-    ):
-        if f.startswith(prefix):
-            return period
+    step = fixed_step(offset)
+    if step is not None:
+        day, week = pd.Timedelta(days=1), pd.Timedelta(days=7)
+        if step < pd.Timedelta(minutes=1):
+            return 1
+        cycle = day if step < day else week if step < week else 52 * week
+        return _whole(cycle, step)
+    if isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay):
+        return _whole(5, offset.n)
+    for per_year, kinds in _PER_YEAR:
+        if isinstance(offset, kinds):
+            return _whole(per_year, offset.n)
     return 1
+
+
+def _whole(cycle, step) -> int:
+    """How many ``step`` make one ``cycle`` when that is a whole number above 1, else 1."""
+    return int(cycle // step) if not cycle % step and cycle // step > 1 else 1
 
 
 def make_baseline(cls: type[_Baseline], target_idx: list[int], period: int, lookback: int):
