@@ -13,6 +13,7 @@ import pytest
 from lstmcast.baselines import season_length
 from lstmcast.data.checks import (
     check_new_table,
+    check_regular,
 )
 from lstmcast.data.table import read_table
 from lstmcast.errors import DataError
@@ -103,3 +104,40 @@ def test_one_or_two_rows_off_the_monthly_steps_are_refused(index):
 )  # fmt: skip
 def test_season_length_is_the_natural_cycle_in_steps(freq, season):
     assert season_length(freq) == season
+
+
+# ------------------------------------------------------------------ resample advice
+def test_minute_irregular_timestamps_are_told_to_resample_hourly():
+    steps = np.random.default_rng(0).integers(1, 100, 200)
+    index = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.cumsum(steps), unit="min")
+    with pytest.raises(DataError, match=r"resample the table to a regular step first, e\.g\. "
+                       r"frame\.resample\('h'\)\.mean\(\)"):  # fmt: skip
+        check_regular(_table(index))
+
+
+@pytest.mark.parametrize(
+    ("index", "rule"),
+    [([f"2000-{m:02d}-15" for m in range(1, 13)], "MS"),
+     ([f"200{y}-{m:02d}-15" for y in range(4) for m in (2, 5, 8, 11)], "QS"),
+     ([f"{y}-07-04" for y in range(2000, 2010)], "YS")],
+)  # fmt: skip
+def test_calendar_data_stamped_mid_period_is_told_to_resample_at_its_period(index, rule):
+    table = _table(pd.DatetimeIndex(index))
+    assert table.freq is None
+    with pytest.raises(DataError, match=rf"e\.g\. frame\.resample\('{rule}'\)\.mean\(\)$"):
+        check_regular(table)
+
+
+def test_local_daily_dates_across_daylight_saving_are_told_to_drop_the_offset(tmp_path):
+    days = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")
+    path = tmp_path / "tzdaily.csv"
+    pd.DataFrame({"time": days.astype(str), "y": np.arange(20.0)}).to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = read_table(path)
+    with pytest.raises(
+        DataError,
+        match=r"the timestamps are irregular in UTC \(steps from 0 days 23:00:00 to 1 days "
+        r"00:00:00\): whole days give or take an hour, .*write the dates without the offset",
+    ):
+        check_regular(table)

@@ -24,6 +24,13 @@ OLD_ALIASES = {
     "A": "YE", "Y": "YE", "AS": "YS", "BM": "BME", "BQ": "BQE", "BA": "BYE", "BY": "BYE",
     "BAS": "BYS", "SM": "SME", "BH": "bh", "CBH": "cbh", "CBM": "CBME",
 }  # fmt: skip
+# The rule check_regular suggests for irregular timestamps: the first of these at least about
+# as long as the median step (50-minute steps give 'h', 23 h to 25 h ones 'D', 28 to 31 days 'MS')
+RESAMPLE_RULES = (
+    ("s", "1s"), ("min", "1min"), ("5min", "5min"), ("10min", "10min"), ("15min", "15min"),
+    ("30min", "30min"), ("h", "1h"), ("2h", "2h"), ("3h", "3h"), ("6h", "6h"), ("12h", "12h"),
+    ("D", "1D"), ("W", "7D"), ("MS", "28D"), ("QS", "89D"), ("YS", "365D"),
+)  # fmt: skip
 
 
 def frequency_offset(freq: str | None) -> DateOffset | None:
@@ -55,10 +62,24 @@ def check_regular(table: Table) -> None:
     if table.freq is not None or len(table) < 3:
         return
     steps = table.frame.index.to_series().diff().dropna()
+    shown = f"steps from {steps.min()} to {steps.max()}"
+    hour, day = pd.Timedelta(hours=1), pd.Timedelta(days=1)
+    off = (steps - steps.dt.round("D")).abs()
+    if (steps >= day - hour).all() and (off <= hour).all() and (off > pd.Timedelta(0)).any():
+        raise DataError(
+            f"{table.name}: the timestamps are irregular in UTC ({shown}): whole days give or "
+            "take an hour, as local dates with a UTC offset that changes at daylight saving "
+            "read in UTC; write the dates without the offset (e.g. 2021-03-28, or "
+            "index.tz_localize(None) in pandas) so that they read as local dates"
+        )
+    median = steps.median()
+    rule = next(
+        (r for r, length in RESAMPLE_RULES if pd.Timedelta(length) >= 0.9 * median),
+        RESAMPLE_RULES[-1][0],
+    )
     raise DataError(
-        f"{table.name}: the timestamps are irregular (steps from {steps.min()} to "
-        f"{steps.max()}, no common frequency): resample the table to a regular step first, "
-        "e.g. frame.resample('h').mean()"
+        f"{table.name}: the timestamps are irregular ({shown}, no common frequency): resample "
+        f"the table to a regular step first, e.g. frame.resample({rule!r}).mean()"
     )
 
 
