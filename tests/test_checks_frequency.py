@@ -12,11 +12,14 @@ import pytest
 
 from lstmcast.baselines import season_length
 from lstmcast.data.checks import (
+    check_length,
     check_new_table,
     check_regular,
 )
+from lstmcast.data.split import Split
 from lstmcast.data.table import read_table
 from lstmcast.errors import DataError
+from lstmcast.forecaster import ForecastConfig, Forecaster
 
 
 def _table(index, **columns):
@@ -141,3 +144,37 @@ def test_local_daily_dates_across_daylight_saving_are_told_to_drop_the_offset(tm
         r"00:00:00\): whole days give or take an hour, .*write the dates without the offset",
     ):
         check_regular(table)
+
+
+# ------------------------------------------------------------------ split lengths
+def test_a_date_split_that_leaves_the_test_split_short_of_one_window_is_refused():
+    table = _table(pd.date_range("2020-01-01", periods=26, freq="D"))
+    split = Split(slice(0, 20), slice(20, 25), slice(25, 26))
+    with pytest.raises(
+        DataError,
+        match=r"^the split leaves 1 test rows; horizon 3 needs at least 3 to score one window: "
+        r"move val_end earlier or shorten horizon$",
+    ):
+        check_length(table, split, 12, 3, None)
+    check_length(table, Split(slice(0, 18), slice(18, 23), slice(23, 26)), 12, 3, None)
+
+
+def test_fractions_that_leave_the_test_split_short_name_it_and_the_rows_needed():
+    table = _table(pd.date_range("2020-01-01", periods=40, freq="D"))
+    split = Split(slice(0, 32), slice(32, 39), slice(39, 40))  # fractions 0.8, 0.18
+    with pytest.raises(
+        DataError,
+        match=r"DataFrame has 40 rows, too few for lookback 12 \+ horizon 3: the test split gets "
+        r"1 and needs 3; pass at least \d+ rows, or shorten --lookback/--horizon",
+    ):
+        check_length(table, split, 12, 3, (0.8, 0.18))
+
+
+def test_plan_refuses_split_dates_that_leave_a_test_split_too_short_for_the_horizon():
+    frame = pd.DataFrame(
+        {"y": np.sin(np.arange(40.0))}, index=pd.date_range("2020-01-01", periods=40, name="time")
+    )
+    config = ForecastConfig(data="DataFrame", target=["y"], lookback=5, horizon=3,
+                            train_end="2020-01-30", val_end="2020-02-07")  # fmt: skip
+    with pytest.raises(DataError, match=r"the split leaves 2 test rows; horizon 3 needs"):
+        Forecaster(config).fit(frame)

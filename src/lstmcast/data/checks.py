@@ -89,9 +89,17 @@ def check_length(
     """Each split must hold a window: say how many rows the table needs when it is too short."""
     L, H = lookback, horizon
     sizes = split.sizes()
-    if sizes["train"] >= L + H and sizes["val"] >= H:
+    needs = {"training": (sizes["train"], L + H), "validation": (sizes["val"], H),
+             "test": (sizes["test"], H)}  # fmt: skip
+    short = [part for part, (size, need) in needs.items() if size < need]
+    if not short:
         return
-    if fractions is None:  # split by dates
+    if fractions is None and short == ["test"]:  # split by dates
+        raise DataError(
+            f"the split leaves {sizes['test']} test rows; horizon {H} needs at least {H} to "
+            "score one window: move val_end earlier or shorten horizon"
+        )
+    if fractions is None:
         raise DataError(
             f"the split leaves {sizes['train']} training and {sizes['val']} validation rows; "
             f"lookback {L} + horizon {H} needs at least {L + H} and {H}: move train_end/val_end "
@@ -104,9 +112,10 @@ def check_length(
         or n - round(n * fractions[0]) - round(n * fractions[1]) < H
     ):
         n += 1
+    size, need = needs[short[0]]
     raise DataError(
         f"{table.name} has {len(table)} rows, too few for lookback {L} + horizon {H}: the "
-        f"training split gets {sizes['train']} and needs {L + H}; pass at least {n} rows, or "
+        f"{short[0]} split gets {size} and needs {need}; pass at least {n} rows, or "
         "shorten --lookback/--horizon"
     )
 
