@@ -12,6 +12,7 @@ import pytest
 
 from lstmcast.baselines import season_length
 from lstmcast.data.checks import (
+    check_columns_used,
     check_length,
     check_new_table,
     check_regular,
@@ -178,3 +179,31 @@ def test_plan_refuses_split_dates_that_leave_a_test_split_too_short_for_the_hori
                             train_end="2020-01-30", val_end="2020-02-07")  # fmt: skip
     with pytest.raises(DataError, match=r"the split leaves 2 test rows; horizon 3 needs"):
         Forecaster(config).fit(frame)
+
+
+# ------------------------------------------------------------------ columns
+def test_the_features_suggestion_leaves_out_every_constant_or_empty_column():
+    n = 30
+    table = _table(pd.date_range("2020-01-01", periods=n, freq="D"), const=np.full(n, 5.0),
+                   x=np.arange(n, dtype=float), empty=np.full(n, np.nan))  # fmt: skip
+    with pytest.warns(UserWarning) as caught, pytest.raises(DataError) as refused:
+        check_columns_used(table, slice(0, 20), ["y", "const", "x", "empty"], ["y"])
+    assert [str(w.message) for w in caught] == [
+        "feature column 'const' is constant (5) in the training split: it tells the model "
+        "nothing; leave it out: --features y x"
+    ]
+    assert str(refused.value) == (
+        "feature column 'empty' holds no value at all: leave it out: --features y x"
+    )
+
+
+def test_the_features_suggestion_says_so_when_no_column_varies():
+    n = 30
+    table = _table(pd.date_range("2020-01-01", periods=n, freq="D"), const=np.full(n, 5.0))
+    table.frame["y"] = 1.0
+    with pytest.warns(UserWarning) as caught:
+        check_columns_used(table, slice(0, 20), ["y", "const"], ["y"])
+    assert str(caught[-1].message) == (
+        "feature column 'const' is constant (5) in the training split: it tells the model "
+        "nothing; leave it out, though no other column varies in the training split either"
+    )

@@ -123,10 +123,18 @@ def check_length(
 def check_columns_used(table: Table, train: slice, columns: list[str], targets: list[str]):
     """Every column the model reads needs values in the training split; constant ones warn."""
     observed = table.observed[columns].iloc[train]
+    values = {c: table.frame[c].iloc[train][observed[c]] for c in columns}
+    useless = {c for c in columns if values[c].nunique() < 2}  # constant, or empty in training
+    usable = " ".join(c for c in columns if c not in useless)
     for col in columns:
         what = "target" if col in targets else "feature"
-        others = " ".join(c for c in columns if c != col)
-        fix = "choose another --target" if col in targets else f"leave it out: --features {others}"
+        fix = (
+            "choose another --target"
+            if col in targets
+            else f"leave it out: --features {usable}"
+            if usable
+            else "leave it out, though no other column varies in the training split either"
+        )
         if not table.observed[col].any():
             raise DataError(f"{what} column {col!r} holds no value at all: {fix}")
         if not observed[col].any():
@@ -134,11 +142,10 @@ def check_columns_used(table: Table, train: slice, columns: list[str], targets: 
                 f"{what} column {col!r} holds no value in the training split: {fix}, "
                 "or move train_end later"
             )
-        values = table.frame[col].iloc[train][observed[col]]
-        if values.nunique() == 1:
+        if values[col].nunique() == 1:
             warnings.warn(
-                f"{what} column {col!r} is constant ({values.iloc[0]:g}) in the training split: "
-                f"it tells the model nothing; {fix}",
+                f"{what} column {col!r} is constant ({values[col].iloc[0]:g}) in the training "
+                f"split: it tells the model nothing; {fix}",
                 stacklevel=3,
             )
 
