@@ -98,6 +98,7 @@ class ForecastConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
+        fields = ForecastConfig.__dataclass_fields__
         for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -117,7 +118,6 @@ class ForecastConfig:
                 raise ConfigError(
                     f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}"
                 )
-            fields = ForecastConfig.__dataclass_fields__
             for key, value in PRESETS[self.preset].items():
                 wanted = list(value) if key == "units" else value
                 f = fields[key]
@@ -142,7 +142,6 @@ class ForecastConfig:
                 f"fill must be ffill, interpolate or refuse, got {self.fill!r}: ffill (the "
                 "default) carries the last observed value forward"
             )
-        fields = ForecastConfig.__dataclass_fields__
         moved = [
             n for n in ("train_fraction", "val_fraction") if getattr(self, n) != fields[n].default
         ]
