@@ -183,11 +183,9 @@ def _per_target_lines(rows: list[dict]) -> list[str]:
 def _column(values: list[float], header: str) -> list[str]:
     """A header and its right-aligned numbers, all with the decimals that show the column's
     smallest nonzero value to four significant figures (never fewer than three decimals)."""
-    import math
+    from lstmcast.evaluation.display import decimals
 
-    finite = [abs(v) for v in values if math.isfinite(v)]
-    shown = [v for v in finite if v > 1e-6 * max(finite, default=0)]  # round-off is not a scale
-    places = max(3, 3 - math.floor(math.log10(min(shown)))) if shown else 3
+    places = decimals(values, least=3)
     texts = [f"{v:.{places}f}" for v in values]
     width = max([9, *(len(text) for text in texts)])
     return [f"{header:>{width}}", *(f"{text:>{width}}" for text in texts)]

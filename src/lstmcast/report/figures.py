@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from lstmcast.evaluation.display import decimals
+
 DPI = 144  # 9-inch-wide figures become 1296 px: sharp on high-density screens, ~100 kB each
 WIDTH = 9.0  # inches; the page shows them at 880 px
 GRID_FROM = 4  # error-by-step panels (one per target) go two to a row from this many targets
@@ -351,12 +353,6 @@ def draw_all(result: dict) -> list[Drawn]:
             if fig is not None:
                 drawn.append(Drawn(name, title, caption, _png(fig)))
     return drawn
-
-
-def decimals(values: list) -> int:
-    """Decimals that show a column's smallest value to four significant figures."""
-    finite = [abs(v) for v in values if _finite(v) and v != 0]
-    return max(0, 3 - math.floor(math.log10(min(finite)))) if finite else 2
 
 
 def _png(fig: Figure) -> bytes:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lstmcast.data.download import write_atomic
 from lstmcast.errors import ConfigError
+from lstmcast.evaluation.display import decimals
 from lstmcast.report import figures
 
 PERSISTENCE = figures.PERSISTENCE
@@ -148,8 +149,8 @@ def metrics_rows(result: dict) -> list[dict]:
     p = persistence.get("rmse") if persistence else None
     scored = sorted(_scored(rows), key=lambda row: row["rmse"])
     ordered = scored + [row for row in rows if row not in scored]
-    rmse_places = figures.decimals([row.get("rmse") for row in rows])
-    mae_places = figures.decimals([row.get("mae") for row in rows])
+    rmse_places = decimals([row.get("rmse") for row in rows])
+    mae_places = decimals([row.get("mae") for row in rows])
     out = []
     for row in ordered:
         rmse, mae = row.get("rmse"), row.get("mae")
