@@ -8,6 +8,9 @@ import math
 from lstmcast.cli import command
 from lstmcast.errors import ConfigError
 
+# the defaults of the number flags, also named in their error messages
+DEFAULTS = {"input_size": 3, "batch": 2, "steps": 5, "seed": 0, "entries": 40, "tolerance": 1e-6}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = sub.add_parser(
@@ -21,7 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
         epilog="Example: lstmcast gradcheck --hidden 8 4 --bidirectional --activation relu",
     )
-    parser.add_argument("--input-size", type=int, default=3, help="input features I (default 3)")
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        default=DEFAULTS["input_size"],
+        help="input features I (default %(default)s)",
+    )
     parser.add_argument(
         "--hidden",
         type=int,
@@ -37,17 +45,29 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument(
         "--activation", choices=["tanh", "relu"], default="tanh", help="cell activation"
     )
-    parser.add_argument("--batch", type=int, default=2, help="sequences in the batch (default 2)")
-    parser.add_argument("--steps", type=int, default=5, help="time steps (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for weights and data")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULTS["batch"],
+        help="sequences in the batch (default %(default)s)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=DEFAULTS["steps"], help="time steps (default %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULTS["seed"], help="seed for weights and data"
+    )
     parser.add_argument(
         "--entries",
         type=int,
-        default=40,
-        help="entries sampled per parameter; 0 checks all (default 40)",
+        default=DEFAULTS["entries"],
+        help="entries sampled per parameter; 0 checks all (default %(default)s)",
     )
     parser.add_argument(
-        "--tolerance", type=float, default=1e-6, help="largest error that passes (default 1e-6)"
+        "--tolerance",
+        type=float,
+        default=DEFAULTS["tolerance"],
+        help="largest error that passes (default 1e-6)",
     )
     return parser
 
@@ -104,24 +124,22 @@ def _layer_widths(args: argparse.Namespace) -> list[int]:
 
 def _check_flags(args: argparse.Namespace) -> None:
     """Refuse sizes, seeds and tolerances the check cannot use, naming the flag."""
-    for flag, value, default in (
-        ("--input-size", args.input_size, 3),
-        ("--batch", args.batch, 2),
-        ("--steps", args.steps, 5),
-    ):
+    for name in ("input_size", "batch", "steps"):
+        value, flag = getattr(args, name), "--" + name.replace("_", "-")
         if value < 1:
             raise ConfigError(
-                f"{flag} must be a positive integer, got {value}: e.g. {flag} {default} "
+                f"{flag} must be a positive integer, got {value}: e.g. {flag} {DEFAULTS[name]} "
                 "(the default)"
             )
     if args.seed < 0:
         raise ConfigError(
-            f"--seed must be a non-negative integer, got {args.seed}: e.g. --seed 0 (the default)"
+            f"--seed must be a non-negative integer, got {args.seed}: "
+            f"e.g. --seed {DEFAULTS['seed']} (the default)"
         )
     if args.entries < 0:
         raise ConfigError(
             f"--entries must be a positive integer, or 0 to check every entry, got "
-            f"{args.entries}: e.g. --entries 40 (the default)"
+            f"{args.entries}: e.g. --entries {DEFAULTS['entries']} (the default)"
         )
     if not (math.isfinite(args.tolerance) and args.tolerance > 0):
         raise ConfigError(
