@@ -80,6 +80,20 @@ def test_the_cli_predicts_the_fixture_forecast(tmp_path, capsys):
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-6)
 
 
+def test_a_frequency_in_the_old_spelling_loads_and_stamps_the_same_forecast(model_dir):
+    """pandas 2 wrote 'H' where pandas 3 writes 'h' (and refuses 'H'): such a file still works."""
+    manifest = _manifest(model_dir)
+    assert manifest["freq"] == "h"
+    manifest["freq"] = "H"
+    _write_manifest(model_dir, manifest)
+    fc = lstmcast.load(model_dir)
+    assert fc.freq_ == "h"
+    forecast = fc.predict(str(FIXTURES / "recent.csv"))
+    expected = pd.read_csv(FIXTURES / "expected_forecast.csv", index_col="time", parse_dates=True)
+    assert list(forecast.index) == list(expected.index)
+    np.testing.assert_allclose(forecast.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-6)
+
+
 # ---------------------------------------------------------------- damaged and foreign files
 def test_a_newer_format_asks_for_an_upgrade(model_dir):
     manifest = _manifest(model_dir)

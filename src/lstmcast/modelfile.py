@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmcast.data.checks import frequency_offset
 from lstmcast.errors import LstmcastError, ModelFileError
 
 FORMAT = "lstmcast-model"
@@ -109,7 +110,9 @@ def load(path: str | os.PathLike):
         fc = Forecaster(config)
         fc.inputs_, fc.targets_ = list(manifest["inputs"]), list(manifest["targets"])
         fc.columns_ = list(manifest["columns"])
-        fc.freq_ = manifest["freq"]
+        # an old alias ("H", "T") written under pandas 2 is read in today's spelling ("h")
+        offset = frequency_offset(manifest["freq"])
+        fc.freq_ = None if offset is None else offset.freqstr
         fc.encodings_ = manifest["encodings"]
         fc.scaler_ = scaler_from_dict(manifest["scaler"])
         fc.history_ = History.from_dict(manifest["history"])
@@ -241,16 +244,12 @@ def _columns_problem(manifest: dict) -> str | None:
 
 
 def _freq_problem(freq) -> str | None:
-    """freq is null (irregular steps) or a frequency pandas understands."""
-    from pandas.tseries.frequencies import to_offset
-
+    """freq is null (irregular steps) or a frequency pandas understands, old aliases included."""
     if freq is None:
         return None
     if not isinstance(freq, str):
         return f"freq must be a pandas frequency such as 'h', or null, got {_short(freq)}"
-    try:
-        to_offset(freq)
-    except ValueError:
+    if frequency_offset(freq) is None:
         return f"freq {freq!r} is not a frequency pandas understands, such as 'h' or 'D'"
     return None
 
