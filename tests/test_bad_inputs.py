@@ -93,13 +93,14 @@ TRAIN_CASES = [
      r"frequency\): resample the table to a regular step first"),
     ("too short for lookback + horizon", _text(_frame(15)), [], DataError,
      r"has 15 rows, too few for lookback 12 \+ horizon 1: the training split gets 10 and needs "
-     r"13; pass at least 18 rows, or shorten --lookback/--horizon"),
+     r"13; pass at least 18 rows, shorten --lookback/--horizon, or give that split a larger "
+     r"share \(--train-fraction/--val-fraction\)"),
     ("a split left empty", _text(_frame()),
      ["--train-end", "2021-03-05", "--val-end", "2021-03-09 07:00"], DataError,
      r"the test split is empty \(rows: .*\); move train_end/val_end or change fractions"),
     ("a split too short for a window", _text(_frame()),
      ["--train-end", "2021-03-01 08:00", "--val-end", "2021-03-05"], DataError,
-     r"the split leaves 9 training and 111 validation rows; lookback 12 \+ horizon 1 needs at "
+     r"the split leaves 9 training rows and 111 validation rows; lookback 12 \+ horizon 1 needs at "
      r"least 13 and 1"),
     ("split dates and fractions", _text(_frame()),
      ["--train-end", "2021-03-05", "--val-end", "2021-03-07", "--train-fraction", "0.5"],

@@ -153,7 +153,7 @@ def test_a_date_split_that_leaves_the_test_split_short_of_one_window_is_refused(
     split = Split(slice(0, 20), slice(20, 25), slice(25, 26))
     with pytest.raises(
         DataError,
-        match=r"^the split leaves 1 test rows; horizon 3 needs at least 3 to score one window: "
+        match=r"^the split leaves 1 test row; horizon 3 needs at least 3 to score one window: "
         r"move val_end earlier or shorten horizon$",
     ):
         check_length(table, split, 12, 3, None)
@@ -166,7 +166,9 @@ def test_fractions_that_leave_the_test_split_short_name_it_and_the_rows_needed()
     with pytest.raises(
         DataError,
         match=r"DataFrame has 40 rows, too few for lookback 12 \+ horizon 3: the test split gets "
-        r"1 and needs 3; pass at least \d+ rows, or shorten --lookback/--horizon",
+        r"1 and needs 3; pass at least \d+ rows, shorten --lookback/--horizon, or give that split "
+        r"a larger share "
+        r"\(--train-fraction/--val-fraction\)",
     ):
         check_length(table, split, 12, 3, (0.8, 0.18))
 

@@ -96,12 +96,13 @@ def check_length(
         return
     if fractions is None and short == ["test"]:  # split by dates
         raise DataError(
-            f"the split leaves {sizes['test']} test rows; horizon {H} needs at least {H} to "
+            f"the split leaves {_rows(sizes['test'], 'test')}; horizon {H} needs at least {H} to "
             "score one window: move val_end earlier or shorten horizon"
         )
     if fractions is None:
         raise DataError(
-            f"the split leaves {sizes['train']} training and {sizes['val']} validation rows; "
+            f"the split leaves {_rows(sizes['train'], 'training')} and "
+            f"{_rows(sizes['val'], 'validation')}; "
             f"lookback {L} + horizon {H} needs at least {L + H} and {H}: move train_end/val_end "
             "or shorten lookback/horizon"
         )
@@ -115,9 +116,14 @@ def check_length(
     size, need = needs[short[0]]
     raise DataError(
         f"{table.name} has {len(table)} rows, too few for lookback {L} + horizon {H}: the "
-        f"{short[0]} split gets {size} and needs {need}; pass at least {n} rows, or "
-        "shorten --lookback/--horizon"
+        f"{short[0]} split gets {size} and needs {need}; pass at least {n} rows, shorten "
+        "--lookback/--horizon, or give that split a larger share (--train-fraction/--val-fraction)"
     )
+
+
+def _rows(n: int, part: str) -> str:
+    """``1 test row``, ``2 test rows``."""
+    return f"{n} {part} row{'' if n == 1 else 's'}"
 
 
 def check_columns_used(table: Table, train: slice, columns: list[str], targets: list[str]):
