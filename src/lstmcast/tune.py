@@ -201,7 +201,7 @@ def _check_data(config: ForecastConfig, table: Table, space: SearchSpace):
             f"{longest + horizon}: search lookbacks of at most {train_rows - horizon} "
             "(--search-lookback)"
         )
-    forecaster.plan(table, lookback=longest)  # the validation rows, for the longest lookback
+    # the validation and test splits need horizon rows whatever the lookback: plan checked them
     return targets, inputs, split
 
 
