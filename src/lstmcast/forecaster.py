@@ -45,7 +45,7 @@ from lstmcast.data.checks import (
 )
 from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.data.split import Split
-from lstmcast.data.table import CATEGORICALS
+from lstmcast.data.table import CATEGORICALS, IN_MEMORY
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
@@ -390,7 +390,7 @@ class Forecaster:
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
             data = getattr(self, "data_source_", None) or self.config.data
-            if data == "DataFrame":
+            if data == IN_MEMORY:
                 raise DataError(
                     "this model was fitted on an in-memory table, which its files do not "
                     "hold: pass the table to score on (evaluate(frame), or --data FILE)"
@@ -725,7 +725,7 @@ def _target_score(column: str, y: np.ndarray, pred: np.ndarray, mask) -> dict:
 
 def _name_of(data, table: Table) -> str:
     """``config.data`` for a run on ``data``: a path or dataset name as given, else the table's
-    own name ("DataFrame", or the dataset a Table was loaded from), so that an in-memory table
+    own name (IN_MEMORY, or the dataset a Table was loaded from), so that an in-memory table
     never picks up the default dataset's split dates, target and units."""
     return str(data) if isinstance(data, str | os.PathLike) else table.name
 

@@ -42,6 +42,8 @@ UTC_OFFSET = re.compile(
 )
 INDEX_TIME = "__index_time__"  # the column a DatetimeIndex becomes when it has no usable name
 
+IN_MEMORY = "DataFrame"  # the name of a table read from a DataFrame, in messages and models
+
 
 @dataclass
 class Table:
@@ -178,7 +180,7 @@ def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str, 
     """The raw frame (positional index), a name for messages, and the column that now holds the
     source's DatetimeIndex (its own name when it has a free one; None without such an index)."""
     if isinstance(source, pd.DataFrame):
-        frame, name = source.copy(), "DataFrame"
+        frame, name = source.copy(), IN_MEMORY
     else:
         frame, name = _read_file(Path(source)), str(source)
     if not isinstance(frame.index, pd.DatetimeIndex):
