@@ -132,17 +132,20 @@ def test_calendar_data_stamped_mid_period_is_told_to_resample_at_its_period(inde
         check_regular(table)
 
 
-def test_local_daily_dates_across_daylight_saving_are_told_to_drop_the_offset(tmp_path):
+def test_local_daily_dates_converted_to_utc_are_told_to_write_the_local_dates(tmp_path):
+    """Local midnights written in UTC without an offset (23 or 25 h apart across a change)."""
     days = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")
     path = tmp_path / "tzdaily.csv"
-    pd.DataFrame({"time": days.astype(str), "y": np.arange(20.0)}).to_csv(path, index=False)
+    utc = days.tz_convert("UTC").tz_localize(None)
+    pd.DataFrame({"time": utc.astype(str), "y": np.arange(20.0)}).to_csv(path, index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = read_table(path)
     with pytest.raises(
         DataError,
-        match=r"the timestamps are irregular in UTC \(steps from 0 days 23:00:00 to 1 days "
-        r"00:00:00\): whole days give or take an hour, .*write the dates without the offset",
+        match=r"tzdaily.csv: the timestamps are irregular \(steps from 0 days 23:00:00 to 1 "
+        r"days 00:00:00\): whole days give or take an hour, as local dates converted to UTC "
+        r"across a daylight-saving change; write the local dates instead",
     ):
         check_regular(table)
 

@@ -198,6 +198,24 @@ def test_utc_offsets_across_a_daylight_saving_change_become_regular_utc_hours(tm
         assert table.frame["load"].tolist() == [0, 1, 2, 3]
 
 
+def test_local_dates_with_offsets_across_a_daylight_saving_change_stay_local_dates(tmp_path):
+    """Midnights at +01:00 then +02:00 are 23 h apart in UTC but a day apart on the calendar:
+    read as the local dates, at frequency 'D' (a CSV, a tz-aware index, month starts)."""
+    days = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")
+    text = "time,y\n" + "".join(f"{d.isoformat()},{i}\n" for i, d in enumerate(days))
+    assert "2021-03-28T00:00:00+01:00" in text and "2021-03-29T00:00:00+02:00" in text
+    (tmp_path / "tzdaily.csv").write_text(text)
+    local = pd.date_range("2021-03-20", periods=20, freq="D")
+    for source in (tmp_path / "tzdaily.csv", pd.DataFrame({"y": np.arange(20.0)}, index=days)):
+        table = read_table(source)
+        assert table.freq == "D" and table.frame.index.tz is None
+        assert list(table.frame.index) == list(local)
+        assert table.frame["y"].tolist() == list(range(20))
+    months = pd.date_range("2020-01-01", periods=24, freq="MS", tz="America/New_York")
+    table = read_table(pd.DataFrame({"y": np.arange(24.0)}, index=months))
+    assert table.freq == "MS" and table.frame.index[0] == pd.Timestamp("2020-01-01")
+
+
 def test_timestamps_with_and_without_offsets_are_refused(tmp_path):
     (tmp_path / "m.csv").write_text(
         "time,load\n2021-03-28T00:00:00,1\n2021-03-28T01:00:00+01:00,2\n2021-03-28T02:00:00,3\n"

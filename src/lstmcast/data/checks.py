@@ -67,10 +67,10 @@ def check_regular(table: Table) -> None:
     off = (steps - steps.dt.round("D")).abs()
     if (steps >= day - hour).all() and (off <= hour).all() and (off > pd.Timedelta(0)).any():
         raise DataError(
-            f"{table.name}: the timestamps are irregular in UTC ({shown}): whole days give or "
-            "take an hour, as local dates with a UTC offset that changes at daylight saving "
-            "read in UTC; write the dates without the offset (e.g. 2021-03-28, or "
-            "index.tz_localize(None) in pandas) so that they read as local dates"
+            f"{table.name}: the timestamps are irregular ({shown}): whole days give or take an "
+            "hour, as local dates converted to UTC across a daylight-saving change; write the "
+            "local dates instead (e.g. 2021-03-28, or 2021-03-28T00:00+02:00 with the offset, "
+            "or index.tz_convert('Europe/Berlin').tz_localize(None) in pandas)"
         )
     median = steps.median()
     rule = next(

@@ -36,6 +36,8 @@ REFUSED = {
 }  # fmt: skip
 # dd/mm/yyyy or mm/dd/yyyy (also with . or -), optionally followed by a time of day
 NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T].*)?")
+# a time of day (group 1) and the UTC offset that ends a timestamp: 00:00+01:00, 00:00:00 UTC
+TIME_AND_OFFSET = r"(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 # a time of day followed by a UTC offset: 01:00+01:00, 01:00:00Z, 01:00 +0100
 UTC_OFFSET = re.compile(
     r".*\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)", re.I
@@ -278,7 +280,9 @@ def _time_index(
 
 def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
     """Timestamps; those with UTC offsets become UTC (offset dropped), so that an hourly series
-    stays hourly across a daylight-saving change. dd/mm/yyyy dates are read day-first only when
+    stays hourly across a daylight-saving change, unless only the local dates are regular
+    (daily or longer steps across such a change): then the offset is dropped and the local
+    wall-clock times kept. dd/mm/yyyy dates are read day-first only when
     no value can be month-first; an order that cannot be told is a DataError."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
         raise DataError(
@@ -304,9 +308,22 @@ def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
             f"{name}: time column {col!r} holds {_show(column.iloc[row])} at data row {row + 1}, "
             "which is not a timestamp; fix the value or pass the right --time-col"
         )
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    return pd.DatetimeIndex(times)
+    if getattr(times.dt, "tz", None) is None:
+        return pd.DatetimeIndex(times)
+    utc = pd.DatetimeIndex(times.dt.tz_convert("UTC").dt.tz_localize(None))
+    if _regular_index(utc.sort_values())[0] is not None:
+        return utc
+    # Local midnights (or month starts) across a daylight-saving change are 23 or 25 h apart in
+    # UTC but one day apart on the wall clock: then the local dates are the regular series.
+    if text is not None:
+        wall_clock = text.str.replace(TIME_AND_OFFSET, r"\1", regex=True, case=False)
+        local = pd.to_datetime(wall_clock, errors="coerce", dayfirst=dayfirst)
+    else:
+        local = times.dt.tz_localize(None)
+    local = pd.DatetimeIndex(local)
+    if not local.isna().any() and _regular_index(local.sort_values())[0] is not None:
+        return local
+    return utc
 
 
 def _day_first(text: pd.Series, col: str, name: str) -> bool:
