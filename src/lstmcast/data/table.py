@@ -103,8 +103,9 @@ def read_table(
             and other clearly non-CSV formats are refused), or a DataFrame.
         time_col: the column (or the name of the DatetimeIndex) holding timestamps. When None:
             a DatetimeIndex, else year/month/day[/hour[/minute]] or year/quarter columns, else
-            a column named time/date/datetime/timestamp. UTC offsets are converted to UTC;
-            dd/mm/yyyy dates must fit one day/month order only.
+            a column named time/date/datetime/timestamp. UTC offsets are converted to UTC
+            (except local dates that only read regular as such: daily steps across daylight
+            saving); dd/mm/yyyy dates must fit one day/month order only.
         columns: keep only these (raw) columns, in this order; default all.
         categorical: ``"label"`` (alphabetical codes 0, 1, ...) or ``"onehot"`` (``col_CAT``
             0/1 columns).
