@@ -283,34 +283,75 @@ def test_compare_keeps_a_forecast_stretch_for_each_target(synthetic_csv):
     assert result["unit"] is None
 
 
-@pytest.mark.parametrize(
-    ("target", "columns", "kind"),
-    [
-        (["all"], ["time", "load", "temp"], "multivariate"),
-        (["load"], ["time", "load"], "univariate"),
-    ],  # fmt: skip
-    ids=["every column a target", "a table of the target alone"],
-)
-def test_compare_with_no_other_column_fits_one_lstm_named_for_its_inputs(
-    synthetic_csv, tmp_path, target, columns, kind
-):
+def test_compare_on_a_table_of_the_target_alone_fits_one_univariate_lstm(synthetic_csv, tmp_path):
     from lstmcast.compare import compare
     from lstmcast.report import verdict
 
-    csv = synthetic_csv
-    if columns:
-        csv = tmp_path / "alone.csv"
-        pd.read_csv(synthetic_csv)[columns].to_csv(csv, index=False)
-    cfg = _config(csv, target=target, features=None, epochs=1)
-    result = compare(cfg, baselines=("persistence", "ridge"))
+    csv = tmp_path / "alone.csv"
+    pd.read_csv(synthetic_csv)[["time", "load"]].to_csv(csv, index=False)
+    result = compare(_config(csv, features=None, epochs=1), baselines=("persistence", "ridge"))
     rows = {(r["name"], r["inputs"], r["kind"]) for r in result["results"]}
-    assert rows == {(f"lstm-{kind}", kind, "lstm"), ("ridge", kind, "baseline"),
+    assert rows == {("lstm-univariate", "univariate", "lstm"),
+                    ("ridge", "univariate", "baseline"),
                     ("persistence", "univariate", "baseline")}  # fmt: skip
-    assert list(result["history"]) == [f"lstm-{kind}"] and list(result["inputs"]) == [kind]
-    assert f"lstm-{kind}" in result["stretch"]["forecasts"]
-    other = "univariate" if kind == "multivariate" else "multivariate"
-    assert verdict(result).startswith(f"The {kind} LSTM (")
-    assert verdict(result).endswith(f"no {other} LSTM was run to compare against.")
+    assert list(result["history"]) == ["lstm-univariate"]
+    assert list(result["inputs"]) == ["univariate"]
+    assert "lstm-univariate" in result["stretch"]["forecasts"]
+    assert verdict(result).startswith("The univariate LSTM (load alone)")
+    assert verdict(result).endswith("no multivariate LSTM was run to compare against.")
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [["time", "load", "temp"], ["time", "load", "temp", "wind"]],
+    ids=["every column a target", "and one more input"],
+)
+def test_compare_with_several_targets_fits_one_univariate_lstm_per_target(
+    synthetic_csv, tmp_path, columns
+):
+    """The univariate row of several targets is one LSTM per target, each reading its own
+    history alone: the same forecasts as fitting each target alone, scored on the same rows."""
+    from lstmcast.compare import compare
+    from lstmcast.evaluation import score
+    from lstmcast.report import verdict
+
+    csv = tmp_path / "table.csv"
+    pd.read_csv(synthetic_csv)[columns].to_csv(csv, index=False)
+    cfg = _config(csv, target=["load", "temp"], features=None, horizon=2, epochs=1)
+    result = compare(cfg, baselines=("persistence", "ridge"))
+    rows = {r["name"]: r for r in result["results"]}
+    assert {name: row["inputs"] for name, row in rows.items()} == {
+        "lstm-multivariate": "multivariate", "lstm-univariate": "univariate",
+        "persistence": "univariate", "ridge": "multivariate", "ridge-univariate": "univariate",
+    }  # fmt: skip
+    assert list(result["history"]) == [
+        "lstm-multivariate", "lstm-univariate load", "lstm-univariate temp"
+    ]  # fmt: skip
+    assert result["inputs"]["univariate"] == ["load", "temp"]
+    assert result["inputs"]["multivariate"] == [c for c in columns if c != "time"]
+
+    # each target alone, fitted and scored on its own: the same forecasts, row for row
+    pred, truth, mask = [], [], []
+    for target in ["load", "temp"]:
+        alone = Forecaster(cfg.replace(target=[target], features=[target])).fit()
+        alone.evaluate(baselines=(), name="x")
+        assert alone.inputs_ == [target]
+        pred.append(alone.last_forecasts_["x"])
+        truth.append(alone.last_truth_.Y)
+        mask.append(alone.last_truth_.mask)
+        single = {t["target"]: t for t in rows["lstm-univariate"]["per_target"]}[target]
+        s = score(truth[-1], pred[-1], mask[-1])
+        np.testing.assert_allclose([single["rmse"], single["mae"]], [s["rmse"], s["mae"]],
+                                   rtol=1e-6)  # fmt: skip
+        assert single["n_scored"] == s["n_scored"]
+    pooled = score(np.concatenate(truth, -1), np.concatenate(pred, -1), np.concatenate(mask, -1))
+    np.testing.assert_allclose(rows["lstm-univariate"]["rmse"], pooled["rmse"], rtol=1e-6)
+    assert rows["lstm-univariate"]["n_scored"] == rows["persistence"]["n_scored"]
+    np.testing.assert_allclose(
+        result["stretch"]["forecasts"]["lstm-univariate"],
+        np.concatenate(pred, -1)[: len(result["stretch"]["time"]), 0, 0], rtol=1e-6
+    )  # fmt: skip
+    assert "univariate LSTM (each of the 2 targets alone)" in verdict(result)
 
 
 def test_an_in_memory_table_never_takes_the_default_datasets_split_target_or_units(tmp_path):

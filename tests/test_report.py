@@ -444,6 +444,29 @@ def test_many_targets_go_two_to_a_row_in_error_by_step():
     assert len(fig.legends) == 1
 
 
+def test_one_univariate_lstm_per_target_gets_a_learning_curve_each_in_its_colour():
+    """compare with several targets fits one univariate LSTM per target: five curves go in rows
+    of four, each univariate one in the colour of the lstm-univariate row."""
+    result = make_result()
+    base = result["history"]["lstm-univariate"]
+    result["history"] = {"lstm-multivariate": result["history"]["lstm-multivariate"]} | {
+        f"lstm-univariate {t}": {**base, "train_loss": [v * (k + 1) for v in base["train_loss"]]}
+        for k, t in enumerate(["pollution", "dew", "temp", "press"])
+    }
+    fig = figures.learning_curves(result)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == list(result["history"])  # the three spare cells are removed
+    assert [ax.get_subplotspec().rowspan.start for ax in fig.axes] == [0, 0, 0, 0, 1]
+    assert [bool(ax.get_xlabel()) for ax in fig.axes] == [False, True, True, True, True]
+    colors = figures.model_colors(result)
+    for ax, name in zip(fig.axes, titles, strict=True):
+        train = ax.get_lines()[0]
+        np.testing.assert_allclose(train.get_ydata(), result["history"][name]["train_loss"])
+        family = "lstm-univariate" if name.startswith("lstm-univariate") else name
+        assert train.get_color() == colors[family]
+    assert colors["lstm-univariate"] != colors["lstm-multivariate"]
+
+
 def test_horizon_one_draws_bars_and_report_survives_missing_sections(tmp_path):
     result = make_result(horizon=1)
     del result["history"], result["stretch"], result["config"]

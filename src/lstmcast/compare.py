@@ -25,37 +25,51 @@ STRETCH_STEPS = 336  # two weeks of hourly forecasts in the report's forecast-vs
 def compare(
     config: ForecastConfig, *, baselines: tuple[str, ...] = BASELINES, split: str = "test"
 ) -> dict:
-    """Fit univariate and multivariate LSTMs and score them beside the baselines on ``split``."""
+    """Fit univariate and multivariate LSTMs and score them beside the baselines on ``split``.
+
+    With several targets, "univariate" means one LSTM per target, each reading that target's
+    own history alone (and ridge-univariate likewise); their forecasts are scored together, on
+    the same windows as every other model.
+    """
     multi = Forecaster(config)
     table = multi.read(None)
     multi.fit(table)
-    target = multi.targets_
-    if len(multi.inputs_) == len(target):  # the table holds no other column: one LSTM
+    targets = multi.targets_
+    if multi.inputs_ == targets == targets[:1]:  # one column, the target: one LSTM
         return _alone(multi, config, baselines, split)
-    uni = Forecaster(config.replace(features=list(target))).fit(table)
+    unis = [Forecaster(config.replace(target=[t], features=[t])).fit(table) for t in targets]
 
     result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
-    uni_result = uni.evaluate(
-        split=split, baselines=("ridge",) if "ridge" in baselines else (), name="lstm-univariate"
-    )
-    rows = result["results"]
-    rows.insert(1, uni_result["results"][0])
-    if "ridge" in baselines:  # ridge on the target's own history, named apart from the other
-        rows.append({**uni_result["results"][-1], "name": "ridge-univariate"})
+    own = ("ridge",) if "ridge" in baselines else ()
+    # the same split, so the same windows: the targets' forecasts line up window by window
+    scored = [uni.evaluate(split=split, baselines=own, name="lstm-univariate") for uni in unis]
+
+    def joined(name: str) -> tuple[dict, np.ndarray]:
+        pred = np.concatenate([uni.last_forecasts_[name] for uni in unis], axis=-1)
+        each = [next(r for r in s["results"] if r["name"] == name) for s in scored]
+        fit, predict = (
+            sum(r[key] or 0.0 for r in each) for key in ("fit_seconds", "predict_seconds")
+        )
+        return multi.score_forecasts(name, "univariate", pred, fit=fit, predict=predict), pred
+
     forecasts = dict(multi.last_forecasts_)
-    forecasts["lstm-univariate"] = uni.last_forecasts_["lstm-univariate"]
-    return _finish(result, multi, config, forecasts, {"lstm-univariate": uni})
+    row, forecasts["lstm-univariate"] = joined("lstm-univariate")
+    rows = result["results"]
+    rows.insert(1, row)
+    if own:  # ridge on each target's own history, named apart from the other
+        ridge, _ = joined("ridge")
+        rows.append({**ridge, "name": "ridge-univariate"})
+    fitted = {"lstm-univariate" if len(unis) == 1 else f"lstm-univariate {t}": uni
+              for t, uni in zip(targets, unis, strict=True)}  # fmt: skip
+    return _finish(result, multi, config, forecasts, fitted)
 
 
 def _alone(multi: Forecaster, config: ForecastConfig, baselines, split: str) -> dict:
-    """The result when every input is a target: no second LSTM to fit. One target read from
-    its own past is univariate; several targets, each read from all of them, multivariate."""
-    kind = "univariate" if len(multi.targets_) == 1 else "multivariate"
-    name = f"lstm-{kind}"
-    result = multi.evaluate(split=split, baselines=baselines, name=name)
+    """The result for a table of the target alone: the one LSTM is univariate."""
+    result = multi.evaluate(split=split, baselines=baselines, name="lstm-univariate")
     for row in result["results"]:
         if row["name"] not in UNIVARIATE_BASELINES:
-            row["inputs"] = kind
+            row["inputs"] = "univariate"
     return _finish(result, multi, config, dict(multi.last_forecasts_), {})
 
 
@@ -77,6 +91,8 @@ def _finish(result: dict, multi: Forecaster, config: ForecastConfig, forecasts: 
             for key, fc in fitted.items()
         },
     )
+    if len(others) > 1:  # one univariate LSTM per target: each reads its own target
+        result["inputs"]["univariate"] = [t for fc in others.values() for t in fc.inputs_]
     return result
 
 

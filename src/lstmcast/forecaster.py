@@ -666,10 +666,23 @@ class Forecaster:
         )
 
     def _inputs_label(self) -> str:
-        return "univariate" if self.inputs_ == self.targets_ else "multivariate"
+        single = self.inputs_ == self.targets_ and len(self.targets_) == 1
+        return "univariate" if single else "multivariate"  # several targets read each other
 
     def _data_name(self) -> str:
         return self.config.data
+
+    def score_forecasts(self, name, inputs, pred, fit=None, predict=None) -> dict:
+        """The result row (as in ``evaluate``) of forecasts ``pred`` made elsewhere for the
+        windows of the last ``evaluate``; ``compare`` scores per-target univariate LSTMs so."""
+        if not hasattr(self, "last_truth_"):
+            raise NotFittedError("score_forecasts scores the windows of evaluate(): call it first")
+        if pred.shape != self.last_truth_.Y.shape:
+            raise DataError(
+                f"forecasts of shape {pred.shape} do not fit the last evaluate()'s windows "
+                f"{self.last_truth_.Y.shape} (windows, horizon, targets)"
+            )
+        return self._result(name, inputs, self.last_truth_, pred, fit=fit, predict=predict)
 
     def _result(self, name, inputs, truth, pred, fit=None, predict=None) -> dict:
         s = score(truth.Y, pred, truth.mask)

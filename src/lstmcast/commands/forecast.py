@@ -419,9 +419,9 @@ def _compare_parser(sub):
     p = sub.add_parser(
         "compare",
         help="univariate vs multivariate LSTM vs baselines, with a report",
-        description="Fit a univariate LSTM (the target alone) and a multivariate LSTM (every "
-        "input) with the same settings, score both beside every baseline on the "
-        "same test windows, and write an HTML and Markdown report.",
+        description="Fit a univariate LSTM (the target alone; with several targets, one per "
+        "target) and a multivariate LSTM (every input) with the same settings, score both "
+        "beside every baseline on the same test windows, and write an HTML and Markdown report.",
         epilog="Example: lstmcast compare --data beijing-pm25 --horizon 24 --out reports/pm25",
     )
     p.add_argument("--out", default="reports/compare", help="report directory")

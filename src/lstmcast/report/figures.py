@@ -45,6 +45,7 @@ _STYLE = {
     "legend.fontsize": 9,
 }
 # Models get colours in the order they appear; persistence is always black and dashed.
+CURVES_PER_ROW = 4
 _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
@@ -67,7 +68,10 @@ def model_colors(result: dict) -> dict[str, str]:
     for name in names:
         if name in colors:
             continue
-        if name == PERSISTENCE:
+        family = name.split(" ")[0]  # "lstm-univariate pm2.5", one of several, shares a colour
+        if family != name and family in colors:
+            colors[name] = colors[family]
+        elif name == PERSISTENCE:
             colors[name] = "#222222"
         else:
             colors[name] = _PALETTE[i % len(_PALETTE)]
@@ -279,9 +283,13 @@ def learning_curves(result: dict) -> Figure | None:
     if not history:
         return None
     colors = model_colors(result)
-    fig = Figure(figsize=(WIDTH, 3.6), dpi=DPI, layout="constrained")
-    axes = fig.subplots(1, len(history), sharey=True, squeeze=False)[0]
-    for ax, (name, h) in zip(axes, history.items(), strict=True):
+    ncols = min(len(history), CURVES_PER_ROW)  # one univariate LSTM per target: rows of four
+    nrows = -(-len(history) // ncols)
+    fig = Figure(figsize=(WIDTH, 0.6 + 3.0 * nrows), dpi=DPI, layout="constrained")
+    grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    for ax in grid.flat[len(history) :]:
+        ax.remove()
+    for i, (ax, (name, h)) in enumerate(zip(grid.flat, history.items(), strict=False)):
         train, val = _floats(h["train_loss"]), _floats(h.get("val_loss") or [])
         ax.plot(np.arange(1, len(train) + 1), train, color=colors[name])
         if len(val):
@@ -304,13 +312,15 @@ def learning_curves(result: dict) -> Figure | None:
                 color="#444444",
             )
         ax.set_title(name)
-        ax.set_xlabel("epoch")
+        if i + ncols >= len(history):  # no panel below
+            ax.set_xlabel("epoch")
         ax.margins(y=0.12)  # room for the "best epoch" label above the curves
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         spread = np.nanmax(np.r_[train, val]) / max(np.nanmin(np.r_[train, val]), 1e-12)
         if spread > 20:
             ax.set_yscale("log")
-    axes[0].set_ylabel("loss (training objective)")
+    for row in grid:
+        row[0].set_ylabel("loss (training objective)")
     key = [("-", "training loss"), ("--", "validation loss"), (":", "best epoch (weights kept)")]
     handles = [Line2D([], [], color="#555555", linestyle=ls, label=text) for ls, text in key]
     fig.legend(handles=handles, loc="outside upper center", ncols=3)

@@ -417,7 +417,9 @@ def _inputs_text(row: dict, result: dict) -> str:
     if row.get("inputs") == "multivariate":
         return f"{n} inputs" if n else "multivariate"
     target = result.get("target")
-    if isinstance(target, list):
+    if isinstance(target, list) and len(target) > 1:  # compare fits one LSTM per target
+        target = f"each of the {len(target)} targets"
+    elif isinstance(target, list):
         target = ", ".join(map(str, target))
     if row.get("inputs") == "univariate" and target:
         return f"{target} alone"
