@@ -389,3 +389,55 @@ def test_target_all_forecasts_quantities_not_category_codes(synthetic_csv):
     with pytest.raises(DataError, match="target column 'wind_N' holds the categories of the text "
                        "column 'wind'"):  # fmt: skip
         Forecaster(onehot).fit()
+
+
+def test_evaluate_on_another_table_scores_only_rows_after_the_models_validation_data(tmp_path):
+    """A model split by fractions is scored on another table where its training and validation
+    data ended, not at the new table's own 70/15/15: a shorter table's "test" rows used to be
+    rows the model was trained on."""
+    from conftest import make_synthetic_frame
+
+    frame = make_synthetic_frame(800)
+    frame.iloc[:600].to_csv(tmp_path / "first600.csv", index=False)
+    fc = Forecaster(_config(tmp_path / "first600.csv", epochs=1)).fit()
+    times = frame["time"]
+    assert fc.split_ends_ == [str(times[419]), str(times[509])]  # rows 0-419 train, 420-509 val
+    fc.save(tmp_path / "model")
+    loaded = lstmcast.load(tmp_path / "model")
+    assert loaded.split_ends_ == fc.split_ends_
+
+    # the first 300 rows are all training rows: refused, not scored as a "test" split
+    frame.iloc[:300].to_csv(tmp_path / "first300.csv", index=False)
+    with pytest.raises(
+        DataError,
+        match=r"first300.csv \(2021-03-01 00:00:00 .. 2021-03-13 11:00:00\) holds too few rows "
+        r"in the model's test period \(after 2021-03-22 05:00:00, when its training and "
+        r"validation data ended\) for one window of lookback 12 \+ horizon 1: pass a table",
+    ):
+        loaded.evaluate(str(tmp_path / "first300.csv"))
+
+    # all 800 rows: the test targets are rows 510..799 (those observed), persistence by hand
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    scores = loaded.evaluate(str(tmp_path / "all.csv"), baselines=("persistence",))
+    load = frame["load"]
+    truth, last = load.iloc[510:].to_numpy(), load.ffill().shift(1).iloc[510:].to_numpy()
+    seen = ~np.isnan(truth)
+    persistence = next(r for r in scores["results"] if r["name"] == "persistence")
+    assert persistence["n_scored"] == seen.sum() == 289
+    np.testing.assert_allclose(
+        persistence["rmse"], np.sqrt(np.mean((truth[seen] - last[seen]) ** 2)), rtol=1e-12
+    )
+    np.testing.assert_allclose(loaded.last_truth_.t0, np.arange(510, 800))
+
+    # new rows alone (after the validation data): scored; ridge has no training rows to learn
+    # from and is left out with a warning, persistence needs none
+    frame.iloc[600:].to_csv(tmp_path / "new.csv", index=False)
+    left_out = (
+        r"the ridge baseline is left out: .*new.csv holds no window of the model's training "
+        r"period \(up to 2021-03-18 11:00:00\)"
+    )
+    with pytest.warns(UserWarning, match=left_out):
+        scores = loaded.evaluate(str(tmp_path / "new.csv"), baselines=("persistence", "ridge"))
+    assert [r["name"] for r in scores["results"]] == ["lstm", "persistence"]
+    assert loaded.last_truth_.t0[0] == 12  # the first 12 new rows are history only
+    assert scores["results"][1]["n_scored"] == (~np.isnan(load.iloc[612:].to_numpy())).sum()

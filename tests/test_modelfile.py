@@ -180,6 +180,18 @@ HAND_DAMAGE = {
         lambda m: m["encodings"]["wind"].update(kind="onehot"),
         r"encodings\['wind'\] columns must be a list of 3 name\(s\), got \['wind'\]",
     ),
+    "split ends out of order": (
+        lambda m: m.update(split_ends=["2021-03-05 00:00:00", "2021-03-01 00:00:00"]),
+        r"split_ends must be \[last training time, last validation time\], got \['2021-03-05",
+    ),
+    "split ends not times": (
+        lambda m: m.update(split_ends=["soon", "later"]),
+        r"split_ends must be \[last training time, last validation time\], got \['soon'",
+    ),
+    "split ends a number": (
+        lambda m: m.update(split_ends=3),
+        r"split_ends must be \[last training time, last validation time\], got 3",
+    ),
     "unknown frequency": (
         lambda m: m.update(freq="bogus"),
         "freq 'bogus' is not a frequency pandas understands",

@@ -21,6 +21,8 @@ from lstmcast.errors import ConfigError, DataError, NotFittedError
 class _Baseline:
     """Shared argument checks and the fitted-state guard."""
 
+    learns = True  # whether fit learns from the training windows (persistence does not)
+
     def __init__(self, target_idx: Sequence[int] | int):
         self.target_idx = target_idx
 
@@ -90,6 +92,8 @@ class Persistence(_Baseline):
         >>> Persistence(target_idx=[0]).fit(X, Y).predict(X)   # doctest: +SKIP
     """
 
+    learns = False
+
     def _predict(self, X: np.ndarray) -> np.ndarray:
         last = X[:, -1, self.targets_]  # (S, Ft)
         return np.repeat(last[:, None, :], self.horizon_, axis=1)  # (S, H, Ft)
@@ -98,6 +102,8 @@ class Persistence(_Baseline):
 class SeasonalNaive(_Baseline):
     """The value one period earlier: y[t0 + h] = y[t0 + h - k * period], k the smallest that lands
     inside the window (k = 1 for h < period). Needs lookback >= period."""
+
+    learns = False
 
     def __init__(self, target_idx: Sequence[int] | int, period: int = 24):
         super().__init__(target_idx)

@@ -265,6 +265,9 @@ class Forecaster:
             self.config = self.config.replace(data=_name_of(data, table))
         cfg = self.config
         self.targets_, self.inputs_, self.split_ = self.plan(table)
+        index = table.frame.index  # where training and validation end: evaluate splits there
+        self.split_ends_ = [str(index[part.stop - 1]) if part.stop > part.start else None
+                            for part in (self.split_.train, self.split_.val)]  # fmt: skip
         self.table_ = table
         self.data_source_ = _source_of(cfg.data if data is None else data)
         self.freq_ = table.freq
@@ -398,15 +401,9 @@ class Forecaster:
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
-        parts = self.split_ if data is None and hasattr(self, "split_") else self._split(table)
-        rows = getattr(parts, split)
+        rows, train_rows = self._scoring_rows(table, split, own=data is None)
         values, observed = self._arrays(table)
         truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
-        if len(truth.X) == 0:
-            raise DataError(
-                f"the {split} split holds no complete window: it needs at least "
-                f"lookback + horizon = {self.config.lookback + self.config.horizon} rows"
-            )
         holes = np.isnan(truth.X[..., : len(self.inputs_)]).any(axis=(0, 1))
         if holes.any():  # fill leaves gaps only in a column without any value
             names = [c for c, hole in zip(self.inputs_, holes, strict=True) if hole]
@@ -428,7 +425,9 @@ class Forecaster:
             )
         ]
         forecasts = {name: pred}
-        train = self._windows(values, observed, parts.train)
+        L, H = self.config.lookback, self.config.horizon
+        # new data alone (no rows of the training period): the baselines that learn are left out
+        train = self._windows(values, observed, train_rows) if train_rows.stop >= L + H else None
         target_idx = [self.columns_.index(c) for c in self.targets_]
         if baselines is None:
             baselines = DEFAULT_BASELINES
@@ -447,9 +446,18 @@ class Forecaster:
                 )
                 warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=2)
                 continue
+            if train is None and model.learns:
+                warnings.warn(
+                    f"the {base} baseline is left out: {table.name} holds no window of the "
+                    f"model's training period (up to {self.split_ends_[0]}) to fit it on; pass "
+                    "the training rows too to score it",
+                    stacklevel=2,
+                )
+                continue
+            fit_on = truth if train is None else train  # persistence learns nothing from it
             t0 = time.perf_counter()
             try:
-                model.fit(train.X, train.Y, mask=train.mask)
+                model.fit(fit_on.X, fit_on.Y, mask=fit_on.mask)
                 fit_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 p = model.predict(truth.X)
@@ -605,6 +613,45 @@ class Forecaster:
         return chronological_split(
             table.frame.index, fractions=(cfg.train_fraction, cfg.val_fraction)
         )
+
+    def _scoring_rows(self, table: Table, split: str, own: bool) -> tuple[slice, slice]:
+        """The rows of ``split`` in ``table``, which must hold a window, and the training rows
+        (for the baselines). The training table keeps its split; any other is cut where the
+        model's training and validation data ended (so that a shorter table's "test" rows are
+        never rows the model was trained on), and older model files, which do not record those
+        ends, split it as the config says."""
+        L, H = self.config.lookback, self.config.horizon
+        ends = getattr(self, "split_ends_", None)
+        if own and hasattr(self, "split_"):
+            parts = self.split_
+            rows, train = getattr(parts, split), parts.train
+        elif ends is None or None in ends:
+            parts = self._split(table)
+            rows, train = getattr(parts, split), parts.train
+        else:
+            index = table.frame.index
+            cuts = [0, *(int(index.searchsorted(pd.Timestamp(e), side="right")) for e in ends)]
+            k = ("train", "val", "test").index(split)
+            rows = slice(cuts[k], cuts[k + 1] if k < 2 else len(index))
+            train = slice(0, cuts[1])
+            if rows.stop - max(rows.start, L) < H:
+                period = {
+                    "train": f"up to {ends[0]}",
+                    "val": f"after {ends[0]} up to {ends[1]}",
+                    "test": f"after {ends[1]}",
+                }[split]
+                raise DataError(
+                    f"{table.name} ({index[0]} .. {index[-1]}) holds too few rows in the model's "
+                    f"{split} period ({period}, when its training and validation data "
+                    f"ended) for one window of lookback {L} + horizon {H}: pass a table that "
+                    f"holds {H} or more rows in that period, after {L} rows of history"
+                )
+        if rows.stop - max(rows.start, L) < H:
+            raise DataError(
+                f"the {split} split holds no complete window: it needs at least "
+                f"lookback + horizon = {L + H} rows"
+            )
+        return rows, train
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from lstmcast.data.checks import frequency_offset
 from lstmcast.errors import LstmcastError, ModelFileError
@@ -67,6 +68,8 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
         "history": fc.history_.to_dict(),
         "fit_seconds": getattr(fc, "fit_seconds_", None),
         "data_end": str(fc.table_.frame.index[-1]) if hasattr(fc, "table_") else None,
+        # the last training and validation timestamps: evaluate on any table splits there
+        "split_ends": getattr(fc, "split_ends_", None),
         "data_source": getattr(fc, "data_source_", None),  # an absolute path or a dataset name
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -118,6 +121,8 @@ def load(path: str | os.PathLike):
         fc.history_ = History.from_dict(manifest["history"])
         fc.fit_seconds_ = manifest.get("fit_seconds")
         fc.data_source_ = manifest.get("data_source")  # absent in older model files
+        if manifest.get("split_ends") is not None:  # absent in older model files
+            fc.split_ends_ = list(manifest["split_ends"])
         network = fc._build_network()
     except (KeyError, TypeError, ValueError, AttributeError, LstmcastError) as err:
         raise ModelFileError(
@@ -321,6 +326,22 @@ def _other_problem(manifest: dict) -> str | None:
     seconds = manifest.get("fit_seconds")
     if seconds is not None and not _finite(seconds):
         return f"fit_seconds must be a number or null, got {_short(seconds)}"
+    return _split_ends_problem(manifest.get("split_ends"))
+
+
+def _split_ends_problem(ends) -> str | None:
+    """split_ends is null or two timestamps in order: the ends of training and validation."""
+    if ends is None:
+        return None
+    wrong = f"split_ends must be [last training time, last validation time], got {_short(ends)}"
+    if not isinstance(ends, list) or len(ends) != 2 or not all(isinstance(e, str) for e in ends):
+        return wrong
+    try:
+        train_end, val_end = (pd.Timestamp(e) for e in ends)
+    except ValueError:
+        return wrong
+    if pd.isna(train_end) or pd.isna(val_end) or val_end < train_end:
+        return wrong
     return None
 
 
