@@ -304,3 +304,24 @@ def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, 
     first = doc["tests"][0]["p_value"]
     shown = "p < 0.001" if first < 1e-3 else f"p = {first:.2g}"
     assert f"(Diebold–Mariano {shown})" in printed
+
+
+def test_train_and_evaluate_name_the_split_their_tables_score(synthetic_csv, tmp_path, capsys):
+    """train prints validation scores and evaluate test scores under the same columns: each
+    table says which split it is, and the n scored differ accordingly."""
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(synthetic_csv), "--out", str(out), *FAST,
+                 "--epochs", "1"]) == 0  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"trained 1 epoch in \d+\.\d s \(best epoch 1\); saved to .*", lines[0])
+    assert lines[1] == (
+        "scores on the validation split (the rows early stopping watched; `lstmcast evaluate` "
+        "scores the test split):"
+    )
+    val_rows = int(lines[3].split()[-2])
+    assert main(["evaluate", str(out), "--baselines", "persistence"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "scores on the test split:"
+    frame = pd.read_csv(synthetic_csv)  # 600 rows: validation 420..509, test 510..599
+    assert val_rows == frame["load"].iloc[420:510].notna().sum()
+    assert int(lines[2].split()[-2]) == frame["load"].iloc[510:].notna().sum()

@@ -134,8 +134,14 @@ def write_json_atomic(path: str, obj: dict) -> None:
     write_atomic(Path(path), json.dumps(obj, indent=2).encode())
 
 
-def format_results(result: dict) -> str:
-    """The results as an aligned text table, best RMSE first, with skill against persistence."""
+SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
+
+
+def format_results(result: dict, note: str = "") -> str:
+    """The results as an aligned text table, best RMSE first, with skill against persistence;
+    under a line naming the split scored (when the result says) and ``note``."""
+    split = SPLIT_NAMES.get(result.get("split"))
+    title = [f"scores on the {split} split{note}:"] if split else []
     rows = sorted(result["results"], key=lambda r: r["rmse"])
     base = next((r["rmse"] for r in rows if r["name"] == "persistence"), None)
     rmse = _column([r["rmse"] for r in rows], "RMSE")
@@ -155,7 +161,7 @@ def format_results(result: dict) -> str:
         lines += _per_target_lines(rows)
     elif unit:
         lines[0] += f"   (errors in {unit})"
-    return "\n".join(lines)
+    return "\n".join(title + lines)
 
 
 def _per_target_lines(rows: list[dict]) -> list[str]:
@@ -286,11 +292,14 @@ def train(args) -> int:
         return 130
     fc.save(out)  # replaces the directory, checkpoint included
     print(
-        f"trained {len(h.train_loss)} epochs in {fc.fit_seconds_:.1f} s "
+        f"trained {len(h.train_loss)} epoch{'s' * (len(h.train_loss) != 1)} in "
+        f"{fc.fit_seconds_:.1f} s "
         f"(best epoch {h.best_epoch}{', stopped early' if h.stopped_early else ''}); "
         f"saved to {out}"
     )
-    print(format_results(fc.evaluate(split="val", baselines=("persistence",))))
+    scores = fc.evaluate(split="val", baselines=("persistence",))
+    print(format_results(scores, " (the rows early stopping watched; `lstmcast evaluate` scores "
+                                 "the test split)"))  # fmt: skip
     return 0
 
 
