@@ -325,3 +325,32 @@ def test_train_and_evaluate_name_the_split_their_tables_score(synthetic_csv, tmp
     frame = pd.read_csv(synthetic_csv)  # 600 rows: validation 420..509, test 510..599
     assert val_rows == frame["load"].iloc[420:510].notna().sum()
     assert int(lines[2].split()[-2]) == frame["load"].iloc[510:].notna().sum()
+
+
+@pytest.mark.parametrize("step", [3, 40], ids=["multivariate LSTM", "univariate LSTM"])
+def test_ctrl_c_during_compare_writes_no_report_and_exits_130(
+    synthetic_csv, tmp_path, monkeypatch, capsys, step
+):
+    """Training stops cleanly at Ctrl-C, keeping the weights so far; compare used to score that
+    half-trained network, write the report and exit 0 (once even with a reversed verdict)."""
+    import lstmcast.train
+
+    out, scores = tmp_path / "report", tmp_path / "scores.json"
+    out.mkdir()
+    (out / "report.html").write_text("the earlier report")
+    real, count = lstmcast.train.masked_loss, [0]
+
+    def masked_loss(*args, **kwargs):  # 24 calls per network: the univariate one is 25..48
+        count[0] += 1
+        if count[0] == step:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lstmcast.train, "masked_loss", masked_loss)
+    args = ["compare", "--data", str(synthetic_csv), *FAST, "--epochs", "3"]
+    code = main([*args, "--out", str(out), "--json", str(scores)])
+    assert code == 130 and count[0] == step  # nothing trained after the interruption
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == "lstmcast compare: interrupted"
+    assert captured.out == ""
+    assert (out / "report.html").read_text() == "the earlier report" and not scores.exists()

@@ -33,11 +33,11 @@ def compare(
     """
     multi = Forecaster(config)
     table = multi.read(None)
-    multi.fit(table)
+    _fit(multi, table)
     targets = multi.targets_
     if multi.inputs_ == targets == targets[:1]:  # one column, the target: one LSTM
         return _alone(multi, config, baselines, split)
-    unis = [Forecaster(config.replace(target=[t], features=[t])).fit(table) for t in targets]
+    unis = [_fit(Forecaster(config.replace(target=[t], features=[t])), table) for t in targets]
 
     result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
     own = ("ridge",) if "ridge" in baselines else ()
@@ -62,6 +62,15 @@ def compare(
     fitted = {"lstm-univariate" if len(unis) == 1 else f"lstm-univariate {t}": uni
               for t, uni in zip(targets, unis, strict=True)}  # fmt: skip
     return _finish(result, multi, config, forecasts, fitted)
+
+
+def _fit(fc: Forecaster, table) -> Forecaster:
+    """``fc`` fitted on ``table``. Training stops cleanly at Ctrl-C (keeping the weights so far);
+    a comparison of half-trained networks means nothing, so the interruption goes on up."""
+    fc.fit(table)
+    if fc.history_.interrupted:
+        raise KeyboardInterrupt
+    return fc
 
 
 def _alone(multi: Forecaster, config: ForecastConfig, baselines, split: str) -> dict:
