@@ -243,6 +243,10 @@ def test_an_ensemble_resumes_each_member_from_its_checkpoint(synthetic_csv, tmp_
     )
     for a, b in zip(whole.network_.parameters(), resumed.network_.parameters(), strict=True):
         assert torch.equal(a, b)
+    # the fit time counts the epochs before the stop too, not only the resumed third ones
+    epochs = [h.epoch_seconds for h in resumed.member_histories_]
+    assert [len(e) for e in epochs] == [3, 3]
+    assert resumed.fit_seconds_ == pytest.approx(sum(map(sum, epochs)))
 
 
 def test_target_all_forecasts_every_numeric_variable(synthetic_csv):

@@ -325,6 +325,8 @@ class Forecaster:
         self.history_ = histories[-1] if histories[-1].interrupted else histories[0]
         self.member_histories_ = histories
         self.fit_seconds_ = time.perf_counter() - start
+        if resume:  # the clock saw only the epochs after the stop: count every epoch's time
+            self.fit_seconds_ = sum(sum(h.epoch_seconds) for h in histories)
         return self
 
     # ------------------------------------------------------------------ predict
