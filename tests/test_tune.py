@@ -300,3 +300,27 @@ def test_a_call_whose_trials_all_failed_says_so_in_one_line(
     )
     assert re.search(expected, err), err
     assert not (tmp_path / "t" / "best.toml").exists()
+
+
+def test_ctrl_c_in_a_trial_fails_it_and_stops_the_study(
+    synthetic_csv, tmp_path, capsys, monkeypatch
+):
+    import lstmcast.train
+
+    calls = []
+    real = lstmcast.train.evaluate_loss
+
+    def ctrl_c_in_the_second_trial(*args):  # train_network turns it into history.interrupted
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(lstmcast.train, "evaluate_loss", ctrl_c_in_the_second_trial)
+    argv = _tune_argv(synthetic_csv, tmp_path / "t")
+    argv[argv.index("--trials") + 1] = "3"
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "lstmcast tune: interrupted"
+    states = [state for _, state, _, _ in _trials(tmp_path / "t" / "study.db")]
+    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+    assert len(calls) == 2  # no third trial

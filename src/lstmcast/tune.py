@@ -150,6 +150,8 @@ def tune(
         cfg = suggest(trial, config, space)
         start = time.perf_counter()
         fc = Forecaster(cfg).fit(table)
+        if fc.history_.interrupted:  # training stops at Ctrl-C and returns: stop the study too
+            raise KeyboardInterrupt  # Optuna records the trial as failed, then re-raises it
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 1))
         val = fc.evaluate(split="val", baselines=("persistence",))["results"]
         rmse, persistence = (
