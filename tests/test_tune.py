@@ -324,3 +324,40 @@ def test_ctrl_c_in_a_trial_fails_it_and_stops_the_study(
     states = [state for _, state, _, _ in _trials(tmp_path / "t" / "study.db")]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
     assert len(calls) == 2  # no third trial
+
+
+def test_a_failed_trial_is_one_line_without_a_traceback(
+    synthetic_csv, tmp_path, capfd, monkeypatch
+):
+    import lstmcast.forecaster
+    from lstmcast.errors import TrainingDivergedError
+
+    real_fit, fits = lstmcast.forecaster.Forecaster.fit, []
+
+    def diverge_once(self, data=None, **kwargs):
+        fits.append(1)
+        if len(fits) == 1:
+            raise TrainingDivergedError(
+                "training diverged at epoch 1 (loss nan); the weights of the last good epoch "
+                "were kept: lower the learning rate (now 0.001) or set gradient clipping"
+            )
+        return real_fit(self, data, **kwargs)
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", diverge_once)
+    argv = _tune_argv(synthetic_csv, tmp_path / "t")
+    argv[argv.index("--trials") + 1] = "2"
+    assert main(argv) == 0
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "Trial 0 failed" not in out + err
+    assert "trial 0: training diverged at epoch 1 (loss nan); recorded as failed" in out
+    assert re.search(r"^trial 1: validation RMSE", out, re.M)
+
+    # Ctrl-C outside the training loop (here while scoring) stops without a traceback too
+    def ctrl_c(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "evaluate", ctrl_c)
+    assert main(argv) == 130
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert err.strip().splitlines() == ["lstmcast tune: interrupted"]

@@ -133,7 +133,9 @@ def tune(
     space = space or SearchSpace()
     table = Forecaster(config).read(None)  # read once, shared by every trial
     fingerprint = _fingerprint(config, table, space)  # also checks every lookback fits the data
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna logs each study opened (INFO) and each failed trial with a traceback (WARNING);
+    # on_trial says what matters in a line
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.create_study(
         study_name=study_name,
         storage=_open_storage(storage),
@@ -149,7 +151,11 @@ def tune(
     def objective(trial: optuna.Trial) -> float:
         cfg = suggest(trial, config, space)
         start = time.perf_counter()
-        fc = Forecaster(cfg).fit(table)
+        try:
+            fc = Forecaster(cfg).fit(table)
+        except FloatingPointError as err:  # TrainingDivergedError: the study goes on
+            trial.set_user_attr("failed_because", str(err).split(";")[0])
+            raise
         if fc.history_.interrupted:  # training stops at Ctrl-C and returns: stop the study too
             raise KeyboardInterrupt  # Optuna records the trial as failed, then re-raises it
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 1))

@@ -115,6 +115,9 @@ def tune(args) -> int:
 def trial_line(study, trial) -> str:
     """One line on a finished trial: its score and settings, and the best so far."""
     if trial.value is None:
+        because = trial.user_attrs.get("failed_because")
+        if because is not None:
+            return f"trial {trial.number}: {because}; recorded as failed"
         return f"trial {trial.number}: {trial.state.name.lower()}"
     p = trial.params
     units = "/".join(str(p[f"units_l{k}"]) for k in range(p["layers"]))
