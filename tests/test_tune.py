@@ -361,3 +361,30 @@ def test_a_failed_trial_is_one_line_without_a_traceback(
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
     assert err.strip().splitlines() == ["lstmcast tune: interrupted"]
+
+
+def test_best_toml_carries_the_best_trials_seed_and_train_reproduces_its_score(
+    synthetic_csv, tmp_path, capsys, monkeypatch
+):
+    import lstmcast.forecaster
+
+    out = tmp_path / "t"
+    assert main(_tune_argv(synthetic_csv, out, "--seed", "3")) == 0
+    # another process joins the study with its own seed; its trial fails, the best stays seed 3
+    real_fit = lstmcast.forecaster.Forecaster.fit
+
+    def diverge(self, data=None, **kwargs):
+        raise FloatingPointError("loss became nan")
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", diverge)
+    assert main(_tune_argv(synthetic_csv, out, "--seed", "7")) == 0
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", real_fit)
+    study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{out / 'study.db'}")
+    assert [t.user_attrs.get("seed") for t in study.trials] == [3, 7]
+    best = tomllib.loads((out / "best.toml").read_text())
+    assert best["seed"] == 3
+    capsys.readouterr()
+    assert main(["train", "--config", str(out / "best.toml"), "--out", str(tmp_path / "m")]) == 0
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if line.startswith("lstm"))
+    assert float(row.split()[2]) == pytest.approx(study.best_value, abs=5e-4), printed

@@ -150,6 +150,7 @@ def tune(
 
     def objective(trial: optuna.Trial) -> float:
         cfg = suggest(trial, config, space)
+        trial.set_user_attr("seed", cfg.seed)  # processes sharing a study may differ in it
         start = time.perf_counter()
         try:
             fc = Forecaster(cfg).fit(table)
@@ -282,9 +283,11 @@ def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:
 
 
 def best_config(base: ForecastConfig, study: optuna.Study) -> ForecastConfig:
-    """``base`` with the best trial's parameters: what ``--config`` should be given next."""
-    p = study.best_trial.params
+    """``base`` with the best trial's parameters and seed: what ``--config`` should get next."""
+    best = study.best_trial
+    p = best.params
     return base.replace(
+        seed=best.user_attrs.get("seed", base.seed),  # base's for trials that did not record it
         units=[p[f"units_l{k}"] for k in range(p["layers"])],
         preset=None,
         dropout=p["dropout"],
