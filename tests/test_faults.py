@@ -116,6 +116,37 @@ def test_train_refuses_a_folder_of_other_files_before_training(synthetic_csv, tm
     assert sorted(p.name for p in out.iterdir()) == ["keep.csv"]
 
 
+def test_saving_never_deletes_other_files_beside_a_model(fitted, tmp_path):
+    model = tmp_path / "model"
+    fitted.save(model)
+    (model / "NOTES.txt").write_text("my notes")
+    before = _snapshot(model)
+    with pytest.raises(ModelFileError, match=r"holds a model but also other files \('NOTES.txt'\)"):
+        fitted.save(model)
+    assert _snapshot(model) == before
+
+
+def test_retraining_refuses_a_model_folder_with_other_files_before_training(
+    synthetic_csv, tmp_path, monkeypatch, capsys
+):
+    """`predict --output DIR/forecast.csv` then `train --out DIR` again deleted the forecast and
+    every other file of the user's in DIR: the directory was swapped whole for the new model."""
+    out = tmp_path / "model"
+    argv = ["train", "--data", str(synthetic_csv), "--out", str(out), *RUN, "--epochs", "1"]
+    assert main(argv) == 0
+    (out / "forecast.csv").write_text("time,load\n")
+    (out / "NOTES.txt").write_text("my notes")
+    before = _snapshot(out)
+    monkeypatch.setattr(Forecaster, "fit", lambda *a, **k: pytest.fail("trained"))
+    assert main([*argv, "--seed", "1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"lstmcast train: error: {out} holds a model but also other files ('NOTES.txt', "
+        f"'forecast.csv') that saving would delete: move them out of {out}, or choose another "
+        "--out"
+    )
+    assert _snapshot(out) == before
+
+
 # ---------------------------------------------------------------- Ctrl-C and resume
 @pytest.fixture(scope="module")
 def unbroken(tmp_path_factory):

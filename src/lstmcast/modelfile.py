@@ -371,26 +371,33 @@ def _short(value) -> str:
 
 
 def check_replaceable(path: str | os.PathLike) -> None:
-    """ModelFileError unless ``path`` is free, empty, or an lstmcast model directory.
+    """ModelFileError unless ``path`` is free, empty, or an lstmcast model directory alone.
 
-    Saving replaces the whole directory, so it must never swallow a folder of other files.
+    Saving replaces the whole directory, so it must never swallow a folder of other files, nor
+    the files a user put beside a model (a forecast, notes); the model's checkpoint/ may stay.
     """
     path = Path(path)
     if not path.exists():
         return
     if not path.is_dir():
         raise ModelFileError(f"{path} exists and is not a directory: choose another --out")
-    names = {p.name for p in path.iterdir()}
-    if names <= {MANIFEST, WEIGHTS, CHECKPOINT_DIR}:
+    other = sorted({p.name for p in path.iterdir()} - {MANIFEST, WEIGHTS, CHECKPOINT_DIR})
+    if not other:
         return
     try:
         read_manifest(path)
     except ModelFileError:
-        other = sorted(names - {MANIFEST, WEIGHTS, CHECKPOINT_DIR})[0]
         raise ModelFileError(
-            f"{path} holds files that are not an lstmcast model (e.g. {other!r}) and saving "
+            f"{path} holds files that are not an lstmcast model (e.g. {other[0]!r}) and saving "
             "would replace it: choose another --out, or an empty or new directory"
         ) from None
+    named = ", ".join(repr(name) for name in other[:3])
+    if len(other) > 3:
+        named += f" and {len(other) - 3} more"
+    raise ModelFileError(
+        f"{path} holds a model but also other files ({named}) that saving would delete: "
+        f"move them out of {path}, or choose another --out"
+    )
 
 
 def _default_permissions(folder: Path) -> None:
