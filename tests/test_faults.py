@@ -196,6 +196,29 @@ def test_ctrl_c_keeps_a_checkpoint_and_resume_ends_with_the_unbroken_weights(
     assert lstmcast.load(out).history_.train_loss == lstmcast.load(reference).history_.train_loss
 
 
+def test_a_fresh_run_never_discards_the_checkpoint_of_an_interrupted_one(
+    synthetic_csv, tmp_path, monkeypatch, capsys
+):
+    """After Ctrl-C, a new run into the same --out (one with a typo in --target, or the same
+    command without --resume) deleted the checkpoint before its checks, so resuming was lost."""
+    out = tmp_path / "model"
+    _interrupt_at_step(monkeypatch, 30)  # in epoch 2
+    assert main(["train", "--data", str(synthetic_csv), "--out", str(out), *RUN]) == 130
+    monkeypatch.undo()
+    before = _snapshot(out)
+    for target in ("typo", "load"):
+        argv = ["train", "--data", str(synthetic_csv), "--out", str(out), *RUN, "--target", target]
+        assert main(argv) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            f"lstmcast train: error: {out / CHECKPOINT_DIR} holds an interrupted run that a new "
+            f"run would discard: continue it with `lstmcast train --resume {out}`, or delete "
+            f"{out / CHECKPOINT_DIR} to start afresh"
+        )
+        assert _snapshot(out) == before
+    assert main(["train", "--resume", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, WEIGHTS]
+
+
 KILLER = """
 import os, signal, sys
 sys.path.insert(0, {src!r})

@@ -266,7 +266,9 @@ def train(args) -> int:
     config = _resume_config(args, checkpoint) if resume else config_from_args(args)
     check_replaceable(out)  # before training, not after an hour of it
     created = not out.exists()
-    if not resume:  # a fresh run: a checkpoint left by an earlier run is stale
+    if not resume:
+        _check_no_interrupted_run(checkpoint)
+        # what is left cannot be resumed (a run killed in its first epoch): it is stale
         shutil.rmtree(checkpoint, ignore_errors=True)
         settings = dataclasses.asdict(config)
         if Path(config.data).exists():  # --resume may run from another working directory
@@ -301,6 +303,19 @@ def train(args) -> int:
     print(format_results(scores, " (the rows early stopping watched; `lstmcast evaluate` scores "
                                  "the test split)"))  # fmt: skip
     return 0
+
+
+def _check_no_interrupted_run(checkpoint: Path) -> None:
+    """ModelFileError if ``checkpoint`` holds a run that --resume can continue: a fresh run
+    would discard it, maybe hours of training, for a forgotten --resume or a typo."""
+    from lstmcast.train import CHECKPOINT
+
+    if (checkpoint / "config.json").is_file() and any(checkpoint.rglob(CHECKPOINT)):
+        raise ModelFileError(
+            f"{checkpoint} holds an interrupted run that a new run would discard: continue it "
+            f"with `lstmcast train --resume {checkpoint.parent}`, or delete {checkpoint} to "
+            "start afresh"
+        )
 
 
 def _resume_config(args, checkpoint: Path):
