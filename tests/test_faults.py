@@ -147,6 +147,21 @@ def test_retraining_refuses_a_model_folder_with_other_files_before_training(
     assert _snapshot(out) == before
 
 
+def test_training_into_a_symlink_replaces_its_target_and_keeps_the_link(synthetic_csv, tmp_path):
+    """`ln -s v3 current; train --out current` put a real directory where the link was and
+    left v3 with the old model and a stale checkpoint/."""
+    v3, link = tmp_path / "v3", tmp_path / "current"
+    argv = ["train", "--data", str(synthetic_csv), *RUN, "--epochs", "1"]
+    assert main([*argv, "--out", str(v3)]) == 0
+    old = _snapshot(v3)
+    link.symlink_to("v3")
+    assert main([*argv, "--seed", "1", "--out", str(link)]) == 0
+    assert link.is_symlink() and os.readlink(link) == "v3"
+    assert sorted(p.name for p in v3.iterdir()) == [MANIFEST, WEIGHTS]  # no leftover checkpoint
+    assert _snapshot(v3) != old and lstmcast.load(link).config.seed == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "synthetic.csv", "v3"]
+
+
 # ---------------------------------------------------------------- Ctrl-C and resume
 @pytest.fixture(scope="module")
 def unbroken(tmp_path_factory):

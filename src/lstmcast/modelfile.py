@@ -8,7 +8,7 @@ rather than silently predicting garbage, and every manifest entry the loader use
 (types, column lists, finite scaler statistics), so a hand-edited manifest is refused too.
 Saving writes a sibling temporary directory and renames it into place, so a crash or a full disk
 never leaves a broken model where a good one was, and it never replaces a directory that holds
-anything but a model.
+anything but a model. A symbolic link is written through: its target is replaced, the link stays.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
     from lstmcast import __version__
 
     path = Path(path)
+    if path.is_symlink():  # replace the link's target and keep the link (ln -s v3 current)
+        path = Path(os.path.realpath(path))
     check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest = {

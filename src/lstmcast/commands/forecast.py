@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import inspect
 import json
+import os
 import re
 import shutil
 import sys
@@ -262,6 +263,8 @@ def train(args) -> int:
     if resume and out and Path(out) != Path(resume):
         raise ConfigError("--resume DIR continues the run saved to DIR: drop --out")
     out = Path(resume or out or DEFAULT_OUT)
+    if out.is_symlink():  # write through the link (ln -s v3 current): v3 is replaced, not the link
+        out = Path(os.path.realpath(out))
     checkpoint = out / CHECKPOINT_DIR
     config = _resume_config(args, checkpoint) if resume else config_from_args(args)
     check_replaceable(out)  # before training, not after an hour of it
