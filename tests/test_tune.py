@@ -388,3 +388,33 @@ def test_best_toml_carries_the_best_trials_seed_and_train_reproduces_its_score(
     printed = capsys.readouterr().out
     row = next(line for line in printed.splitlines() if line.startswith("lstm"))
     assert float(row.split()[2]) == pytest.approx(study.best_value, abs=5e-4), printed
+
+
+def test_a_killed_trial_is_reported_and_the_given_configuration_is_scored_on_resume(
+    synthetic_csv, tmp_path, capsys, monkeypatch
+):
+    import lstmcast.forecaster
+
+    real_fit = lstmcast.forecaster.Forecaster.fit
+
+    def killed(self, data=None, **kwargs):  # like kill -9: Optuna never hears of the trial again
+        raise SystemExit(137)
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", killed)
+    out = tmp_path / "t"
+    with pytest.raises(SystemExit):
+        main(_tune_argv(synthetic_csv, out))
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", real_fit)
+    capsys.readouterr()
+    assert main(_tune_argv(synthetic_csv, out)) == 0
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "lstmcast tune: warning: trials still marked running in the study 'lstmcast': 0 (run "
+        "by another process now, or left by one that was killed; they are not counted)"
+    )
+    (_, state0, _, given), (_, state1, _, params1) = _trials(out / "study.db")
+    assert state0 == optuna.trial.TrialState.RUNNING
+    assert state1 == optuna.trial.TrialState.COMPLETE and params1 == given  # enqueued again
+    assert main(_tune_argv(synthetic_csv, out)) == 0  # once scored, it is not enqueued again
+    study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{out / 'study.db'}")
+    assert "fixed_params" not in study.trials[2].system_attrs

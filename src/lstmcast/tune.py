@@ -20,11 +20,13 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import optuna
 import sqlalchemy.exc
+from optuna.trial import TrialState
 
 from lstmcast.data import Table
 from lstmcast.errors import ConfigError, DataError
@@ -145,8 +147,12 @@ def tune(
     )
     _check_fingerprint(study, fingerprint, table.name, storage)
 
-    if not study.trials:  # the first trial is the given configuration, where it fits the space
-        study.enqueue_trial(_params_of(config, space), skip_if_exists=True)
+    _warn_running(study)
+    # the first trial is the given configuration, where it fits the space; a resumed study
+    # queues it again until it is scored (its trial may have been interrupted or killed)
+    given = _params_of(config, space)
+    if not any(_scores(trial, given) for trial in study.trials):
+        study.enqueue_trial(given)
 
     def objective(trial: optuna.Trial) -> float:
         cfg = suggest(trial, config, space)
@@ -177,6 +183,27 @@ def tune(
         callbacks=[on_trial] if on_trial else None,
     )
     return study
+
+
+def _scores(trial: optuna.trial.FrozenTrial, params: dict) -> bool:
+    """Whether ``trial`` scored ``params``, waits to, or showed that they diverge."""
+    done = trial.state in (TrialState.COMPLETE, TrialState.WAITING) or (
+        trial.state == TrialState.FAIL and "failed_because" in trial.user_attrs
+    )
+    given = trial.system_attrs.get("fixed_params", trial.params)  # a waiting trial's are fixed
+    return done and all(name in given and given[name] == v for name, v in params.items())
+
+
+def _warn_running(study: optuna.Study) -> None:
+    """Say in a line which trials are marked running: live elsewhere, or killed (kill -9)."""
+    running = [str(t.number) for t in study.trials if t.state == TrialState.RUNNING]
+    if running:
+        warnings.warn(
+            f"trials still marked running in the study {study.study_name!r}: "
+            f"{', '.join(running)} (run by another process now, or left by one that was "
+            "killed; they are not counted)",
+            stacklevel=3,
+        )
 
 
 def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
