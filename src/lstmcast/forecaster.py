@@ -632,36 +632,34 @@ class Forecaster:
         ends, split it as the config says."""
         L, H = self.config.lookback, self.config.horizon
         ends = getattr(self, "split_ends_", None)
-        if own and hasattr(self, "split_"):
-            parts = self.split_
-            rows, train = getattr(parts, split), parts.train
-        elif ends is None or None in ends:
-            parts = self._split(table)
-            rows, train = getattr(parts, split), parts.train
-        else:
+        cut = not (own and hasattr(self, "split_")) and ends is not None and None not in ends
+        if cut:
             index = table.frame.index
             cuts = [0, *(int(index.searchsorted(pd.Timestamp(e), side="right")) for e in ends)]
             k = ("train", "val", "test").index(split)
             rows = slice(cuts[k], cuts[k + 1] if k < 2 else len(index))
             train = slice(0, cuts[1])
-            if rows.stop - max(rows.start, L) < H:
-                period = {
-                    "train": f"up to {ends[0]}",
-                    "val": f"after {ends[0]} up to {ends[1]}",
-                    "test": f"after {ends[1]}",
-                }[split]
-                raise DataError(
-                    f"{table.name} ({index[0]} .. {index[-1]}) holds too few rows in the model's "
-                    f"{split} period ({period}, when its training and validation data "
-                    f"ended) for one window of lookback {L} + horizon {H}: pass a table that "
-                    f"holds {H} or more rows in that period, after {L} rows of history"
-                )
-        if rows.stop - max(rows.start, L) < H:
+        else:
+            parts = self.split_ if own and hasattr(self, "split_") else self._split(table)
+            rows, train = getattr(parts, split), parts.train
+        if rows.stop - max(rows.start, L) >= H:
+            return rows, train
+        if not cut:
             raise DataError(
                 f"the {split} split holds no complete window: it needs at least "
                 f"lookback + horizon = {L + H} rows"
             )
-        return rows, train
+        period = {
+            "train": f"up to {ends[0]}",
+            "val": f"after {ends[0]} up to {ends[1]}",
+            "test": f"after {ends[1]}",
+        }[split]
+        raise DataError(
+            f"{table.name} ({index[0]} .. {index[-1]}) holds too few rows in the model's "
+            f"{split} period ({period}, when its training and validation data "
+            f"ended) for one window of lookback {L} + horizon {H}: pass a table that "
+            f"holds {H} or more rows in that period, after {L} rows of history"
+        )
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]
