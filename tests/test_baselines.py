@@ -93,6 +93,30 @@ def test_gbm_learns_a_threshold_rule_that_ridge_cannot():
     assert 1 <= gbm.n_trees_[0, 0] < 1000
 
 
+def test_ridge_and_gbm_forecast_a_target_whose_past_is_not_among_the_features():
+    """target_idx None: y is a threshold rule of the driver x an hour before, and X holds x alone,
+    so gbm learns y's level (not its change from a last value it cannot see)."""
+
+    def level(n, seed):
+        x = np.random.default_rng(seed).uniform(-1, 1, size=n)
+        noise = np.random.default_rng(seed + 1).normal(scale=0.5, size=n)
+        y = np.r_[0.0, np.where(np.abs(x[:-1]) > 0.5, 10.0, -10.0)] + noise
+        w = _windows(np.column_stack([y, x]), 4, 1)
+        return w.X[..., 1:], w.Y  # the driver's window; y's future
+
+    (X, Y), (X_test, Y_test) = level(4000, 7), level(800, 8)
+    gbm = GradientBoostingBaseline([None]).fit(X, Y)
+    ridge = RidgeBaseline([None]).fit(X, Y)
+    rmse = lambda m: np.sqrt(np.mean((m.predict(X_test) - Y_test) ** 2))  # noqa: E731
+    assert rmse(gbm) < 1.0  # the noise is 0.5
+    assert rmse(ridge) > 9.0  # |x| is invisible to a line
+    for cls in (Persistence, VARBaseline):
+        with pytest.raises(ConfigError, match=rf"{cls.__name__} forecasts each target from its "
+                           r"own past, so target_idx must place every target among X's "
+                           r"features, got \[None\]"):  # fmt: skip
+            cls([None]).fit(X, Y)
+
+
 def test_gbm_features_are_the_window_and_its_last_changes():
     X = np.arange(2 * 4 * 3, dtype=float).reshape(2, 4, 3) ** 2
     F = GradientBoostingBaseline.features(X)

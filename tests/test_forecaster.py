@@ -145,6 +145,34 @@ def test_univariate_uses_only_the_target(synthetic_csv):
     assert fc.evaluate()["results"][0]["inputs"] == "univariate"
 
 
+def test_baselines_that_learn_read_only_the_lstms_inputs(synthetic_csv):
+    """--features temp leaves the target load out: ridge forecasts load from temp's window alone,
+    as the LSTM does; VAR, which forecasts from the target's own past, is left out."""
+    from sklearn.linear_model import Ridge
+
+    fc = Forecaster(_config(synthetic_csv, features=["temp"], epochs=1)).fit()
+    with pytest.warns(UserWarning, match=r"the var baseline is left out: it forecasts each "
+                      r"target from its own past, which --features leaves out of the inputs; add "
+                      r"the target to --features to score it"):  # fmt: skip
+        result = fc.evaluate(baselines=("persistence", "ridge", "var"))
+    rows = {r["name"]: r for r in result["results"]}
+    assert set(rows) == {"lstm", "persistence", "ridge"}
+    assert rows["ridge"]["inputs"] == "multivariate" and rows["persistence"]["inputs"] == "univariate"
+    # by hand: 600 rows split 70/15/15, lookback 12; train targets at rows 12..419, test 510..599
+    frame = pd.read_csv(synthetic_csv)
+    temp, load = frame["temp"].to_numpy(), frame["load"].to_numpy()
+
+    def windows(first, last):
+        t0 = np.array([t for t in range(first, last + 1) if not np.isnan(load[t])])
+        return np.stack([temp[t - 12 : t] for t in t0]), load[t0]
+
+    (X, y), (X_test, y_test) = windows(12, 419), windows(510, 599)
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    pred = Ridge(alpha=1.0).fit((X - mean) / scale, y).predict((X_test - mean) / scale)
+    assert rows["ridge"]["n_scored"] == len(y_test)
+    assert rows["ridge"]["rmse"] == pytest.approx(np.sqrt(np.mean((pred - y_test) ** 2)), rel=1e-9)
+
+
 def test_a_misspelt_target_names_the_nearest_column(synthetic_csv):
     with pytest.raises(
         DataError, match="target column 'lod' not found in the table: did you mean 'load'"

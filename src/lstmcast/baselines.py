@@ -3,8 +3,9 @@
 ``Model(target_idx, ...)`` stores its arguments; ``fit(X, Y, mask=None)`` learns from windows
 ``X`` (S, L, F) and targets ``Y`` (S, H, Ft) and returns ``self``; ``predict(X)`` returns (S, H, Ft)
 in the data's units. ``target_idx`` gives the positions of the target series among X's features
-(``Y[..., j]`` is the future of ``X[..., target_idx[j]]``). Targets where ``mask`` is False (or
-``Y`` is NaN) are never learnt from.
+(``Y[..., j]`` is the future of ``X[..., target_idx[j]]``); ridge and gbm also take None for a
+target whose past is not among the features (forecast from the other features alone). Targets
+where ``mask`` is False (or ``Y`` is NaN) are never learnt from.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ class _Baseline:
     """Shared argument checks and the fitted-state guard."""
 
     learns = True  # whether fit learns from the training windows (persistence does not)
+    own_past = True  # whether it forecasts each target from that target's past in X
     requires: tuple[str, ...] = ()  # modules fit imports; make_baseline imports them first
 
-    def __init__(self, target_idx: Sequence[int] | int):
+    def __init__(self, target_idx: Sequence[int | None] | int):
         self.target_idx = target_idx
 
     def fit(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray | None = None) -> _Baseline:
@@ -62,18 +64,31 @@ class _Baseline:
             )
         return self._predict(X)
 
-    def _targets(self, n_features: int) -> list[int]:
+    def _targets(self, n_features: int) -> list[int | None]:
         targets = (
             [self.target_idx]
             if isinstance(self.target_idx, int | np.integer)
             else list(self.target_idx)
         )
-        if not targets or not all(0 <= int(t) < n_features for t in targets):
+        if not targets or not all(t is None or 0 <= int(t) < n_features for t in targets):
             raise ConfigError(
                 f"target_idx must be feature positions in 0..{n_features - 1}, "
                 f"got {self.target_idx!r}"
             )
-        return [int(t) for t in targets]
+        if self.own_past and None in targets:
+            raise ConfigError(
+                f"{type(self).__name__} forecasts each target from its own past, so target_idx "
+                f"must place every target among X's features, got {self.target_idx!r}"
+            )
+        return [None if t is None else int(t) for t in targets]
+
+    def _last(self, X: np.ndarray) -> np.ndarray:
+        """(S, Ft): each target's last value in the window; 0 for one not among X's features."""
+        last = np.zeros((len(X), len(self.targets_)))
+        for j, t in enumerate(self.targets_):
+            if t is not None:
+                last[:, j] = X[:, -1, t]
+        return last
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
         """Learn from the observed targets (default: nothing to learn)."""
@@ -131,12 +146,13 @@ class RidgeBaseline(_Baseline):
     """Ridge regression from the flattened, standardised window (L * F) to all H * Ft targets.
 
     Training windows with any masked target are left out (no imputation), so the fit sees only
-    observed values.
+    observed values. The targets need not be among the features (``target_idx`` None).
     """
 
+    own_past = False
     requires = ("sklearn.linear_model",)
 
-    def __init__(self, target_idx: Sequence[int] | int, alpha: float = 1.0):
+    def __init__(self, target_idx: Sequence[int | None] | int, alpha: float = 1.0):
         super().__init__(target_idx)
         self.alpha = alpha
 
@@ -167,18 +183,20 @@ class GradientBoostingBaseline(_Baseline):
     """Gradient-boosted trees (scikit-learn's ``HistGradientBoostingRegressor``): a strong
     non-neural reference, not a naive one.
 
-    One model per horizon step and target learns the change from the target's last value, from
-    the flattened window plus every feature's change over the window's last 1 and 3 steps. The
+    One model per horizon step and target learns the change from the target's last value (its
+    level, for a target whose ``target_idx`` is None: not among the features), from the flattened
+    window plus every feature's change over the window's last 1 and 3 steps. The
     number of trees is chosen on the chronologically last ``holdout`` share of the training
     windows (early stopping, then the best count on that holdout), and the model is then refit
     on every training window with that count.
     """
 
+    own_past = False
     requires = ("sklearn.ensemble",)
 
     def __init__(
         self,
-        target_idx: Sequence[int] | int,
+        target_idx: Sequence[int | None] | int,
         learning_rate: float = 0.05,
         max_iter: int = 1000,
         min_samples_leaf: int = 50,
@@ -216,7 +234,7 @@ class GradientBoostingBaseline(_Baseline):
     def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
         if not 0 < self.holdout < 1:
             raise ConfigError(f"holdout must be between 0 and 1, got {self.holdout!r}")
-        F, last = self.features(X), X[:, -1, self.targets_]  # (S, Ft)
+        F, last = self.features(X), self._last(X)  # (S, Ft)
         cut = int(len(X) * (1 - self.holdout))
         self.models_, self.n_trees_ = {}, {}
         for h in range(Y.shape[1]):
@@ -242,7 +260,7 @@ class GradientBoostingBaseline(_Baseline):
                 self.models_[h, j] = self._model(n, False).fit(F[rows], change[rows])
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        F, last = self.features(X), X[:, -1, self.targets_]
+        F, last = self.features(X), self._last(X)
         out = np.empty((len(X), self.horizon_, len(self.targets_)))
         for (h, j), model in self.models_.items():
             out[:, h, j] = last[:, j] + model.predict(F)
@@ -349,6 +367,7 @@ BASELINES: dict[str, type[_Baseline]] = {
     "var": VARBaseline,
     "gbm": GradientBoostingBaseline,
 }
+UNIVARIATE_BASELINES = ("persistence", "seasonal_naive")  # each target from its own past alone
 # what evaluate and compare score when not told: every cheap one (gbm fits a model per step)
 DEFAULT_BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
 
@@ -402,7 +421,9 @@ def _whole(cycle, step) -> int:
     return int(cycle // step) if not cycle % step and cycle // step > 1 else 1
 
 
-def make_baseline(cls: type[_Baseline], target_idx: list[int], period: int, lookback: int):
+def make_baseline(
+    cls: type[_Baseline], target_idx: list[int | None], period: int, lookback: int
+):
     """The baseline, or None where it cannot run (a season longer than the window).
 
     The libraries it fits with are imported here, so that a timed fit measures fitting, not a

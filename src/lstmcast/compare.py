@@ -12,13 +12,12 @@ import itertools
 
 import numpy as np
 
-from lstmcast.baselines import DEFAULT_BASELINES
+from lstmcast.baselines import DEFAULT_BASELINES, UNIVARIATE_BASELINES
 from lstmcast.errors import DataError
 from lstmcast.evaluation import diebold_mariano
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 BASELINES = DEFAULT_BASELINES
-UNIVARIATE_BASELINES = ("persistence", "seasonal_naive")  # each target from its own past alone
 STRETCH_STEPS = 336  # two weeks of hourly forecasts in the report's forecast-vs-actual figure
 
 

@@ -398,7 +398,13 @@ class Forecaster:
         Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
         ``name, inputs, rmse, mae, n_scored`` and per-step errors.
         """
-        from lstmcast.baselines import BASELINES, DEFAULT_BASELINES, make_baseline, season_length
+        from lstmcast.baselines import (
+            BASELINES,
+            DEFAULT_BASELINES,
+            UNIVARIATE_BASELINES,
+            make_baseline,
+            season_length,
+        )
 
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
@@ -438,15 +444,29 @@ class Forecaster:
         L, H = self.config.lookback, self.config.horizon
         # new data alone (no rows of the training period): the baselines that learn are left out
         train = self._windows(values, observed, train_rows) if train_rows.stop >= L + H else None
-        target_idx = [self.columns_.index(c) for c in self.targets_]
+        # persistence and seasonal naive read each target's own past (a univariate row); the
+        # others read what the LSTM reads: its inputs, without a target --features leaves out
+        n_in = len(self.inputs_)
+        own_idx = [self.columns_.index(c) for c in self.targets_]
+        read_idx = [self.inputs_.index(c) if c in self.inputs_ else None for c in self.targets_]
         if baselines is None:
             baselines = DEFAULT_BASELINES
         wanted = ("persistence",) + tuple(b for b in baselines if b != "persistence")
         for base in wanted:
             if base not in BASELINES:
                 raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
-            season = season_length(self.freq_)
-            model = make_baseline(BASELINES[base], target_idx, season, self.config.lookback)
+            cls, season = BASELINES[base], season_length(self.freq_)
+            univariate = base in UNIVARIATE_BASELINES
+            if not univariate and cls.own_past and None in read_idx:
+                warnings.warn(
+                    f"the {base} baseline is left out: it forecasts each target from its own "
+                    "past, which --features leaves out of the inputs; add the target to "
+                    "--features to score it",
+                    stacklevel=2,
+                )
+                continue
+            idx = own_idx if univariate else read_idx
+            model = make_baseline(cls, idx, season, self.config.lookback)
             if model is None:
                 why = (
                     f"its season ({season} steps at {self.freq_!r}) is longer than the lookback "
@@ -465,12 +485,13 @@ class Forecaster:
                 )
                 continue
             fit_on = truth if train is None else train  # persistence learns nothing from it
+            cols = slice(None) if univariate else slice(n_in)
             t0 = time.perf_counter()
             try:
-                model.fit(fit_on.X, fit_on.Y, mask=fit_on.mask)
+                model.fit(fit_on.X[..., cols], fit_on.Y, mask=fit_on.mask)
                 fit_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                p = model.predict(truth.X)
+                p = model.predict(truth.X[..., cols])
             # numerically unfit data: values near 1e300 (SVD does not converge), or a constant
             # input, which VAR refuses with a ValueError
             except (np.linalg.LinAlgError, ValueError) as err:
@@ -483,10 +504,7 @@ class Forecaster:
                     stacklevel=2,
                 )
                 continue
-            # persistence and seasonal naive read the targets alone; the others every input
-            inputs = (
-                "univariate" if base in ("persistence", "seasonal_naive") else self._inputs_label()
-            )
+            inputs = "univariate" if univariate else self._inputs_label()
             results.append(
                 self._result(base, inputs, truth, p, fit=fit_s, predict=time.perf_counter() - t0)
             )
