@@ -234,6 +234,30 @@ def test_a_fresh_run_never_discards_the_checkpoint_of_an_interrupted_one(
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, WEIGHTS]
 
 
+def test_saving_from_python_never_discards_the_checkpoint_of_an_interrupted_run(
+    synthetic_csv, tmp_path, monkeypatch
+):
+    """Forecaster.save into a --out whose CLI run was stopped would have replaced its checkpoint;
+    a model trained in that very checkpoint (the CLI's own final save) still replaces it."""
+    out = tmp_path / "model"
+    _interrupt_at_step(monkeypatch, 30)  # in epoch 2
+    assert main(["train", "--data", str(synthetic_csv), "--out", str(out), *RUN]) == 130
+    monkeypatch.undo()
+    before = _snapshot(out)
+    config = ForecastConfig(data=str(synthetic_csv), time_col="time", target="load", units=[4],
+                            lookback=6, epochs=1, progress=False)  # fmt: skip
+    with pytest.raises(ModelFileError) as err:
+        Forecaster(config).fit().save(out)
+    assert str(err.value) == (
+        f"{out / CHECKPOINT_DIR} holds an interrupted run that saving would discard: continue "
+        f"it with `lstmcast train --resume {out}`, or delete {out / CHECKPOINT_DIR} to start "
+        "afresh"
+    )
+    assert _snapshot(out) == before
+    Forecaster(config).fit(checkpoint_dir=out / CHECKPOINT_DIR).save(out)
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, WEIGHTS]
+
+
 KILLER = """
 import os, signal, sys
 sys.path.insert(0, {src!r})

@@ -157,7 +157,8 @@ def test_baselines_that_learn_read_only_the_lstms_inputs(synthetic_csv):
         result = fc.evaluate(baselines=("persistence", "ridge", "var"))
     rows = {r["name"]: r for r in result["results"]}
     assert set(rows) == {"lstm", "persistence", "ridge"}
-    assert rows["ridge"]["inputs"] == "multivariate" and rows["persistence"]["inputs"] == "univariate"
+    assert rows["ridge"]["inputs"] == "multivariate"
+    assert rows["persistence"]["inputs"] == "univariate"
     # by hand: 600 rows split 70/15/15, lookback 12; train targets at rows 12..419, test 510..599
     frame = pd.read_csv(synthetic_csv)
     temp, load = frame["temp"].to_numpy(), frame["load"].to_numpy()

@@ -421,9 +421,7 @@ def _whole(cycle, step) -> int:
     return int(cycle // step) if not cycle % step and cycle // step > 1 else 1
 
 
-def make_baseline(
-    cls: type[_Baseline], target_idx: list[int | None], period: int, lookback: int
-):
+def make_baseline(cls: type[_Baseline], target_idx: list[int | None], period: int, lookback: int):
     """The baseline, or None where it cannot run (a season longer than the window).
 
     The libraries it fits with are imported here, so that a timed fit measures fitting, not a

@@ -276,6 +276,7 @@ class Forecaster:
         self.split_ends_ = [str(index[part.stop - 1]) if part.stop > part.start else None
                             for part in (self.split_.train, self.split_.val)]  # fmt: skip
         self.table_ = table
+        self._checkpoint_dir = checkpoint_dir  # save may replace this checkpoint, no other
         self.data_source_ = _source_of(cfg.data if data is None else data)
         self.freq_ = table.freq
         self.encodings_ = table.encodings

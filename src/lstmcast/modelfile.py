@@ -55,6 +55,7 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
     if path.is_symlink():  # replace the link's target and keep the link (ln -s v3 current)
         path = Path(os.path.realpath(path))
     check_replaceable(path)
+    check_no_interrupted_run(path, "saving", own=getattr(fc, "_checkpoint_dir", None))
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest = {
         "format": FORMAT,
@@ -400,6 +401,23 @@ def check_replaceable(path: str | os.PathLike) -> None:
         f"{path} holds a model but also other files ({named}) that saving would delete: "
         f"move them out of {path}, or choose another --out"
     )
+
+
+def check_no_interrupted_run(path: str | os.PathLike, by: str, own=None) -> None:
+    """ModelFileError if ``path``'s checkpoint/ holds a run that ``lstmcast train --resume`` can
+    continue: ``by`` (a new run, saving) would discard it, maybe hours of training, for a
+    forgotten --resume or a typo. ``own``: the checkpoint the model being saved trained in."""
+    from lstmcast.train import CHECKPOINT
+
+    checkpoint = Path(path) / CHECKPOINT_DIR
+    if own is not None and checkpoint.resolve() == Path(own).resolve():
+        return
+    if (checkpoint / "config.json").is_file() and any(checkpoint.rglob(CHECKPOINT)):
+        raise ModelFileError(
+            f"{checkpoint} holds an interrupted run that {by} would discard: continue it "
+            f"with `lstmcast train --resume {checkpoint.parent}`, or delete {checkpoint} to "
+            "start afresh"
+        )
 
 
 def _default_permissions(folder: Path) -> None:

@@ -257,7 +257,7 @@ def _train_parser(sub):
 @command("train", _train_parser)
 def train(args) -> int:
     from lstmcast.forecaster import Forecaster
-    from lstmcast.modelfile import CHECKPOINT_DIR, check_replaceable
+    from lstmcast.modelfile import CHECKPOINT_DIR, check_no_interrupted_run, check_replaceable
 
     resume, out = getattr(args, "resume", None), getattr(args, "out", None)
     if resume and out and Path(out) != Path(resume):
@@ -270,7 +270,7 @@ def train(args) -> int:
     check_replaceable(out)  # before training, not after an hour of it
     created = not out.exists()
     if not resume:
-        _check_no_interrupted_run(checkpoint)
+        check_no_interrupted_run(out, "a new run")
         # what is left cannot be resumed (a run killed in its first epoch): it is stale
         shutil.rmtree(checkpoint, ignore_errors=True)
         settings = dataclasses.asdict(config)
@@ -306,19 +306,6 @@ def train(args) -> int:
     print(format_results(scores, " (the rows early stopping watched; `lstmcast evaluate` scores "
                                  "the test split)"))  # fmt: skip
     return 0
-
-
-def _check_no_interrupted_run(checkpoint: Path) -> None:
-    """ModelFileError if ``checkpoint`` holds a run that --resume can continue: a fresh run
-    would discard it, maybe hours of training, for a forgotten --resume or a typo."""
-    from lstmcast.train import CHECKPOINT
-
-    if (checkpoint / "config.json").is_file() and any(checkpoint.rglob(CHECKPOINT)):
-        raise ModelFileError(
-            f"{checkpoint} holds an interrupted run that a new run would discard: continue it "
-            f"with `lstmcast train --resume {checkpoint.parent}`, or delete {checkpoint} to "
-            "start afresh"
-        )
 
 
 def _resume_config(args, checkpoint: Path):
