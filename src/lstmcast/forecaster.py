@@ -241,7 +241,10 @@ def _check_types(config: ForecastConfig) -> None:
         names = getattr(config, name)
         if isinstance(names, list | tuple):
             if not all(isinstance(n, str) for n in names):
-                raise ConfigError(f"{name} must be column names, got {names!r}")
+                raise ConfigError(
+                    f"{name} must be column names, got {names!r}: give them as text, e.g. "
+                    f"{name}={[str(n) for n in names]!r}"
+                )
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ConfigError(f"{name} names {repeated} more than once: give each column once")
@@ -251,7 +254,38 @@ class Forecaster:
     """An LSTM forecaster with scikit-learn manners: the constructor only stores the config."""
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
+        if config is not None and not isinstance(config, ForecastConfig):
+            raise ConfigError(
+                f"Forecaster takes a ForecastConfig, got a {type(config).__name__}: "
+                "wrap the settings, Forecaster(ForecastConfig(**settings))"
+            )
         self.config = config if config is not None else ForecastConfig()
+
+    # scikit-learn manners: clone(), get_params() and set_params() see the one parameter
+    def get_params(self, deep: bool = True) -> dict:
+        """``{"config": ForecastConfig}``, the constructor's one argument (``sklearn.clone``)."""
+        return {"config": self.config}
+
+    def set_params(self, **params) -> Forecaster:
+        """Set ``config``, or single settings by name: ``set_params(units=[32], epochs=10)``."""
+        config = params.pop("config", self.config)
+        names = [f.name for f in dataclasses.fields(ForecastConfig)]
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ConfigError(
+                f"unknown setting(s) {unknown}: give ForecastConfig fields ({', '.join(names)})"
+            )
+        self.__init__(config.replace(**params) if params else config)
+        return self
+
+    def __repr__(self) -> str:
+        default = ForecastConfig()
+        changed = ", ".join(
+            f"{f.name}={getattr(self.config, f.name)!r}"
+            for f in dataclasses.fields(ForecastConfig)
+            if getattr(self.config, f.name) != getattr(default, f.name)
+        )
+        return f"Forecaster(ForecastConfig({changed}))"
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -268,6 +302,8 @@ class Forecaster:
         was never stopped.
         """
         table = self.read(data)
+        for stale in ("last_forecasts_", "last_truth_"):  # of an earlier fit's evaluate()
+            self.__dict__.pop(stale, None)
         if data is not None:  # the data actually fitted names the run: its split, target, units
             self.config = self.config.replace(data=_name_of(data, table))
         cfg = self.config
@@ -375,6 +411,13 @@ class Forecaster:
         """Forecasts ``(S, H, Ft)`` in data units from raw input windows ``(S, L, Fi)``."""
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)  # (S, L, Fi)
+        shape = (self.config.lookback, len(self.inputs_))
+        if X.ndim != 3 or X.shape[1:] != shape:
+            raise DataError(
+                f"predict_windows needs windows of shape (S, {shape[0]}, {shape[1]}) (windows, "
+                f"lookback, inputs {self.inputs_}), got {X.shape}"
+                + (": one window is X[None]" if X.shape == shape else "")
+            )
         scaled_X = self.scaler_.transform(X, columns=range(len(self.inputs_)))
         out = predict_network(self.network_, scaled_X.astype(np.float32)).numpy().astype(np.float64)
         out = out.reshape(len(X), self.config.horizon, len(self.targets_))  # (S, H, Ft)
@@ -599,7 +642,22 @@ class Forecaster:
         if isinstance(data, Table):
             return data
         if data is None:
+            if cfg.data == IN_MEMORY:
+                raise DataError(
+                    "this Forecaster was fitted on an in-memory table, which it does not keep "
+                    "for a new fit: pass the table, fit(frame)"
+                )
             data = cfg.data
+        if not isinstance(data, str | os.PathLike | pd.DataFrame):
+            fix = {
+                "Series": "make it a table first, series.to_frame()",
+                "ndarray": "make it a table first, pd.DataFrame(array, columns=[...], index="
+                "timestamps)",
+            }.get(type(data).__name__, "pass one of those")
+            raise DataError(
+                f"data must be a DataFrame, the path of a CSV or Parquet file, or a dataset name; "
+                f"got {type(data).__name__}: {fix}"
+            )
         # free text is refused only where it is used (plan, check_new_table), so that
         # --features can leave a column of names or notes out
         kwargs = {"categorical": cfg.categorical, "fill": cfg.fill, "free_text": "skip"}

@@ -183,15 +183,39 @@ def _load(source: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str, 
     """The raw frame (positional index), a name for messages, and the column that now holds the
     source's DatetimeIndex (its own name when it has a free one; None without such an index)."""
     if isinstance(source, pd.DataFrame):
-        frame, name = source.copy(), IN_MEMORY
+        frame, name = _own_frame(source), IN_MEMORY
     else:
         frame, name = _read_file(Path(source)), str(source)
+    if isinstance(frame.index, pd.PeriodIndex):  # monthly or quarterly periods: their starts
+        frame.index = frame.index.to_timestamp()
     if not isinstance(frame.index, pd.DatetimeIndex):
-        return frame.reset_index(drop=True), name, None
+        # a named index (read_csv(index_col="time")) is a column, as in the CSV it came from;
+        # an unnamed one only numbers the rows (df[df.x > 0] keeps the old row numbers)
+        named = frame.index.name is not None and frame.index.name not in frame.columns
+        return frame.reset_index(drop=not named), name, None
     index_col = frame.index.name
     if index_col is None or index_col in frame.columns:
         index_col = INDEX_TIME
     return frame.reset_index(names=index_col), name, index_col
+
+
+def _own_frame(source: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``source`` with text column names, or a DataError for labels that cannot name
+    one column each (several levels, repeats)."""
+    if isinstance(source.columns, pd.MultiIndex):
+        raise DataError(
+            f"{IN_MEMORY}: its column labels have {source.columns.nlevels} levels (a MultiIndex); "
+            "flatten them first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
+    frame = source.copy()
+    frame.columns = [str(c) for c in frame.columns]  # pd.DataFrame(array) names them 0, 1, ...
+    repeated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if repeated:
+        raise DataError(
+            f"{IN_MEMORY}: column name(s) {repeated} appear more than once; rename or drop the "
+            "repeats so that each column has its own name"
+        )
+    return frame
 
 
 def _read_file(path: Path) -> pd.DataFrame:
@@ -445,6 +469,15 @@ def _encode(
                     "map it to a known category or refit"
                 )
             out.update(_codes(text, col, kind, categories, encodings))
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(
+            series
+        ):  # not the time column: its numbers (ns since 1970) would be a trend, not a value
+            skipped[col] = (
+                f"{name}: column {col!r} holds "
+                f"{'durations' if pd.api.types.is_timedelta64_dtype(series) else 'timestamps'}, "
+                "not measurements (only the time column may hold times)"
+            )
             continue
         numbers = pd.to_numeric(series, errors="coerce")
         present = series.notna()

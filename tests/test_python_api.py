@@ -1,0 +1,141 @@
+"""The Forecaster as a notebook uses it: scikit-learn manners, and tables straight from memory
+(index kinds, column labels, dtypes), each read as its plain equivalent or refused in one line."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.base
+
+from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.forecaster import ForecastConfig, Forecaster
+
+
+def _frame(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "time": pd.date_range("2021-01-01", periods=n, freq="h"),
+            "y": 10 + 3 * np.sin(np.arange(n) / 5) + rng.normal(0, 0.3, n),
+            "x": rng.normal(0, 1, n).cumsum(),
+        }
+    )
+
+
+def _config(**kw):
+    base = dict(target=["y"], time_col="time", units=[4], epochs=2, lookback=6, progress=False)
+    return ForecastConfig(**{**base, **kw})
+
+
+def _forecast(frame, **kw) -> np.ndarray:
+    return Forecaster(_config(**kw)).fit(frame).predict().to_numpy()
+
+
+def test_clone_get_params_set_params_and_repr():
+    fc = Forecaster(_config()).fit(_frame())
+    twin = sklearn.base.clone(fc)
+    assert twin.config == fc.config and not hasattr(twin, "network_")  # unfitted, same settings
+    np.testing.assert_array_equal(twin.fit(_frame()).predict(), fc.predict())  # same seed
+    assert Forecaster().set_params(units=[3], epochs=1).config == ForecastConfig(
+        units=[3], epochs=1
+    )
+    assert repr(Forecaster(ForecastConfig(units=[3], epochs=1))) == (
+        "Forecaster(ForecastConfig(units=[3], epochs=1))"
+    )
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) \['unitz'\]: give ForecastConfig "
+                       r"fields \(data, time_col, "):  # fmt: skip
+        Forecaster().set_params(unitz=[3])
+
+
+def test_a_new_fit_forgets_the_last_evaluate():
+    fc = Forecaster(_config()).fit(_frame())
+    fc.evaluate(baselines=("persistence",))
+    fc.fit(_frame(seed=1))
+    with pytest.raises(NotFittedError, match=r"scores the windows of evaluate\(\): call it first"):
+        fc.score_forecasts("other", "univariate", np.zeros((3, 1, 1)))
+
+
+def test_in_memory_tables_read_as_their_plain_equivalent():
+    frame = _frame()
+    plain = _forecast(frame)
+    # labels pd.DataFrame(array) gives: 0, 1, ... are read as the text '0', '1'
+    numbered = frame.rename(columns={"y": 0, "x": 1})
+    np.testing.assert_array_equal(_forecast(numbered, target=["0"]), plain)
+    # a text time index, as read_csv(index_col="time") leaves it, is the time column
+    np.testing.assert_array_equal(_forecast(frame.astype({"time": str}).set_index("time")), plain)
+    # a datetime column that is not the time is left out when the inputs leave it out
+    stamped = frame.assign(stamp=frame["time"] + pd.Timedelta("30min"))
+    np.testing.assert_array_equal(_forecast(stamped, features=["y", "x"]), plain)
+    # monthly periods are read as their starts, as a DatetimeIndex at 'MS'
+    months = frame.set_index(pd.period_range("2000-01", periods=len(frame), freq="M"))
+    starts = months.set_axis(months.index.to_timestamp())
+    fc = Forecaster(_config(time_col=None)).fit(months.drop(columns="time"))
+    assert fc.freq_ == "MS"
+    np.testing.assert_array_equal(
+        fc.predict().to_numpy(), _forecast(starts.drop(columns="time"), time_col=None)
+    )
+
+
+def _duplicated():
+    frame = _frame().assign(z=0.0)
+    frame.columns = ["time", "y", "x", "x"]
+    return frame
+
+
+def _layered():
+    frame = _frame().set_index("time")
+    frame.columns = pd.MultiIndex.from_tuples([("a", "y"), ("a", "x")])
+    return frame
+
+
+@pytest.mark.parametrize(
+    "data, config, error, message",
+    [
+        (lambda: _frame().assign(stamp=_frame()["time"]), {}, DataError,
+         "DataFrame: column 'stamp' holds timestamps, not measurements (only the time column may "
+         "hold times); no network can read it: name the inputs with --features (usable: y x)"),
+        (lambda: _frame().assign(lag=pd.to_timedelta(np.arange(200), unit="min")), {}, DataError,
+         "DataFrame: column 'lag' holds durations, not measurements (only the time column may "
+         "hold times); no network can read it: name the inputs with --features (usable: y x)"),
+        (lambda: _frame().set_index("time")["y"], {}, DataError,
+         "data must be a DataFrame, the path of a CSV or Parquet file, or a dataset name; got "
+         "Series: make it a table first, series.to_frame()"),
+        (lambda: _frame()[["y", "x"]].to_numpy(), {"time_col": None}, DataError,
+         "data must be a DataFrame, the path of a CSV or Parquet file, or a dataset name; got "
+         "ndarray: make it a table first, pd.DataFrame(array, columns=[...], index=timestamps)"),
+        (_duplicated, {}, DataError,
+         "DataFrame: column name(s) ['x'] appear more than once; rename or drop the repeats so "
+         "that each column has its own name"),
+        (_layered, {"time_col": None}, DataError,
+         "DataFrame: its column labels have 2 levels (a MultiIndex); flatten them first, e.g. "
+         "df.columns = ['_'.join(map(str, c)) for c in df.columns]"),
+        (lambda: _frame().rename(columns={"y": 0}), {"target": [0]}, ConfigError,
+         "target must be column names, got [0]: give them as text, e.g. target=['0']"),
+    ],
+)  # fmt: skip
+def test_tables_that_cannot_be_read_say_what_to_do(data, config, error, message):
+    with pytest.raises(error) as err:
+        Forecaster(_config(**config)).fit(data())
+    assert str(err.value) == message
+
+
+def test_misuse_of_the_estimator_says_what_to_do():
+    with pytest.raises(ConfigError) as err:
+        Forecaster({"units": [8]})
+    assert str(err.value) == (
+        "Forecaster takes a ForecastConfig, got a dict: wrap the settings, "
+        "Forecaster(ForecastConfig(**settings))"
+    )
+    fc = Forecaster(_config()).fit(_frame())
+    with pytest.raises(DataError) as err:
+        fc.fit()  # the in-memory table is not kept for a new fit
+    assert str(err.value) == (
+        "this Forecaster was fitted on an in-memory table, which it does not keep for a new "
+        "fit: pass the table, fit(frame)"
+    )
+    for shape, hint in (((3, 10, 2), ""), ((6, 2), ": one window is X[None]")):
+        with pytest.raises(DataError) as err:
+            fc.predict_windows(np.zeros(shape))
+        assert str(err.value) == (
+            "predict_windows needs windows of shape (S, 6, 2) (windows, lookback, inputs "
+            f"['y', 'x']), got {shape}{hint}"
+        )
