@@ -217,6 +217,23 @@ def test_huber_delta_reaches_the_training_loss(synthetic_csv, monkeypatch):
     assert seen and set(seen) == {("huber", 0.05)}
 
 
+@pytest.mark.parametrize(
+    "preset, setting",
+    [("simple", {"activation": "tanh"}), ("simple", {"units": [64, 64]}),
+     ("bidirectional", {"bidirectional": False}), ("stacked", {"dropout": 0.0})],
+)  # fmt: skip
+def test_a_preset_refuses_a_setting_given_as_the_default_too(preset, setting):
+    """The defaults are None until resolved, so 'given as the default' differs from 'not given':
+    neither ForecastConfig(...) nor replace(...) lets the preset overrule it silently."""
+    key = next(iter(setting))
+    message = rf"preset '{preset}' sets the network .*, so --{key} cannot be given beside it"
+    with pytest.raises(ConfigError, match=message):
+        ForecastConfig(preset=preset, **setting)
+    with pytest.raises(ConfigError, match=message):
+        ForecastConfig(preset=preset).replace(**setting)
+    assert ForecastConfig(preset=preset).replace(seed=1).preset == preset  # other settings vary
+
+
 def test_presets_set_the_classic_shapes():
     cfg = ForecastConfig(preset="stacked")
     assert (cfg.units, cfg.activation, cfg.dropout) == ([64, 32], "relu", 0.2)

@@ -61,6 +61,9 @@ from lstmcast.train import (
 # Split boundaries (inclusive ends) of registered datasets: PROTOCOL B2 for Beijing.
 DEFAULT_SPLITS = {"beijing-pm25": ("2012-12-31 23:00", "2013-12-31 23:00")}
 DEFAULT_TARGETS = {"beijing-pm25": ["pollution"], "us-macro": ["realgdp"]}
+# the network without a preset; a preset sets all four, and a different one given beside it
+# is refused (None defaults tell "not given" from "given as the default")
+NETWORK_DEFAULTS = {"units": (64, 64), "dropout": 0.0, "activation": "tanh", "bidirectional": False}
 
 
 @dataclass
@@ -84,11 +87,12 @@ class ForecastConfig:
     scaler: str = "minmax"  # minmax | standard, fit on the training split only
     residual: bool = True  # learn the change from the last observed value (when target is an input)
     # --- network
+    # the 4 network fields below are None until set: given (or by preset), else NETWORK_DEFAULTS
     preset: str | None = None  # simple | stacked | bidirectional: sets the 4 fields below
-    units: list[int] = field(default_factory=lambda: [64, 64])  # LSTM widths, one per layer
-    dropout: float = 0.0  # dropout between LSTM layers and before the head
-    activation: str = "tanh"  # tanh | relu cell activation
-    bidirectional: bool = False  # read each window forwards and backwards
+    units: list[int] | None = None  # LSTM widths, one per layer
+    dropout: float | None = None  # dropout between LSTM layers and before the head
+    activation: str | None = None  # tanh | relu cell activation
+    bidirectional: bool | None = None  # read each window forwards and backwards
     ensemble: int = 1  # networks trained from seeds seed, seed+1, ...; their forecasts averaged
     # --- training
     loss: str = "mse"  # mse | mae | huber
@@ -127,12 +131,13 @@ class ForecastConfig:
                 )
             for key, value in PRESETS[self.preset].items():
                 wanted = list(value) if key == "units" else value
-                f = fields[key]
-                default = f.default_factory() if f.default is dataclasses.MISSING else f.default
                 given = getattr(self, key)
-                if given != default and given != wanted:  # never overrule a setting silently
+                if given is not None and given != wanted:  # never overrule a setting silently
                     raise ConfigError(preset_clash(self.preset, key))
                 setattr(self, key, wanted)
+        for key, value in NETWORK_DEFAULTS.items():
+            if getattr(self, key) is None:
+                setattr(self, key, list(value) if key == "units" else value)
         if isinstance(self.units, int):
             self.units = [self.units]
         self.units = list(self.units)

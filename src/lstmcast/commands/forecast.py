@@ -38,7 +38,7 @@ def _field_help() -> dict[str, str]:
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One flag per ForecastConfig field (default: not given), plus ``--config FILE.toml``."""
-    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.forecaster import NETWORK_DEFAULTS, ForecastConfig
 
     helps = _field_help()
     parser.add_argument(
@@ -52,6 +52,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         kind, is_list = _scalar_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = NETWORK_DEFAULTS.get(f.name, default)
+        if isinstance(default, tuple):
+            default = list(default)
         text = f"{helps.get(f.name, '')} (default: {default})"
         if kind is bool:
             group.add_argument(
