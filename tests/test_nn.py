@@ -207,6 +207,32 @@ def test_user_errors_name_the_argument():
         lstmcast.nn.LSTM(3, 4, batch_first=True)(torch.randn(2, 5, 4))
     with pytest.raises(DataError, match="h0 must hold 2 states"):
         lstmcast.nn.LSTM(3, [4, 2])(torch.randn(5, 2, 3), (torch.zeros(2, 2, 4),) * 2)
+    with pytest.raises(DataError, match=r"LSTM input has no time steps \(shape \(2, 0, 3\)\)"):
+        lstmcast.nn.LSTM(3, 4, batch_first=True)(torch.randn(2, 0, 3))
+    with pytest.raises(DataError, match=r"LSTM input is torch.float32 but its weights are "
+                       r"torch.float64: convert the input, x.to\(torch.float64\), or the "
+                       r"module, lstm.to\(torch.float32\)"):  # fmt: skip
+        lstmcast.nn.LSTM(3, 4, dtype=F64)(torch.randn(5, 2, 3))
+
+
+def test_an_empty_batch_gives_empty_results_as_torch_does(engine):
+    ours, theirs = pair(3, 4, num_layers=2, batch_first=True)
+    x = torch.randn(0, 5, 3, dtype=F64, requires_grad=True)
+    (out, (h, c)), (ref, (h_ref, c_ref)) = ours(x), theirs(x)
+    assert out.shape == ref.shape == (0, 5, 4) and h.shape == h_ref.shape == (2, 0, 4)
+    out.sum().backward()
+    assert all(p.grad is not None and not p.grad.any() for p in ours.parameters())
+
+
+def test_a_second_derivative_is_refused_not_silently_cut(engine):
+    """create_graph=True (a gradient penalty) used to return a gradient without a graph, so the
+    penalty's own gradient was silently missing from every weight."""
+    ours, _ = pair(2, 3)
+    x = torch.randn(4, 2, 2, dtype=F64, requires_grad=True)
+    out, _ = ours(x)
+    with pytest.raises(RuntimeError, match=r"lstmcast.nn.LSTM has no second derivative \(backward "
+                       r"with create_graph=True"):  # fmt: skip
+        torch.autograd.grad(out.sum(), x, create_graph=True)
 
 
 def test_fallback_when_the_extension_is_disabled_or_cannot_build(monkeypatch, tmp_path):

@@ -182,6 +182,16 @@ class LSTM(nn.Module):
                 f"LSTM input must be (B, T, {self.input_size}) or (T, B, {self.input_size}) "
                 f"(or 2-D unbatched), got shape {tuple(x.shape)}: check the number of features"
             )
+        if x.shape[-2 if x.dim() == 2 or self.batch_first else 0] == 0:
+            raise DataError(
+                f"LSTM input has no time steps (shape {tuple(x.shape)}): give sequences of at "
+                "least one step"
+            )
+        if x.dtype != self.weight_ih_l0.dtype:
+            raise DataError(
+                f"LSTM input is {x.dtype} but its weights are {self.weight_ih_l0.dtype}: convert "
+                f"the input, x.to({self.weight_ih_l0.dtype}), or the module, lstm.to({x.dtype})"
+            )
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import os
 import platform
@@ -155,14 +156,32 @@ def disabled() -> Iterator[None]:
 
 
 def usable_for(x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
-    """Whether the compiled engine can run these tensors: CPU, float32/float64, one dtype."""
-    if _state.get("disabled"):
+    """Whether the compiled engine can run these tensors: CPU, float32/float64, one dtype, not
+    empty (an empty batch takes the pure-torch engine, which returns empty results)."""
+    if _state.get("disabled") or x.numel() == 0:
         return False
     if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
         return False
     if any(t is not None and (t.dtype != x.dtype or t.device != x.device) for t in tensors):
         return False
     return _load() is not None
+
+
+def first_order_only(backward):
+    """``backward`` that refuses a second derivative (``create_graph=True``, as a gradient
+    penalty asks): ``once_differentiable`` alone returns gradients silently cut from the graph
+    when the incoming gradients need none."""
+
+    @functools.wraps(backward)
+    def checked(ctx, *grads):
+        if torch.is_grad_enabled():  # autograd enables grad in backward only for create_graph
+            raise RuntimeError(
+                "lstmcast.nn.LSTM has no second derivative (backward with create_graph=True, "
+                "e.g. for a gradient penalty): use torch.nn.LSTM for that loss"
+            )
+        return backward(ctx, *grads)
+
+    return checked
 
 
 class LayerFunction(torch.autograd.Function):
@@ -181,6 +200,7 @@ class LayerFunction(torch.autograd.Function):
         return out, h_n, c_n
 
     @staticmethod
+    @first_order_only
     @torch.autograd.function.once_differentiable
     def backward(ctx, d_out, d_hn, d_cn):
         relu, reverse, has_bias = ctx.flags

@@ -119,6 +119,7 @@ class _TorchLayer(torch.autograd.Function):
         return out, h.clone(), c.clone()
 
     @staticmethod
+    @_extension.first_order_only
     @torch.autograd.function.once_differentiable
     def backward(ctx, d_out, d_hn, d_cn):
         x, h0, c0, w_ih, w_hh, gates, cells, out = ctx.saved_tensors
