@@ -219,7 +219,8 @@ def test_an_empty_batch_gives_empty_results_as_torch_does(engine):
     ours, theirs = pair(3, 4, num_layers=2, batch_first=True)
     x = torch.randn(0, 5, 3, dtype=F64, requires_grad=True)
     (out, (h, c)), (ref, (h_ref, c_ref)) = ours(x), theirs(x)
-    assert out.shape == ref.shape == (0, 5, 4) and h.shape == h_ref.shape == (2, 0, 4)
+    assert out.shape == ref.shape == (0, 5, 4)
+    assert h.shape == h_ref.shape == c.shape == c_ref.shape == (2, 0, 4)
     out.sum().backward()
     assert all(p.grad is not None and not p.grad.any() for p in ours.parameters())
 
