@@ -354,3 +354,18 @@ def test_ctrl_c_during_compare_writes_no_report_and_exits_130(
     assert captured.err.strip().splitlines()[-1] == "lstmcast compare: interrupted"
     assert captured.out == ""
     assert (out / "report.html").read_text() == "the earlier report" and not scores.exists()
+
+
+@pytest.mark.parametrize("stage", ["_load_commands", "build_parser"])
+def test_ctrl_c_while_the_command_loads_is_an_interruption_not_a_traceback(
+    stage, monkeypatch, capsys
+):
+    """The first imports (torch, pandas) take a second or two, outside the command's own try."""
+    import lstmcast.cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lstmcast.cli, stage, interrupted)
+    assert main(["train", "--help"]) == 130
+    assert capsys.readouterr().err == "lstmcast: interrupted\n"

@@ -134,6 +134,26 @@ def test_bad_arguments():
         read_table("/nonexistent/table.csv")
 
 
+def test_a_pipe_is_read_like_the_file_behind_it_and_a_folder_is_named(tmp_path):
+    """`--data <(zcat data.csv.gz)` hands over a pipe: it was refused as 'no such file'."""
+    import os
+    import threading
+
+    path = _hourly_csv(tmp_path, PARTS)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(path.read_bytes()))
+    writer.start()
+    piped = read_table(fifo)
+    writer.join()
+    pd.testing.assert_frame_equal(piped.frame, read_table(path).frame)
+    with pytest.raises(DataError) as err:
+        read_table(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path} is a folder; pass the path of a CSV or Parquet table in it"
+    )
+
+
 def test_encodings_from_training_give_new_data_the_same_columns(tmp_path):
     train = read_table(_hourly_csv(tmp_path, PARTS), categorical="onehot")
     later = ["6,2010,1,1,5,30,-12,NE", "7,2010,1,1,6,30,-12,NE"]  # only one category appears

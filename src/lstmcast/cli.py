@@ -46,9 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_commands()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # the first imports take a second or two: Ctrl-C there is an interruption too
+        _load_commands()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("lstmcast: interrupted", file=sys.stderr)
+        return 130
     if getattr(args, "_command", None) is None:
         parser.print_help()
         return 2

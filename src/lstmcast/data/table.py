@@ -8,6 +8,7 @@ may read filled inputs; metrics and losses read the mask, so a missing target is
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import warnings
@@ -219,9 +220,13 @@ def _own_frame(source: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
-    """A Parquet file (index kept), or anything else read as CSV; known non-CSV formats refused."""
-    if not path.is_file():
+    """A Parquet file (index kept), or anything else read as CSV; known non-CSV formats refused.
+    A pipe (``--data <(zcat data.csv.gz)``) is read once, then parsed from memory."""
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass the path of a CSV or Parquet table in it")
+    if not path.exists():
         raise DataError(f"no such file: {str(path)!r}; pass the path of a CSV or Parquet table")
+    source = path if path.is_file() else io.BytesIO(path.read_bytes())
     suffix = path.suffix.lower()
     if suffix in REFUSED:
         raise DataError(
@@ -230,9 +235,9 @@ def _read_file(path: Path) -> pd.DataFrame:
         )
     try:
         if suffix in PARQUET:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(source)
         else:
-            frame = pd.read_csv(path, sep=_sniff_delimiter(path), skipinitialspace=True)
+            frame = pd.read_csv(source, sep=_sniff_delimiter(source), skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(
             f"{path}: the file is empty; pass a CSV with a header row and data rows"
@@ -249,10 +254,13 @@ def _read_file(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _sniff_delimiter(path: Path) -> str:
+def _sniff_delimiter(source: Path | io.BytesIO) -> str:
     """The separator of a CSV: whichever of , ; tab | occurs most in its header line."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        header = fh.readline(65536)
+    if isinstance(source, io.BytesIO):
+        header = source.getvalue()[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    else:
+        with open(source, encoding="utf-8", errors="replace") as fh:
+            header = fh.readline(65536)
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the comma, listed first
     return best if counts[best] > 0 else ","
