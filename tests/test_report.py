@@ -160,6 +160,39 @@ def test_verdict_says_whether_chance_could_give_the_gaps():
     )
 
 
+TIE = "The multivariate LSTM (3 inputs) and the univariate LSTM (y alone) tie at RMSE 2.00 on "
+WIN = "The multivariate LSTM (3 inputs) beats the univariate LSTM (y alone) by 9.1% RMSE (2.00 vs "
+
+
+@pytest.mark.parametrize(
+    ("uni", "p", "middle"),
+    [
+        (2.0009, 1e-5, TIE + "the test split (a gap under 0.05%, too small to matter even though "
+         "Diebold–Mariano finds it consistent, p < 0.001)"),
+        (2.0009, 0.41, TIE + "the test split (a gap under 0.05%, which chance could give: "
+         "Diebold–Mariano p = 0.41)"),
+        (2.0009, None, TIE + "the test split"),
+        (2.2, 1e-5, WIN + "2.20) on the test split, a difference chance would rarely give "
+         "(Diebold–Mariano p < 0.001)"),
+        (2.2, 0.41, WIN + "2.20) on the test split, a difference chance could give "
+         "(Diebold–Mariano p = 0.41)"),
+        (2.2, None, WIN + "2.20) on the test split"),
+    ],
+)  # fmt: skip
+def test_verdict_tie_or_win_never_contradicts_its_test(uni, p, middle):
+    result = {
+        "target": "y",
+        "split": "test",
+        "tests": [{"a": "lstm-multivariate", "b": "lstm-univariate", "p_value": p}],
+        "results": [
+            row("lstm-multivariate", 2.0, inputs="multivariate", n_inputs=3),
+            row("lstm-univariate", uni),
+            row("persistence", 2.5, kind="baseline"),
+        ],
+    }
+    assert verdict(result) == middle + "; both beat persistence (2.50)."
+
+
 def test_verdict_univariate_better_and_only_it_beats_persistence():
     result = small(
         [

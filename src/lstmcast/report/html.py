@@ -72,14 +72,13 @@ def verdict(result: dict) -> str:
     if gap < _TIE:
         text = (
             f"The {_describe(multi, result)} and the {_describe(uni, result)} tie at "
-            f"RMSE {_num(multi['rmse'])}{unit} on {where}"
+            f"RMSE {_num(multi['rmse'])}{unit} on {where}" + _tie_note(result, win, lose)
         )
     else:
         text = (
             f"The {_describe(win, result)} beats the {_describe(lose, result)} by "
-            f"{100 * gap:.1f}% RMSE {pair} on {where}"
+            f"{100 * gap:.1f}% RMSE {pair} on {where}" + _chance(result, win, lose)
         )
-    text += _chance(result, win, lose)
     if persistence is not None:
         p = persistence["rmse"]
         beaten = [row for row in (win, lose) if row["rmse"] < p]
@@ -429,15 +428,39 @@ def _inputs_text(row: dict, result: dict) -> str:
 def _chance(result: dict, a: dict, b: dict) -> str:
     """ ", a difference chance would rarely give (Diebold–Mariano p = 0.003)" for the test of
     rows ``a`` and ``b`` in ``result["tests"]`` (see compare), or "" when there is none."""
+    p = _p_value(result, a, b)
+    if p is None:
+        return ""
+    if p < 0.05:
+        return f", a difference chance would rarely give (Diebold–Mariano {_p_text(p)})"
+    return f", a difference chance could give (Diebold–Mariano {_p_text(p)})"
+
+
+def _tie_note(result: dict, a: dict, b: dict) -> str:
+    """What a tie's test says, without contradicting the tie: a consistent gap under 0.05% is
+    still too small to matter."""
+    p = _p_value(result, a, b)
+    if p is None:
+        return ""
+    if p < 0.05:
+        return (
+            f" (a gap under {100 * _TIE:g}%, too small to matter even though Diebold–Mariano "
+            f"finds it consistent, {_p_text(p)})"
+        )
+    return f" (a gap under {100 * _TIE:g}%, which chance could give: Diebold–Mariano {_p_text(p)})"
+
+
+def _p_value(result: dict, a: dict, b: dict) -> float | None:
+    """The p-value of the test of rows ``a`` and ``b`` in ``result["tests"]``, or None."""
     names = {a["name"], b["name"]}
     test = next((t for t in result.get("tests") or () if {t["a"], t["b"]} == names), None)
     if test is None or test["p_value"] is None or math.isnan(test["p_value"]):
-        return ""
-    p = test["p_value"]
-    shown = "p < 0.001" if p < 1e-3 else f"p = {p:.2g}"
-    if p < 0.05:
-        return f", a difference chance would rarely give (Diebold–Mariano {shown})"
-    return f", a difference chance could give (Diebold–Mariano {shown})"
+        return None
+    return test["p_value"]
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 1e-3 else f"p = {p:.2g}"
 
 
 def _against_persistence(rmse: float, p: float) -> str:
