@@ -369,3 +369,24 @@ def test_ctrl_c_while_the_command_loads_is_an_interruption_not_a_traceback(
     monkeypatch.setattr(lstmcast.cli, stage, interrupted)
     assert main(["train", "--help"]) == 130
     assert capsys.readouterr().err == "lstmcast: interrupted\n"
+
+
+def test_long_work_names_its_stages_where_progress_is_shown(synthetic_csv, tmp_path, capsys):
+    """Between the training bars, scoring the baselines and drawing the report took tens of
+    seconds on a large table with nothing on screen; --no-progress (or a pipe) stays quiet."""
+    csv = tmp_path / "two.csv"
+    pd.read_csv(synthetic_csv)[["time", "load", "temp"]].to_csv(csv, index=False)
+    argv = ["compare", "--data", str(csv), *FAST, "--target", "load", "temp",
+            "--baselines", "persistence", "--out", str(tmp_path / "report")]  # fmt: skip
+    assert main([*argv, "--progress"]) == 0
+    stages = [line for line in capsys.readouterr().err.splitlines() if line.endswith("...")]
+    assert stages == [
+        f"lstmcast compare: reading {csv}...",
+        "lstmcast compare: training the LSTM that reads every input...",
+        "lstmcast compare: training the univariate LSTM of load...",
+        "lstmcast compare: training the univariate LSTM of temp...",
+        "lstmcast compare: scoring both LSTMs and the baselines on the test split...",
+        "lstmcast compare: drawing the figures and writing the report...",
+    ]
+    assert main([*argv, "--no-progress"]) == 0
+    assert "..." not in capsys.readouterr().err

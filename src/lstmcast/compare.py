@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,22 +23,33 @@ STRETCH_STEPS = 336  # two weeks of hourly forecasts in the report's forecast-vs
 
 
 def compare(
-    config: ForecastConfig, *, baselines: tuple[str, ...] = BASELINES, split: str = "test"
+    config: ForecastConfig,
+    *,
+    baselines: tuple[str, ...] = BASELINES,
+    split: str = "test",
+    status: Callable[[str], None] = lambda message: None,
 ) -> dict:
     """Fit univariate and multivariate LSTMs and score them beside the baselines on ``split``.
 
     With several targets, "univariate" means one LSTM per target, each reading that target's
     own history alone (and ridge-univariate likewise); their forecasts are scored together, on
-    the same windows as every other model.
+    the same windows as every other model. ``status`` hears each stage of the work (the CLI
+    prints them on a terminal, between the training progress bars).
     """
     multi = Forecaster(config)
+    status(f"reading {config.data}...")
     table = multi.read(None)
+    status("training the LSTM that reads every input...")
     _fit(multi, table)
     targets = multi.targets_
     if multi.inputs_ == targets == targets[:1]:  # one column, the target: one LSTM
+        status(f"scoring it and the baselines on the {split} split...")
         return _alone(multi, config, baselines, split)
-    unis = [_fit(Forecaster(config.replace(target=[t], features=[t])), table) for t in targets]
-
+    unis = []
+    for t in targets:
+        status(f"training the univariate LSTM of {t}...")
+        unis.append(_fit(Forecaster(config.replace(target=[t], features=[t])), table))
+    status(f"scoring both LSTMs and the baselines on the {split} split...")
     result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
     own = ("ridge",) if "ridge" in baselines else ()
     # the same split, so the same windows: the targets' forecasts line up window by window

@@ -388,11 +388,24 @@ def _evaluate_parser(sub):
     return p
 
 
+def _status(command: str, progress: bool | None = None):
+    """A function that prints a stage of long work to stderr, where progress bars go: on a
+    terminal (``progress`` None), always (True) or never (False)."""
+    show = sys.stderr.isatty() if progress is None else progress
+
+    def say(message: str) -> None:
+        if show:
+            print(f"lstmcast {command}: {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
 @command("evaluate", _evaluate_parser)
 def evaluate(args) -> int:
     from lstmcast.modelfile import load
 
     fc = load(args.model)
+    _status("evaluate")(f"scoring the model and the baselines on the {args.split} split...")
     result = fc.evaluate(args.data, split=args.split, baselines=args.baselines)
     print(format_results(result))
     if args.json:
@@ -453,7 +466,10 @@ def compare(args) -> int:
     from lstmcast.compare import compare as run_compare
     from lstmcast.report import verdict, write_report
 
-    result = run_compare(config_from_args(args), baselines=args.baselines)
+    config = config_from_args(args)
+    say = _status("compare", config.progress)
+    result = run_compare(config, baselines=args.baselines, status=say)
+    say("drawing the figures and writing the report...")
     paths = write_report(result, args.out)
     print(format_results(result))
     print(verdict(result))
