@@ -385,6 +385,29 @@ def test_several_targets_get_a_table_each(tmp_path):
     assert "Each target on its own" not in single
 
 
+def test_markdown_escapes_names_everywhere_and_keeps_each_line_whole(tmp_path):
+    result = make_result(horizon=1)
+    result.update(dataset="nl.csv", target="pm\n*2.5*", unit=None, history={}, stretch=None)
+    result["results"][2]["name"] = "ridge_<b>|x"
+    for r in result["results"]:
+        r["per_target"] = [
+            {"target": "pm\n*2.5*", "rmse": r["rmse"], "mae": r["mae"], "n_scored": 9},
+            {"target": "a|b", "rmse": r["rmse"], "mae": r["mae"], "n_scored": 9},
+        ]
+    result["config"] = {"note": "x`y|z"}
+    md = write_report(result, tmp_path)["markdown"].read_text(encoding="utf-8")
+    lines = md.splitlines()
+    assert lines[0] == "# nl.csv: pm \\*2.5\\*, 1 step ahead"
+    assert lines[2].startswith("Dataset: nl.csv · Target: pm \\*2.5\\* · Horizon: 1 step · ")
+    assert lines[4].startswith("**The multivariate LSTM (8 inputs) beats the univariate LSTM "
+                               "(pm \\*2.5\\* alone) by 6.1% RMSE")  # fmt: skip
+    assert "| persistence (reference) | pm \\*2.5\\* alone | 22.14 |" in md
+    assert "| ridge\\_\\<b>\\|x | 8 inputs | 21.24 |" in md
+    assert "### pm \\*2.5\\*" in lines and "### a\\|b" in lines
+    assert "| ridge\\_\\<b>\\|x | 21.24 |" in md
+    assert "| note | ``x`y\\|z`` |" in lines
+
+
 def two_target_result(horizon: int = 24) -> dict:
     """``make_result`` with a second target, temp, in another unit: per-target scores (per step
     too) and a forecast stretch for each target, as ``compare`` writes them."""

@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -278,24 +279,25 @@ def render_html(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
 def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
     """The report as Markdown; figures are linked as ``report_<name>.png`` beside it."""
     unit = f" ({result['unit']})" if result.get("unit") else ""
-    facts = " · ".join(f"{key}: {value}" for key, value in _facts(result))
-    lines = [f"# {title}", "", facts, "", f"**{verdict(result)}**", ""]
+    facts = " · ".join(f"{_md(key)}: {_md(value)}" for key, value in _facts(result))
+    lines = [f"# {_md(title)}", "", facts, "", f"**{_md(verdict(result))}**", ""]
     lines += [
         "## Metrics against the baselines",
         "",
-        f"| Model | Inputs | RMSE{unit} | MAE{unit} | Skill vs persistence | Scored | Fit (s) |",
+        f"| Model | Inputs | RMSE{_md(unit)} | MAE{_md(unit)} | Skill vs persistence | Scored | "
+        "Fit (s) |",
         "|---|---|--:|--:|--:|--:|--:|",
     ]
     for row in metrics_rows(result):
-        name = _md_cell(row["name"])
+        name = _md(row["name"])
         name = f"**{name}**" if row["best"] else name
         name += " (reference)" if row["persistence"] else ""
-        cells = [name, _md_cell(row["inputs"])]
+        cells = [name, _md(row["inputs"])]
         cells += [row[key] for key in ("rmse", "mae", "skill", "n_scored", "fit")]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"Sorted by RMSE on the {result.get('split', 'test')} split. Skill vs persistence is "
+        f"Sorted by RMSE on the {_md(result.get('split', 'test'))} split. Skill vs persistence is "
         "1 − RMSE / RMSE(persistence).",
         "",
     ]
@@ -310,7 +312,7 @@ def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str
         ]
         for target, rows in tables:
             lines += [
-                f"### {_md_cell(target)}",
+                f"### {_md(target)}",
                 "",
                 "| Model | RMSE | MAE | Skill vs persistence | Scored |",
                 "|---|--:|--:|--:|--:|",
@@ -318,21 +320,21 @@ def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str
             lines += [
                 "| "
                 + " | ".join(
-                    [_md_cell(row["name"])]
-                    + [row[key] for key in ("rmse", "mae", "skill", "n_scored")]
+                    [_md(row["name"])] + [row[key] for key in ("rmse", "mae", "skill", "n_scored")]
                 )
                 + " |"
                 for row in rows
             ]
             lines.append("")
     for fig in drawn:
-        lines += [f"## {fig.title}", "", f"![{fig.title}](report_{fig.name}.png)", "", fig.caption]
+        lines += [f"## {_md(fig.title)}", "", f"![{_md(fig.title)}](report_{fig.name}.png)", ""]
+        lines.append(_md(fig.caption))
         lines.append("")
     config = result.get("config") or {}
     if config:
         lines += ["## Configuration", "", "| Setting | Value |", "|---|---|"]
         for key, value in config.items():
-            lines.append(f"| {_md_cell(str(key))} | `{_md_cell(_config_value(value))}` |")
+            lines.append(f"| {_md(key)} | {_md_code(_config_value(value))} |")
         lines.append("")
     lines += [f"_{_footer()}_", ""]
     return "\n".join(lines)
@@ -538,8 +540,22 @@ def _config_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_~\[\]|#]|<(?=[A-Za-z/!?]))")  # "<" only where it opens a tag
+
+
+def _md(text: object) -> str:
+    """Text safe anywhere in a Markdown line or table cell: line breaks become spaces, and
+    emphasis, link, tag, heading and table characters are backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def _md_code(text: str) -> str:
+    """A code span for a table cell: backslash escapes do not work inside one, so it is fenced
+    with more backticks than it holds, and only the table's pipe is escaped."""
+    text = " ".join(text.splitlines()).replace("|", "\\|")
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 _CSS = """
