@@ -523,6 +523,25 @@ def test_one_univariate_lstm_per_target_gets_a_learning_curve_each_in_its_colour
     assert colors["lstm-univariate"] != colors["lstm-multivariate"]
 
 
+def test_a_one_epoch_learning_curve_is_a_visible_point_on_an_integer_axis():
+    result = make_result()
+    result["history"] = {
+        "lstm-multivariate": {"train_loss": [0.1], "val_loss": [0.08], "best_epoch": 1},
+        "lstm-univariate": {"train_loss": [0.1]},
+    }
+    fig = figures.learning_curves(result)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        points = [line for line in ax.get_lines() if len(line.get_xdata()) == 1]
+        assert points and all(line.get_marker() == "o" for line in points)
+        assert ax.get_xlim() == (0.5, 1.5)
+        ticks = [t for t in ax.get_xticks() if 0.5 <= t <= 1.5]
+        assert ticks == [1.0]
+    train, val = fig.axes[0].get_lines()[:2]
+    assert train.get_markerfacecolor() != "white" and val.get_markerfacecolor() == "white"
+    assert [h.get_marker() for h in fig.legends[0].legend_handles] == ["o", "o", "None"]
+
+
 def test_horizon_one_draws_bars_and_report_survives_missing_sections(tmp_path):
     result = make_result(horizon=1)
     del result["history"], result["stretch"], result["config"]

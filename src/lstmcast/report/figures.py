@@ -289,15 +289,20 @@ def learning_curves(result: dict) -> Figure | None:
     grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
     for ax in grid.flat[len(history) :]:
         ax.remove()
+    single = False  # a one-epoch curve is a point: drawn as a marker, filled for training
     for i, (ax, (name, h)) in enumerate(zip(grid.flat, history.items(), strict=False)):
         train, val = _floats(h["train_loss"]), _floats(h.get("val_loss") or [])
-        ax.plot(np.arange(1, len(train) + 1), train, color=colors[name])
+        epochs = max(len(train), len(val))
+        dot = {"marker": "o", "markersize": 5} if epochs == 1 else {}
+        single = single or epochs == 1
+        ax.plot(np.arange(1, len(train) + 1), train, color=colors[name], **dot)
         if len(val):
-            ax.plot(np.arange(1, len(val) + 1), val, color=colors[name], linestyle="--")
+            ax.plot(np.arange(1, len(val) + 1), val, color=colors[name], linestyle="--",
+                    markerfacecolor="white", **dot)  # fmt: skip
         best = h.get("best_epoch")
         if best is not None and 1 <= int(best) <= max(len(train), len(val)):
             ax.axvline(int(best), color="#555555", linewidth=0.9, linestyle=":")
-            if len(val) >= int(best):
+            if len(val) >= int(best) and epochs > 1:  # a lone point is already a marker
                 ax.plot(int(best), val[int(best) - 1], "o", color=colors[name], markersize=6)
             late = int(best) > (1 + max(len(train), len(val))) / 2  # label left of the line
             ax.annotate(
@@ -315,7 +320,9 @@ def learning_curves(result: dict) -> Figure | None:
         if i + ncols >= len(history):  # no panel below
             ax.set_xlabel("epoch")
         ax.margins(y=0.12)  # room for the "best epoch" label above the curves
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        if epochs == 1:
+            ax.set_xlim(0.5, 1.5)
         spread = np.nanmax(np.r_[train, val]) / max(np.nanmin(np.r_[train, val]), 1e-12)
         if spread > 20:
             ax.set_yscale("log")
@@ -323,6 +330,9 @@ def learning_curves(result: dict) -> Figure | None:
         row[0].set_ylabel("loss (training objective)")
     key = [("-", "training loss"), ("--", "validation loss"), (":", "best epoch (weights kept)")]
     handles = [Line2D([], [], color="#555555", linestyle=ls, label=text) for ls, text in key]
+    if single:
+        handles[0].set(marker="o", markersize=5)
+        handles[1].set(marker="o", markersize=5, markerfacecolor="white")
     fig.legend(handles=handles, loc="outside upper center", ncols=3)
     return fig
 
