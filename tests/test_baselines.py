@@ -51,7 +51,7 @@ def test_ridge_on_a_linear_ar_process_recovers_the_conditional_mean():
     y = y[1000:]
     w = _windows(y, 4, 1)
     model = RidgeBaseline(target_idx=[0], alpha=1e-6).fit(w.X, w.Y)
-    coef = np.ravel(model.model_.coef_) / model.scale_  # per raw input, oldest lag first
+    coef = np.ravel(model.coef_) / model.scale_  # per raw input, oldest lag first
     np.testing.assert_allclose(coef, [0, 0, phi[1], phi[0]], atol=0.01)
     expected = c + phi[0] * w.X[:, -1, 0] + phi[1] * w.X[:, -2, 0]
     np.testing.assert_allclose(model.predict(w.X)[:, 0, 0], expected, atol=0.01)
@@ -70,6 +70,54 @@ def test_ridge_never_learns_from_masked_targets():
     np.testing.assert_allclose(a, b)
     nan_y = np.where(mask, w.Y, np.nan)  # NaN without a mask is treated as missing too
     np.testing.assert_allclose(RidgeBaseline([0]).fit(w.X, nan_y).predict(w.X), b)
+
+
+@pytest.mark.parametrize("chunk_values", [1, 7 * 3 * 5, 2**22])  # a window, a few, all at once
+@pytest.mark.parametrize("targets", [[0, 2], [None, None]])
+def test_ridge_in_chunks_equals_scikit_learns_ridge(monkeypatch, chunk_values, targets):
+    """The chunked normal equations give scikit-learn's Ridge (intercept, centring and all), on
+    inputs far from zero, with masked targets left out, whatever the chunk."""
+    from sklearn.linear_model import Ridge
+
+    import lstmcast.baselines
+
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", chunk_values)
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(400, 3)) * [1, 50, 0.01] + [1e4, -3, 7]
+    x[:, 1] = np.cumsum(x[:, 1])
+    x = np.column_stack([x, np.full(len(x), 2.5)])  # a constant input
+    w = _windows(x, 5, 2, targets=(0, 2))
+    mask = w.mask.copy()
+    mask[::7, 1, 0] = mask[3::11, 0, 1] = False
+    keep = mask.all(axis=(1, 2))
+    X_test = w.X[-40:]
+    for alpha in (1.0, 1e-3):
+        model = RidgeBaseline(targets, alpha=alpha).fit(w.X, w.Y, mask)
+        flat = w.X[keep].reshape(keep.sum(), -1)
+        mean, scale = flat.mean(axis=0), flat.std(axis=0)
+        scale[scale == 0] = 1.0  # the constant input's, as the baseline does
+        expected = Ridge(alpha=alpha).fit((flat - mean) / scale, w.Y[keep].reshape(keep.sum(), -1))
+        np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-12)
+        pred = expected.predict((X_test.reshape(len(X_test), -1) - mean) / scale)
+        np.testing.assert_allclose(model.predict(X_test).reshape(len(X_test), -1), pred, rtol=1e-9)
+        assert model.n_windows_used_ == keep.sum() < len(w.X)
+
+
+def test_ridge_with_more_inputs_than_windows_equals_scikit_learns_ridge(monkeypatch):
+    """scikit-learn solves the dual problem there; the primal one agrees."""
+    from sklearn.linear_model import Ridge
+
+    import lstmcast.baselines
+
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 100)
+    x = np.random.default_rng(10).normal(size=(60, 4))
+    w = _windows(x, 20, 1)  # 40 windows of 80 values
+    model = RidgeBaseline([0]).fit(w.X, w.Y)
+    flat = w.X.reshape(len(w.X), -1)
+    z = (flat - flat.mean(axis=0)) / flat.std(axis=0)
+    expected = Ridge(alpha=1.0).fit(z, w.Y[:, :, 0]).predict(z)
+    np.testing.assert_allclose(model.predict(w.X)[:, 0, 0], expected, rtol=1e-9)
 
 
 def _threshold_process(n: int, seed: int) -> np.ndarray:
@@ -164,6 +212,18 @@ def test_var_recovers_var1_coefficients_and_forecasts_by_recursion():
         np.testing.assert_allclose(pred[:, h], state, rtol=1e-12)
     chosen = VARBaseline(target_idx=[1]).fit(w.X, w.Y[..., 1:])
     assert chosen.order_ <= 3 and chosen.predict(w.X[:2]).shape == (2, 5, 1)
+
+
+def test_var_checks_that_copied_windows_are_consecutive_chunk_by_chunk(monkeypatch):
+    import lstmcast.baselines
+
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 3 * 4)  # three windows a chunk
+    w = _windows(np.cumsum(np.random.default_rng(11).normal(size=200)), 4, 1)
+    X = np.array(w.X)  # a copy: consecutive by value, not by layout
+    assert VARBaseline([0], maxlags=2).fit(X, w.Y).order_ == 2
+    X[-1, 0] += 1.0  # the last window's first row no longer the one before's second
+    with pytest.raises(DataError, match="needs stride-1 consecutive windows"):
+        VARBaseline([0], maxlags=2).fit(X, w.Y)
 
 
 def test_var_univariate_uses_an_autoregression():

@@ -40,7 +40,7 @@ class _Baseline:
         targets = self._targets(X.shape[2])
         if Y.shape[2] != len(targets):
             raise DataError(f"Y has {Y.shape[2]} target series but target_idx names {len(targets)}")
-        if not np.isfinite(X).all():
+        if not all(np.isfinite(flat).all() for _, flat in _flat_chunks(X)):
             raise DataError(
                 "X holds NaN/inf inputs; fill them first (read_table fill='interpolate')"
             )
@@ -147,18 +147,20 @@ class RidgeBaseline(_Baseline):
 
     Training windows with any masked target are left out (no imputation), so the fit sees only
     observed values. The targets need not be among the features (``target_idx`` None).
+
+    The fit is scikit-learn's ``Ridge(alpha)`` (intercept unpenalised, X and y centred, the
+    normal equations ``(Z'Z + alpha I) w = Z'y`` solved), computed a chunk of windows at a
+    time: memory holds the (L * F)² Gram matrix and one chunk, never a flattened copy of the
+    windows.
     """
 
     own_past = False
-    requires = ("sklearn.linear_model",)
 
     def __init__(self, target_idx: Sequence[int | None] | int, alpha: float = 1.0):
         super().__init__(target_idx)
         self.alpha = alpha
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
-        from sklearn.linear_model import Ridge
-
         if not self.alpha >= 0:
             raise ConfigError(f"alpha must be >= 0, got {self.alpha!r}")
         complete = observed.all(axis=(1, 2))
@@ -166,17 +168,63 @@ class RidgeBaseline(_Baseline):
             raise DataError(
                 f"RidgeBaseline needs >= 2 windows with every target observed, got {complete.sum()}"
             )
-        flat = X[complete].reshape(complete.sum(), -1)  # (S', L * F)
-        self.mean_, self.scale_ = flat.mean(axis=0), flat.std(axis=0)
-        self.scale_[self.scale_ == 0] = 1.0
-        self.n_windows_used_ = int(complete.sum())
-        self.model_ = Ridge(alpha=self.alpha).fit(
-            (flat - self.mean_) / self.scale_, Y[complete].reshape(complete.sum(), -1)
-        )
+        self.n_windows_used_ = n = int(complete.sum())
+        y = Y[complete].reshape(n, -1)  # (S', H * Ft): small, no chunks needed
+        y_mean = y.mean(axis=0)
+        y = y - y_mean
+        # pass 1: each input's mean and spread, merged chunk by chunk (Chan et al.)
+        mean, m2, count, lo, hi = 0.0, 0.0, 0, np.inf, -np.inf
+        for _, flat in _flat_chunks(X, complete):  # flat (S'', L * F)
+            k, chunk_mean = len(flat), flat.mean(axis=0)
+            delta = chunk_mean - mean
+            m2 = m2 + ((flat - chunk_mean) ** 2).sum(axis=0) + delta**2 * (count * k / (count + k))
+            mean, count = mean + delta * (k / (count + k)), count + k
+            lo, hi = np.minimum(lo, flat.min(axis=0)), np.maximum(hi, flat.max(axis=0))
+        self.mean_, self.scale_ = mean, np.sqrt(m2 / n)
+        self.scale_[(self.scale_ == 0) | (lo == hi)] = 1.0  # a constant input stays as it is
+        # pass 2: the Gram matrix of the standardised windows Z and Z'y
+        gram, cross, z_sum, done = 0.0, 0.0, 0.0, 0
+        for _, flat in _flat_chunks(X, complete):
+            z = (flat - self.mean_) / self.scale_  # (S'', L * F)
+            part = y[done : done + len(z)]  # (S'', H * Ft)
+            gram, cross, z_sum = gram + z.T @ z, cross + z.T @ part, z_sum + z.sum(axis=0)
+            done += len(z)
+        # centred exactly as scikit-learn centres X and y (z_mean and y's sum are ~0)
+        z_mean = z_sum / n
+        gram = gram - n * np.outer(z_mean, z_mean)  # (L * F, L * F)
+        cross = cross - np.outer(z_mean, y.sum(axis=0))  # (L * F, H * Ft)
+        gram.flat[:: len(gram) + 1] += self.alpha
+        try:
+            coef = np.linalg.solve(gram, cross)
+        except np.linalg.LinAlgError:  # singular at alpha 0: the least-norm solution
+            coef = np.linalg.lstsq(gram, cross, rcond=None)[0]
+        self.coef_ = coef.T  # (H * Ft, L * F), as scikit-learn's Ridge.coef_
+        self.intercept_ = y_mean - z_mean @ coef  # (H * Ft,)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        flat = (X.reshape(len(X), -1) - self.mean_) / self.scale_
-        return self.model_.predict(flat).reshape(len(X), self.horizon_, len(self.targets_))
+        out = np.empty((len(X), self.horizon_ * len(self.targets_)))  # (S, H * Ft)
+        for s, flat in _flat_chunks(X):
+            out[s] = (flat - self.mean_) / self.scale_ @ self.coef_.T + self.intercept_
+        return out.reshape(len(X), self.horizon_, len(self.targets_))
+
+
+CHUNK_VALUES = 2**22  # values in one chunk of windows copied at once (32 MB of float64)
+
+
+def _flat_chunks(X: np.ndarray, keep: np.ndarray | None = None):
+    """(slice, flat (S', L * F) copy) for consecutive chunks of windows X (S, L, F); with
+    ``keep`` (S,) bool, only the kept windows of each chunk."""
+    size = _chunk_size(X)
+    for start in range(0, len(X), size):
+        s = slice(start, start + size)
+        chunk = X[s] if keep is None else X[s][keep[s]]
+        if len(chunk):
+            yield s, chunk.reshape(len(chunk), -1)
+
+
+def _chunk_size(X: np.ndarray) -> int:
+    """Windows of X (S, L, F) per chunk: CHUNK_VALUES values, at least one window."""
+    return max(1, CHUNK_VALUES // max(1, X.shape[1] * X.shape[2]))
 
 
 class GradientBoostingBaseline(_Baseline):
@@ -290,7 +338,7 @@ class VARBaseline(_Baseline):
                 f"maxlags must be None or an integer in 1..{self.lookback_} (the lookback), "
                 f"got {self.maxlags!r}"
             )
-        if len(X) > 1 and not np.array_equal(X[1:, :-1], X[:-1, 1:]):
+        if not _consecutive(X):
             raise DataError(
                 "VARBaseline.fit needs stride-1 consecutive windows: "
                 "pass make_windows(..., stride=1) output unfiltered"
@@ -314,6 +362,18 @@ class VARBaseline(_Baseline):
             steps.append(nxt)
             lagged = np.concatenate([nxt[:, None], lagged[:, :-1]], axis=1)
         return np.stack(steps, axis=1)[:, :, self.targets_]  # (S, H, Ft)
+
+
+def _consecutive(X: np.ndarray) -> bool:
+    """Whether windows X (S, L, F) are stride-1 consecutive: X[i + 1, :-1] == X[i, 1:]."""
+    if X.strides[0] == X.strides[1]:  # a sliding view (make_windows): consecutive by layout
+        return True
+    size = _chunk_size(X)
+    for s in range(0, len(X) - 1, size):
+        e = min(s + size, len(X) - 1)
+        if not np.array_equal(X[s + 1 : e + 1, :-1], X[s:e, 1:]):
+            return False
+    return True
 
 
 def _fit_var(series: np.ndarray, maxlags: int, *, select: bool) -> tuple[np.ndarray, np.ndarray]:
