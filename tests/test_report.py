@@ -479,6 +479,48 @@ def test_several_targets_get_a_panel_each_in_their_own_units(tmp_path):
     assert "<th class='num'>RMSE</th>" in page  # the pooled table: mixed units, none named
 
 
+LONG = "a_very_long_column_name_that_goes_on_and_on_for_sixty_chars_"
+
+
+def long_names_result() -> dict:
+    """``two_target_result`` with five targets, one named in 60 characters, one with a line
+    break, and a univariate LSTM (and its learning curve) per target."""
+    names = ["temp", "PM2.5 (µg/m³)", LONG, "pm\n2.5", "rain"]
+    result = two_target_result()
+    result["target"] = names
+    for r in result["results"]:
+        r["per_target"] = [{**r["per_target"][k % 2], "target": n} for k, n in enumerate(names)]
+    stretches = result["stretch"]["targets"]
+    result["stretch"]["targets"] = [{**stretches[k % 2], "target": n} for k, n in enumerate(names)]
+    curve = result["history"].pop("lstm-univariate")
+    result["history"].update({f"lstm-univariate {n}": curve for n in names})
+    return result
+
+
+@pytest.mark.parametrize("draw", ["error_by_step", "forecast_stretch", "learning_curves"])
+def test_long_names_are_wrapped_or_cut_to_their_panels(draw):
+    with matplotlib.rc_context(figures._STYLE):
+        fig = getattr(figures, draw)(long_names_result())
+        fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert any("a_very" in t for t in titles)
+    assert all(len(line) <= 60 for t in titles for line in t.splitlines())
+    assert all(t.count("\n") <= 1 for t in titles)
+    assert any(t.endswith("pm 2.5") for t in titles)  # the name's line break is a space
+    boxes = [ax._left_title.get_window_extent(renderer) for ax in fig.axes]
+    boxes += [ax.yaxis.label.get_window_extent(renderer) for ax in fig.axes if ax.get_ylabel()]
+    for i, box in enumerate(boxes):  # no title or axis label runs into another
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])
+    for ax in fig.axes:
+        label = ax.yaxis.label.get_window_extent(renderer)
+        assert label.height <= ax.get_window_extent(renderer).height
+    if draw == "forecast_stretch":  # 60 characters do not fit up the side of a panel: cut
+        label = fig.axes[2].get_ylabel()
+        assert label.startswith("a_very_long") and "…" in label and label.endswith("(µg/m³)")
+
+
 def test_many_targets_go_two_to_a_row_in_error_by_step():
     result = make_result()
     names = ["pollution", "dew", "temp", "press", "wnd_spd"]

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from lstmcast.evaluation.display import decimals
@@ -159,14 +162,16 @@ def error_by_step(result: dict) -> Figure | None:
     axes = list(grid.flat[: len(panels)])
     for spare in grid.flat[len(panels) :]:
         fig.delaxes(spare)
+    titles = []
     for k, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
         (_error_lines if lines else _error_bars)(ax, panel)
         if len(panels) > 1:
-            ax.set_title(str(panel["target"]))
+            titles.append(ax.set_title(str(panel["target"])))
         if lines and k + cols < len(panels):
             ax.set_xlabel("")  # a panel below shows the same step axis
     if lines:
         _shared_legend(fig, axes)
+    fit_labels(fig, titles)
     return fig
 
 
@@ -207,11 +212,13 @@ def forecast_stretch(result: dict) -> Figure | None:
     height = 4.4 if len(panels) == 1 else 2.6 * len(panels)
     fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    titles = []
     for ax, panel in zip(axes, panels, strict=True):
         _draw_stretch(ax, panel)
         if len(panels) > 1:
-            ax.set_title(str(panel["target"]))
+            titles.append(ax.set_title(str(panel["target"])))
     _shared_legend(fig, axes)
+    fit_labels(fig, titles)
     return fig
 
 
@@ -289,6 +296,7 @@ def learning_curves(result: dict) -> Figure | None:
     grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
     for ax in grid.flat[len(history) :]:
         ax.remove()
+    titles = []
     single = False  # a one-epoch curve is a point: drawn as a marker, filled for training
     for i, (ax, (name, h)) in enumerate(zip(grid.flat, history.items(), strict=False)):
         train, val = _floats(h["train_loss"]), _floats(h.get("val_loss") or [])
@@ -316,7 +324,7 @@ def learning_curves(result: dict) -> Figure | None:
                 fontsize=9,
                 color="#444444",
             )
-        ax.set_title(name)
+        titles.append(ax.set_title(name))
         if i + ncols >= len(history):  # no panel below
             ax.set_xlabel("epoch")
         ax.margins(y=0.12)  # room for the "best epoch" label above the curves
@@ -334,7 +342,70 @@ def learning_curves(result: dict) -> Figure | None:
         handles[0].set(marker="o", markersize=5)
         handles[1].set(marker="o", markersize=5, markerfacecolor="white")
     fig.legend(handles=handles, loc="outside upper center", ncols=3)
+    fit_labels(fig, titles)
     return fig
+
+
+def fit_labels(fig: Figure, titles: list[Text], lines: int = 2) -> None:
+    """Wrap each y label to its panel's height and each title to its panel's width, in at most
+    ``lines`` lines, cutting what still does not fit with "…": a long column name must not
+    run into the next panel. Measured on the laid-out figure, so any font and size fits."""
+    FigureCanvasAgg(fig)  # a canvas that can measure text
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        room = ax.get_window_extent(renderer).height
+        _shrink(ax.yaxis.label, lambda box: box.height, room, renderer, lines)
+    fig.draw_without_rendering()  # a wrapped y label narrows its panel
+    for title in titles:
+        room = _room_right(fig, title.axes, renderer)
+        _shrink(title, lambda box: box.x1, room, renderer, lines)
+
+
+def _room_right(fig: Figure, ax, renderer) -> float:
+    """Where a title left-aligned on ``ax`` must end: before the next panel of its row (less a
+    gap of 6 points), or at the panel's own right edge."""
+    box = ax.get_window_extent(renderer)
+    gap = 6 * fig.dpi / 72
+    right = [other.get_window_extent(renderer).x0 - gap for other in fig.axes
+             if other.get_window_extent(renderer).x0 > box.x1 - 1
+             and other.get_window_extent(renderer).y1 > box.y0
+             and other.get_window_extent(renderer).y0 < box.y1]  # fmt: skip
+    return min(right, default=box.x1)
+
+
+def _shrink(text: Text, extent, room: float, renderer, lines: int) -> None:
+    """Narrow ``text`` a character at a time until ``extent(its box)`` is at most ``room``."""
+    full = " ".join(text.get_text().split())  # a line break in a column name is a space here
+    text.set_text(full)
+    width = len(full)
+    while width > 3 and extent(text.get_window_extent(renderer)) > room:
+        width -= 1
+        text.set_text(fit_text(full, width, lines))
+
+
+def fit_text(text: str, width: int, lines: int = 2) -> str:
+    """``text`` in at most ``lines`` lines of at most ``width`` characters: wrapped at spaces,
+    long words broken, and what still does not fit cut from the middle of the last line with "…",
+    so that both ends of a long name stay readable.
+
+    Example:
+        >>> fit_text("lstm-univariate a_very_long_column_name_that_goes_on", 16)
+        'lstm-univariate\\na_very_l…goes_on'
+    """
+    words = " ".join(str(text).split())
+    wrapped = [line.strip() for line in textwrap.wrap(words, width, break_on_hyphens=False)]
+    wrapped = wrapped or [""]
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept, end = wrapped[: lines - 1], 0
+    for line in kept:
+        end = words.index(line, end) + len(line)
+    rest = words[end:].strip()
+    if len(rest) > width:
+        head = width // 2
+        rest = rest[:head] + "…" + rest[len(rest) - (width - 1 - head) :]
+    return "\n".join([*kept, rest])
 
 
 def draw_all(result: dict) -> list[Drawn]:
