@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import warnings
 
 import matplotlib.image
 import numpy as np
@@ -519,6 +520,39 @@ def test_long_names_are_wrapped_or_cut_to_their_panels(draw):
     if draw == "forecast_stretch":  # 60 characters do not fit up the side of a panel: cut
         label = fig.axes[2].get_ylabel()
         assert label.startswith("a_very_long") and "…" in label and label.endswith("(µg/m³)")
+
+
+def drawn_with_warnings(name: str) -> tuple[dict, list[str]]:
+    """``draw_all`` of a one-step result whose target (and univariate LSTM) is called ``name``:
+    the rc settings it draws under and the warnings it gives."""
+    result = make_result(horizon=1)
+    result["target"], result["unit"] = name, None
+    result["history"][f"lstm-univariate {name}"] = result["history"].pop("lstm-univariate")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with matplotlib.rc_context(figures._STYLE):
+            rc = figures.font_fallback(result)
+        figures.draw_all(result)
+    return rc, [str(w.message) for w in caught]
+
+
+def test_characters_no_font_has_give_one_warning_naming_the_column():
+    if figures._font_having(frozenset("日本語の列"))[1] == set("日本語の列"):
+        pytest.skip("a font with Japanese glyphs is installed here")
+    _, messages = drawn_with_warnings("日本語の列")
+    assert len(messages) == 2  # once from font_fallback above, once from draw_all
+    assert messages[0] == messages[1]
+    assert messages[0].startswith(
+        "no installed font has some characters of '日本語の列', so the report's figures draw "
+        "them as empty boxes: install a font that has them (Noto Sans CJK for Chinese, Japanese "
+        "or Korean) and delete matplotlib's font cache in "
+    )
+
+
+def test_characters_the_font_lacks_come_from_an_installed_font_that_has_them():
+    rc, messages = drawn_with_warnings("Ⓐ-sensor")  # in matplotlib's STIX fonts, not DejaVu
+    assert rc == {"font.family": ["DejaVu Sans", "STIXGeneral"]}
+    assert messages == []
 
 
 def test_many_targets_go_two_to_a_row_in_error_by_step():
