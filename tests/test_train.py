@@ -1,5 +1,6 @@
 """The training loop: masked losses, early stopping, seeding, divergence, config errors."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -120,3 +121,71 @@ def test_tiny_steps_use_one_thread_unless_idle_threads_spin(policy, width, expec
     macs = sum(p.numel() for p in model.parameters()) * 32 * 10
     assert (macs < SINGLE_THREAD_MACS) == (width == 4)  # the tiny and the large case
     assert _threads_for(model, X, 32, threads=3) == expected
+
+
+def _sliding(rows: np.ndarray, lookback: int) -> np.ndarray:
+    """(N - L + 1, L, F) windows as a read-only view of rows (N, F), as make_windows cuts them."""
+    return np.lib.stride_tricks.sliding_window_view(rows, lookback, axis=0).swapaxes(1, 2)
+
+
+def test_sliding_windows_stay_a_view_of_their_rows_and_train_as_a_copy_does(tmp_path):
+    """make_windows' views become one float32 copy of the rows, not of every window, and give
+    the weights, losses and checkpoint fingerprint of the same windows copied out in full."""
+    from lstmcast.train import _fingerprint, load_checkpoint, window_tensor
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(131, 3))  # float64, as the Forecaster's scaled table
+    view = _sliding(rows, 6)[:, :, :2]  # (126, 6, 2): two of the three columns, as inputs
+    X = window_tensor(view)
+    assert X.untyped_storage().nbytes() == 131 * 2 * 4  # the rows, once, in float32
+    assert torch.equal(X, torch.as_tensor(np.array(view, dtype=np.float32)))
+    Y = rows[6:, :1] - rows[5:-1, 2:]  # (125, 1)
+    view, X_val, Y_val = view[:-1], view[100:120], Y[100:120]
+    cfg = TrainConfig(epochs=3, batch_size=16, progress=False)
+    runs = []
+    for inputs, val in ((view, X_val), (np.array(view), np.array(X_val))):
+        net = _net()
+        history = train_network(net, inputs, Y[:, [0, 0]], cfg, X_val=val, Y_val=Y_val[:, [0, 0]],
+                                checkpoint_dir=tmp_path / str(len(runs)))  # fmt: skip
+        runs.append((net.state_dict(), history, load_checkpoint(tmp_path / str(len(runs)))))
+    (a, ha, ca), (b, hb, cb) = runs
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert ha.train_loss == hb.train_loss and ha.val_loss == hb.val_loss
+    assert ca["fingerprint"] == cb["fingerprint"]
+    whole = torch.as_tensor(np.array(view, dtype=np.float32))  # the fingerprint reads chunks
+    assert _fingerprint(cfg, X[:-1], None) == _fingerprint(cfg, whole, None)
+
+
+def test_nan_in_the_rows_under_sliding_windows_is_refused():
+    rows = np.random.default_rng(1).normal(size=(40, 2))
+    rows[-1, 1] = np.nan  # read by the last window only
+    with pytest.raises(Exception, match="training inputs contain NaN or inf: fill missing"):
+        train_network(_net(), _sliding(rows, 6), np.zeros((35, 2)), TrainConfig(progress=False))
+
+
+def test_the_progress_bar_names_the_epoch_that_is_running(monkeypatch):
+    import lstmcast.train
+
+    bars = []
+
+    class Bar:  # records the label shown at every step
+        def __init__(self, **kwargs):
+            self.label, self.shown = None, []
+            bars.append(self)
+
+        def set_description(self, label):
+            self.label = label
+
+        def update(self, n):
+            self.shown.append(self.label)
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(lstmcast.train, "tqdm", Bar)
+    X, Y = _data(40)
+    train_network(_net(), X, Y, TrainConfig(epochs=2, batch_size=16, progress=True))
+    assert bars[0].shown == ["epoch 1/2"] * 3 + ["epoch 2/2"] * 3

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 
 from lstmcast.data import (
     REGISTRY,
@@ -56,6 +57,8 @@ from lstmcast.train import (
     seed_everything,
     train_network,
     warm_up,
+    window_rows,
+    window_tensor,
 )
 
 # Split boundaries (inclusive ends) of registered datasets: PROTOCOL B2 for Beijing.
@@ -423,8 +426,13 @@ class Forecaster:
                 f"lookback, inputs {self.inputs_}), got {X.shape}"
                 + (": one window is X[None]" if X.shape == shape else "")
             )
-        scaled_X = self.scaler_.transform(X, columns=range(len(self.inputs_)))
-        out = predict_network(self.network_, scaled_X.astype(np.float32)).numpy().astype(np.float64)
+        rows, inputs = window_rows(X), range(len(self.inputs_))
+        if rows is None:
+            scaled_X = self.scaler_.transform(X, columns=inputs)  # (S, L, Fi)
+        else:  # make_windows' view: scale its rows once, not every window's copy of them
+            scaled = self.scaler_.transform(rows, columns=inputs)  # (S + L - 1, Fi)
+            scaled_X = sliding_window_view(scaled, X.shape[1], axis=0).swapaxes(1, 2)
+        out = predict_network(self.network_, window_tensor(scaled_X)).numpy().astype(np.float64)
         out = out.reshape(len(X), self.config.horizon, len(self.targets_))  # (S, H, Ft)
         if self._residual():
             out = out + scaled_X[:, -1, self._target_input_pos()][:, None, :]
@@ -469,7 +477,8 @@ class Forecaster:
         rows, train_rows = self._scoring_rows(table, split, own=data is None)
         values, observed = self._arrays(table)
         truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
-        holes = np.isnan(truth.X[..., : len(self.inputs_)]).any(axis=(0, 1))
+        read = values[truth.t0[0] - self.config.lookback : truth.t0[-1], : len(self.inputs_)]
+        holes = np.isnan(read).any(axis=0)  # (Fi,) over the rows the windows read
         if holes.any():  # fill leaves gaps only in a column without any value
             names = [c for c, hole in zip(self.inputs_, holes, strict=True) if hole]
             raise DataError(

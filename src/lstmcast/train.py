@@ -147,7 +147,7 @@ def masked_loss(
 
 
 def _as_tensors(X, Y, mask, name: str):
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    X = window_tensor(X)
     Y = torch.as_tensor(np.asarray(Y, dtype=np.float32))
     if X.ndim != 3:
         raise DataError(
@@ -166,7 +166,7 @@ def _as_tensors(X, Y, mask, name: str):
         mask = ~torch.isnan(Y)
     else:
         mask = torch.as_tensor(np.asarray(mask, dtype=bool)).reshape(Y.shape) & ~torch.isnan(Y)
-    if not torch.isfinite(X).all():
+    if not all(torch.isfinite(part).all() for part in _chunks(_rows_of(X))):
         raise DataError(
             f"{name} inputs contain NaN or inf: fill missing inputs "
             "(fill='interpolate') or drop those rows"
@@ -174,6 +174,47 @@ def _as_tensors(X, Y, mask, name: str):
     Y = torch.where(mask, Y, torch.zeros(()))
     full = bool(mask.all())
     return X, Y, (None if full else mask.float())
+
+
+def window_tensor(X) -> torch.Tensor:
+    """Windows ``(N, T, F)`` as float32. Windows that overlap in memory, as the stride-1 views of
+    ``make_windows`` do (window i + 1 starts one row after window i), stay a view of one float32
+    copy of their ``N + T - 1`` rows: memory grows with the table, not with lookback x table.
+
+    Example:
+        >>> rows = np.arange(12.0).reshape(6, 2)
+        >>> X = np.lib.stride_tricks.sliding_window_view(rows, 3, axis=0).swapaxes(1, 2)
+        >>> window_tensor(X).shape, window_tensor(X).untyped_storage().nbytes()
+        (torch.Size([4, 3, 2]), 48)
+    """
+    a = np.asarray(X)
+    rows = window_rows(a)
+    if rows is None:
+        return torch.as_tensor(np.asarray(a, dtype=np.float32))
+    n, t, f = a.shape
+    return torch.from_numpy(np.array(rows, dtype=np.float32)).as_strided((n, t, f), (f, f, 1))
+
+
+def window_rows(X: np.ndarray) -> np.ndarray | None:
+    """The rows ``(N + T - 1, F)`` under windows X ``(N, T, F)`` that overlap in memory (window
+    i + 1 one row after window i, so X[i, j] is row i + j), as a read-only view; else None."""
+    if X.ndim != 3 or len(X) < 2 or X.strides[0] != X.strides[1]:
+        return None
+    n, t, f = X.shape
+    return np.lib.stride_tricks.as_strided(X, (n + t - 1, f), X.strides[1:], writeable=False)
+
+
+def _rows_of(X: torch.Tensor) -> torch.Tensor:
+    """The distinct values of windows X (N, T, F): its rows (N + T - 1, F) when windows overlap
+    in memory (``window_tensor``), else X itself."""
+    if X.ndim == 3 and len(X) > 1 and X.stride(0) == X.stride(1):
+        return X.as_strided((len(X) + X.shape[1] - 1, X.shape[2]), X.stride()[1:])
+    return X
+
+
+def _chunks(X: torch.Tensor, size: int = 4096):
+    """Consecutive slices of ``size`` along the first axis (views, never copies)."""
+    return (X[s : s + size] for s in range(0, len(X), size))
 
 
 def train_network(
@@ -264,12 +305,13 @@ def train_network(
     try:
         for epoch in range(first_epoch, config.epochs + 1):
             start = time.perf_counter()
+            bar.set_description(f"epoch {epoch}/{config.epochs}")
             model.train()
             order = torch.randperm(n, generator=generator) if config.shuffle else torch.arange(n)
             total = 0.0
             for s in range(steps):
                 idx = order[s * bs : (s + 1) * bs]
-                pred = model(X[idx])  # (B, O)
+                pred = model(X[idx].contiguous())  # (B, T, F) gathered from the windows -> (B, O)
                 loss = masked_loss(
                     pred,
                     Y[idx],
@@ -307,7 +349,6 @@ def train_network(
                 history.best_epoch = epoch
             else:
                 bad_epochs += 1
-            bar.set_description(f"epoch {epoch}/{config.epochs}")
             bar.set_postfix(
                 loss=f"{train_loss:.4g}", **({"val": f"{monitor:.4g}"} if has_val else {})
             )
@@ -386,7 +427,10 @@ def _fingerprint(config: TrainConfig, *arrays) -> dict:
     """What must not change between a run and its resumption: settings and the exact data."""
     digest = hashlib.sha256()
     for a in arrays:
-        digest.update(b"-" if a is None else a.numpy().tobytes())
+        if a is None:
+            digest.update(b"-")
+        for part in [] if a is None else _chunks(a):  # a's bytes, a chunk at a time
+            digest.update(part.numpy().tobytes())
         digest.update(str(None if a is None else tuple(a.shape)).encode())
     settings = {k: v for k, v in asdict(config).items() if k not in RESUMABLE_CHANGES}
     return {"settings": settings, "data": digest.hexdigest()}
@@ -431,7 +475,7 @@ def predict_network(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.
     X = torch.as_tensor(X, dtype=torch.float32)
     model.eval()
     with torch.inference_mode():
-        outs = [model(X[s : s + batch_size]) for s in range(0, len(X), batch_size)]
+        outs = [model(part.contiguous()) for part in _chunks(X, batch_size)]
     return torch.cat(outs) if outs else torch.empty(0)
 
 
