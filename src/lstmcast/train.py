@@ -234,7 +234,8 @@ def train_network(
 
     Args:
         model: maps a batch ``(B, T, F)`` to ``(B, O)``.
-        X: training windows ``(N, T, F)``; Y: targets ``(N, O)`` (NaN where missing).
+        X: training windows ``(N, T, F)`` (make_windows' views stay views: ``window_tensor``);
+            Y: targets ``(N, O)`` (NaN where missing).
         mask: optional ``(N, O)`` bool, False where a target was not observed.
         X_val, Y_val, mask_val: validation windows; enable early stopping and LR reduction.
         checkpoint_dir: save the trainer state (weights, optimiser, scheduler, random states,
