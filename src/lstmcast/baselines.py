@@ -155,12 +155,15 @@ class RidgeBaseline(_Baseline):
     """
 
     own_past = False
+    requires = ("scipy.linalg",)
 
     def __init__(self, target_idx: Sequence[int | None] | int, alpha: float = 1.0):
         super().__init__(target_idx)
         self.alpha = alpha
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+        import scipy.linalg
+
         if not self.alpha >= 0:
             raise ConfigError(f"alpha must be >= 0, got {self.alpha!r}")
         complete = observed.all(axis=(1, 2))
@@ -182,21 +185,23 @@ class RidgeBaseline(_Baseline):
             lo, hi = np.minimum(lo, flat.min(axis=0)), np.maximum(hi, flat.max(axis=0))
         self.mean_, self.scale_ = mean, np.sqrt(m2 / n)
         self.scale_[(self.scale_ == 0) | (lo == hi)] = 1.0  # a constant input stays as it is
-        # pass 2: the Gram matrix of the standardised windows Z and Z'y
-        gram, cross, z_sum, done = 0.0, 0.0, 0.0, 0
+        # pass 2: the Gram matrix of the standardised windows Z and Z'y, summed in place
+        d = len(self.mean_)
+        gram, part, cross, z_sum, done = np.zeros((d, d)), np.empty((d, d)), 0.0, 0.0, 0
         for _, flat in _flat_chunks(X, complete):
             z = (flat - self.mean_) / self.scale_  # (S'', L * F)
-            part = y[done : done + len(z)]  # (S'', H * Ft)
-            gram, cross, z_sum = gram + z.T @ z, cross + z.T @ part, z_sum + z.sum(axis=0)
+            gram += np.matmul(z.T, z, out=part)
+            cross, z_sum = cross + z.T @ y[done : done + len(z)], z_sum + z.sum(axis=0)
             done += len(z)
         # centred exactly as scikit-learn centres X and y (z_mean and y's sum are ~0)
         z_mean = z_sum / n
-        gram = gram - n * np.outer(z_mean, z_mean)  # (L * F, L * F)
+        gram -= np.multiply.outer(n * z_mean, z_mean, out=part)  # (L * F, L * F)
+        del part
         cross = cross - np.outer(z_mean, y.sum(axis=0))  # (L * F, H * Ft)
-        gram.flat[:: len(gram) + 1] += self.alpha
-        try:
-            coef = np.linalg.solve(gram, cross)
-        except np.linalg.LinAlgError:  # singular at alpha 0: the least-norm solution
+        gram.flat[:: d + 1] += self.alpha
+        if self.alpha > 0:  # Cholesky in place, as scikit-learn's solver: no second copy
+            coef = scipy.linalg.solve(gram, cross, assume_a="pos", overwrite_a=True)
+        else:  # no penalty: the Gram matrix may be singular; the least-norm solution
             coef = np.linalg.lstsq(gram, cross, rcond=None)[0]
         self.coef_ = coef.T  # (H * Ft, L * F), as scikit-learn's Ridge.coef_
         self.intercept_ = y_mean - z_mean @ coef  # (H * Ft,)
