@@ -102,6 +102,15 @@ def test_ridge_in_chunks_equals_scikit_learns_ridge(monkeypatch, chunk_values, t
         pred = expected.predict((X_test.reshape(len(X_test), -1) - mean) / scale)
         np.testing.assert_allclose(model.predict(X_test).reshape(len(X_test), -1), pred, rtol=1e-9)
         assert model.n_windows_used_ == keep.sum() < len(w.X)
+    X = w.X[..., :3]  # no constant input: without a penalty too, sklearn's least squares
+    unpenalised = RidgeBaseline(targets, alpha=0.0).fit(X, w.Y, mask).predict(X_test[..., :3])
+    flat = X[keep].reshape(keep.sum(), -1)
+    z = (flat - flat.mean(axis=0)) / flat.std(axis=0)
+    expected = Ridge(alpha=0.0).fit(z, w.Y[keep].reshape(keep.sum(), -1))
+    z_test = (X_test[..., :3].reshape(len(X_test), -1) - flat.mean(axis=0)) / flat.std(axis=0)
+    np.testing.assert_allclose(
+        unpenalised.reshape(len(X_test), -1), expected.predict(z_test), rtol=1e-7
+    )
 
 
 def test_ridge_with_more_inputs_than_windows_equals_scikit_learns_ridge(monkeypatch):

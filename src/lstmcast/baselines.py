@@ -149,9 +149,9 @@ class RidgeBaseline(_Baseline):
     observed values. The targets need not be among the features (``target_idx`` None).
 
     The fit is scikit-learn's ``Ridge(alpha)`` (intercept unpenalised, X and y centred, the
-    normal equations ``(Z'Z + alpha I) w = Z'y`` solved), computed a chunk of windows at a
-    time: memory holds the (L * F)² Gram matrix and one chunk, never a flattened copy of the
-    windows.
+    normal equations ``(Z'Z + alpha I) w = Z'y`` solved by Cholesky), computed a chunk of
+    windows at a time: memory holds one (L * F)² Gram matrix and one chunk, never a flattened
+    copy of the windows.
     """
 
     own_past = False
@@ -163,6 +163,7 @@ class RidgeBaseline(_Baseline):
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
         import scipy.linalg
+        from scipy.linalg import blas
 
         if not self.alpha >= 0:
             raise ConfigError(f"alpha must be >= 0, got {self.alpha!r}")
@@ -185,23 +186,24 @@ class RidgeBaseline(_Baseline):
             lo, hi = np.minimum(lo, flat.min(axis=0)), np.maximum(hi, flat.max(axis=0))
         self.mean_, self.scale_ = mean, np.sqrt(m2 / n)
         self.scale_[(self.scale_ == 0) | (lo == hi)] = 1.0  # a constant input stays as it is
-        # pass 2: the Gram matrix of the standardised windows Z and Z'y, summed in place
+        # pass 2: Z'Z (its upper triangle, summed in place by BLAS syrk) and Z'y, for the
+        # standardised windows Z
         d = len(self.mean_)
-        gram, part, cross, z_sum, done = np.zeros((d, d)), np.empty((d, d)), 0.0, 0.0, 0
+        gram, cross, z_sum, done = np.zeros((d, d), order="F"), 0.0, 0.0, 0
         for _, flat in _flat_chunks(X, complete):
             z = (flat - self.mean_) / self.scale_  # (S'', L * F)
-            gram += np.matmul(z.T, z, out=part)
+            gram = blas.dsyrk(1.0, z.T, beta=1.0, c=gram, overwrite_c=True)  # += z'z
             cross, z_sum = cross + z.T @ y[done : done + len(z)], z_sum + z.sum(axis=0)
             done += len(z)
         # centred exactly as scikit-learn centres X and y (z_mean and y's sum are ~0)
         z_mean = z_sum / n
-        gram -= np.multiply.outer(n * z_mean, z_mean, out=part)  # (L * F, L * F)
-        del part
+        gram = blas.dsyr(-n, z_mean, a=gram, overwrite_a=True)  # -= n z_mean z_mean'
         cross = cross - np.outer(z_mean, y.sum(axis=0))  # (L * F, H * Ft)
         gram.flat[:: d + 1] += self.alpha
-        if self.alpha > 0:  # Cholesky in place, as scikit-learn's solver: no second copy
+        if self.alpha > 0:  # Cholesky in place on the upper triangle, as scikit-learn solves
             coef = scipy.linalg.solve(gram, cross, assume_a="pos", overwrite_a=True)
         else:  # no penalty: the Gram matrix may be singular; the least-norm solution
+            gram = np.triu(gram) + np.triu(gram, 1).T
             coef = np.linalg.lstsq(gram, cross, rcond=None)[0]
         self.coef_ = coef.T  # (H * Ft, L * F), as scikit-learn's Ridge.coef_
         self.intercept_ = y_mean - z_mean @ coef  # (H * Ft,)
