@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.data.checks import fixed_step, frequency_offset
+from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 
 
@@ -373,7 +374,7 @@ class VARBaseline(_Baseline):
 
 def _consecutive(X: np.ndarray) -> bool:
     """Whether windows X (S, L, F) are stride-1 consecutive: X[i + 1, :-1] == X[i, 1:]."""
-    if X.strides[0] == X.strides[1]:  # a sliding view (make_windows): consecutive by layout
+    if window_rows(X) is not None:  # a sliding view (make_windows): consecutive by layout
         return True
     size = _chunk_size(X)
     for s in range(0, len(X) - 1, size):

@@ -47,6 +47,7 @@ from lstmcast.data.checks import (
 from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.data.split import Split
 from lstmcast.data.table import CATEGORICALS, IN_MEMORY
+from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
@@ -57,7 +58,6 @@ from lstmcast.train import (
     seed_everything,
     train_network,
     warm_up,
-    window_rows,
     window_tensor,
 )
 

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, ModelFileError, TrainingDivergedError
 
 OPTIMIZERS = {
@@ -193,15 +194,6 @@ def window_tensor(X) -> torch.Tensor:
         return torch.as_tensor(np.asarray(a, dtype=np.float32))
     n, t, f = a.shape
     return torch.from_numpy(np.array(rows, dtype=np.float32)).as_strided((n, t, f), (f, f, 1))
-
-
-def window_rows(X: np.ndarray) -> np.ndarray | None:
-    """The rows ``(N + T - 1, F)`` under windows X ``(N, T, F)`` that overlap in memory (window
-    i + 1 one row after window i, so X[i, j] is row i + j), as a read-only view; else None."""
-    if X.ndim != 3 or len(X) < 2 or X.strides[0] != X.strides[1]:
-        return None
-    n, t, f = X.shape
-    return np.lib.stride_tricks.as_strided(X, (n + t - 1, f), X.strides[1:], writeable=False)
 
 
 def _rows_of(X: torch.Tensor) -> torch.Tensor:
@@ -429,10 +421,11 @@ def _fingerprint(config: TrainConfig, *arrays) -> dict:
     digest = hashlib.sha256()
     for a in arrays:
         if a is None:
-            digest.update(b"-")
-        for part in [] if a is None else _chunks(a):  # a's bytes, a chunk at a time
+            digest.update(b"-" + str(None).encode())
+            continue
+        for part in _chunks(a):  # a's bytes, a chunk at a time
             digest.update(part.numpy().tobytes())
-        digest.update(str(None if a is None else tuple(a.shape)).encode())
+        digest.update(str(tuple(a.shape)).encode())
     settings = {k: v for k, v in asdict(config).items() if k not in RESUMABLE_CHANGES}
     return {"settings": settings, "data": digest.hexdigest()}
 

@@ -137,6 +137,16 @@ def split_windows(
     )
 
 
+def window_rows(X: np.ndarray) -> np.ndarray | None:
+    """The rows ``(N + T - 1, F)`` under windows X ``(N, T, F)`` that overlap in memory (window
+    i + 1 one row after window i, so X[i, j] is row i + j, as ``make_windows``' stride-1 views
+    are), as a read-only view; else None."""
+    if X.ndim != 3 or len(X) < 2 or X.strides[0] != X.strides[1]:
+        return None
+    n, t, f = X.shape
+    return np.lib.stride_tricks.as_strided(X, (n + t - 1, f), X.strides[1:], writeable=False)
+
+
 def _columns(columns: Sequence[int], n_features: int, arg: str) -> list[int]:
     columns = [int(c) for c in columns]
     bad = [c for c in columns if not 0 <= c < n_features]
