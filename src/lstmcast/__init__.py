@@ -20,10 +20,14 @@ __all__ = ["ForecastConfig", "Forecaster", "LstmcastError", "__version__", "load
 
 def __getattr__(name: str):
     # the estimator pulls in torch: import it on first use, not with the package
-    if name in ("Forecaster", "ForecastConfig"):
-        from lstmcast import forecaster
+    if name == "ForecastConfig":
+        from lstmcast.config import ForecastConfig
 
-        return getattr(forecaster, name)
+        return ForecastConfig
+    if name == "Forecaster":
+        from lstmcast.forecaster import Forecaster
+
+        return Forecaster
     if name == "load":
         from lstmcast.modelfile import load
 

@@ -30,73 +30,20 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from lstmcast.config import TrainConfig
 from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, ModelFileError, TrainingDivergedError
 
-OPTIMIZERS = {
+OPTIMIZERS = {  # the classes behind config.OPTIMIZERS, in its order
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
 }
-LOSSES = ("mse", "mae", "huber")
 CHECKPOINT = "trainer.pt"  # the trainer state inside a checkpoint directory
 CHECKPOINT_VERSION = 1
 # Settings that may change when a run is resumed: they do not alter the weights of an epoch.
 RESUMABLE_CHANGES = ("epochs", "progress")
-
-
-@dataclass
-class TrainConfig:
-    """How to train; every field has a meaning, a unit and a reason for its default."""
-
-    epochs: int = 100  # passes over the training windows (an upper bound when patience is set)
-    batch_size: int = 64  # windows per optimiser step; 64 trades speed against noise well on CPU
-    learning_rate: float = 1e-3  # Adam's usual step size
-    optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
-    weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
-    loss: str = "mse"  # mse | mae | huber, on scaled targets, missing targets masked out
-    huber_delta: float = 1.0  # Huber's switch point, in scaled target units
-    patience: int | None = 10  # epochs without validation improvement before stopping; None: never
-    lr_patience: int | None = 4  # epochs without improvement before the learning rate is cut
-    lr_factor: float = 0.5  # the cut: new rate = old rate x lr_factor
-    min_delta: float = 0.0  # a validation loss must fall by more than this to count as better
-    clip_norm: float | None = 1.0  # gradient-norm clipping; None: off
-    shuffle: bool = True  # shuffle training windows every epoch (seeded)
-    seed: int = 0  # seeds weights (when the caller builds the model after seeding) and shuffling
-    progress: bool | None = None  # progress bar: None shows it only on a terminal
-
-    def __post_init__(self) -> None:
-        _positive_int("epochs", self.epochs)
-        _positive_int("batch_size", self.batch_size)
-        if not self.learning_rate > 0:
-            raise ConfigError(
-                f"learning_rate must be positive, got {self.learning_rate}: try 0.001"
-            )
-        if not self.weight_decay >= 0:
-            raise ConfigError(
-                f"weight_decay must be 0 or positive, got {self.weight_decay}: e.g. 0.0001 "
-                "(0 turns the penalty off)"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
-            )
-        if self.loss not in LOSSES:
-            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if not self.huber_delta > 0:
-            raise ConfigError(
-                f"huber_delta must be positive, got {self.huber_delta}: e.g. 0.05 (scaled units)"
-            )
-        if self.patience is not None:
-            _positive_int("patience", self.patience)
-        if self.clip_norm is not None and not self.clip_norm > 0:
-            raise ConfigError(f"clip_norm must be positive or None, got {self.clip_norm}")
-
-
-def _positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
 @dataclass

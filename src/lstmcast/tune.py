@@ -28,10 +28,10 @@ import optuna
 import sqlalchemy.exc
 from optuna.trial import TrialState
 
+from lstmcast.config import OPTIMIZERS
 from lstmcast.data import Table
 from lstmcast.errors import ConfigError, DataError
 from lstmcast.forecaster import ForecastConfig, Forecaster
-from lstmcast.train import OPTIMIZERS
 
 # Settings a trial chooses itself, or that may differ between the machines sharing a study
 # (the seed, so that their samplers draw different trials); every other setting must match.

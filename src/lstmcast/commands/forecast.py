@@ -30,7 +30,7 @@ RESUME_CHANGES = ("epochs", "progress")  # the only settings --resume accepts be
 # ---------------------------------------------------------------- shared options
 def _field_help() -> dict[str, str]:
     """The comment beside each ForecastConfig field: the help text of its flag."""
-    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.config import ForecastConfig
 
     source = inspect.getsource(ForecastConfig)
     return dict(re.findall(r"^\s+(\w+): [^#\n]*#\s*(.+)$", source, flags=re.M))
@@ -38,7 +38,7 @@ def _field_help() -> dict[str, str]:
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One flag per ForecastConfig field (default: not given), plus ``--config FILE.toml``."""
-    from lstmcast.forecaster import NETWORK_DEFAULTS, ForecastConfig
+    from lstmcast.config import NETWORK_DEFAULTS, ForecastConfig
 
     helps = _field_help()
     parser.add_argument(
@@ -87,7 +87,7 @@ def _scalar_type(hint) -> tuple[type, bool]:
 
 def config_from_args(args: argparse.Namespace, **overrides):
     """A ForecastConfig from ``--config`` TOML, then the flags given, then ``overrides``."""
-    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.config import ForecastConfig
 
     settings: dict = {}
     if getattr(args, "config", None):
@@ -102,8 +102,7 @@ def config_from_args(args: argparse.Namespace, **overrides):
 def _check_preset(settings: dict) -> None:
     """A network setting named beside --preset is refused even when it equals the default
     (--activation tanh with the relu presets), which ForecastConfig alone cannot tell."""
-    from lstmcast.forecaster import preset_clash
-    from lstmcast.models import PRESETS
+    from lstmcast.config import PRESETS, preset_clash
 
     preset = settings.get("preset")
     clash = [k for k in PRESETS.get(preset, ()) if k in settings] if preset else []
@@ -112,7 +111,7 @@ def _check_preset(settings: dict) -> None:
 
 
 def read_toml(path: str) -> dict:
-    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.config import ForecastConfig
 
     try:
         with open(path, "rb") as fh:
@@ -313,7 +312,7 @@ def train(args) -> int:
 
 def _resume_config(args, checkpoint: Path):
     """The ForecastConfig of the run being resumed, with --epochs/--progress applied."""
-    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.config import ForecastConfig
 
     names = {f.name for f in dataclasses.fields(ForecastConfig)}
     given = sorted(k for k in vars(args) if k in names and k not in RESUME_CHANGES)

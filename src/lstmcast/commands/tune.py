@@ -8,8 +8,8 @@ from pathlib import Path
 
 from lstmcast.cli import command
 from lstmcast.commands.forecast import add_config_options, config_from_args
+from lstmcast.config import OPTIMIZERS
 from lstmcast.errors import TrainingDivergedError
-from lstmcast.train import OPTIMIZERS
 
 
 def _tune_parser(sub):

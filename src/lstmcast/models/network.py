@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmcast import nn as lstmcast_nn  # module import: lstmcast.nn imports this package too
+from lstmcast.config import PRESETS
 from lstmcast.errors import ConfigError
 from lstmcast.models.kernels import ACTIVATIONS
 
@@ -138,21 +139,6 @@ class LSTMNetwork(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(B, T, F) windows -> (B, n_outputs)."""
         return self.head(self.dropout(self.features(x)))
-
-
-PRESETS: dict[str, dict[str, object]] = {
-    # LSTM(50, activation='relu') -> Dense(n)
-    "simple": {"units": (50,), "activation": "relu", "dropout": 0.0, "bidirectional": False},
-    # LSTM(64, relu, return_sequences) -> Dropout(0.2) -> LSTM(32, relu) -> Dropout(0.2) -> Dense(n)
-    "stacked": {"units": (64, 32), "activation": "relu", "dropout": 0.2, "bidirectional": False},
-    # Bidirectional(LSTM(50, relu)) -> Dense(n)
-    "bidirectional": {
-        "units": (50,),
-        "activation": "relu",
-        "dropout": 0.0,
-        "bidirectional": True,
-    },
-}
 
 
 def build_network(preset: str, n_features: int, n_outputs: int = 1, **overrides) -> LSTMNetwork:
