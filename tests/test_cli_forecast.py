@@ -390,3 +390,28 @@ def test_long_work_names_its_stages_where_progress_is_shown(synthetic_csv, tmp_p
     ]
     assert main([*argv, "--no-progress"]) == 0
     assert "..." not in capsys.readouterr().err
+
+
+def test_a_model_trained_from_a_pipe_asks_for_the_data_to_score(synthetic_csv, tmp_path, capsys):
+    """`train --data <(zcat f.csv.gz)` recorded the pipe's /proc path as the model's data, so a
+    later `evaluate DIR` said "no such file" (and a /dev/fd number can name another stream
+    in another process): it now names the pipe and asks for --data."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(synthetic_csv.read_bytes()))
+    writer.start()
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(fifo), "--out", str(out), *FAST]) == 0
+    writer.join()
+    assert json.loads((out / "manifest.json").read_text())["data_source"] == str(fifo)
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"lstmcast evaluate: error: this model was trained from a pipe ({fifo}), which cannot "
+        "be read again: pass the table to score on (--data FILE, or evaluate(frame))"
+    )
+    assert main(["evaluate", str(out), "--data", str(synthetic_csv)]) == 0

@@ -275,6 +275,7 @@ class Forecaster:
                     "this model was fitted on an in-memory table, which its files do not "
                     "hold: pass the table to score on (evaluate(frame), or --data FILE)"
                 )
+            _check_readable_again(str(data))
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
@@ -695,12 +696,24 @@ def _name_of(data, table: Table) -> str:
 
 def _source_of(data) -> str | None:
     """Where the training table came from, to find it again from any working directory:
-    a file path made absolute, a dataset name as given, None for an in-memory table."""
+    a file path made absolute, a dataset name or a pipe as given, None for an in-memory table."""
     if not isinstance(data, str | os.PathLike):
         return None
-    if str(data) in REGISTRY or not Path(data).exists():  # names win over files, as on reading
+    if str(data) in REGISTRY or not Path(data).is_file():  # names win over files, as on reading
         return str(data)
     return str(Path(data).resolve())
+
+
+def _check_readable_again(source: str) -> None:
+    """Refuse to re-read a training table that came through a pipe (``--data <(zcat f.gz)``):
+    its data is gone, and the same /dev/fd number may now be another stream."""
+    path = Path(source)
+    stream = path.exists() and not path.is_file() and not path.is_dir()  # a FIFO, a terminal
+    if source not in REGISTRY and (stream or source.startswith(("/dev/", "/proc/"))):
+        raise DataError(
+            f"this model was trained from a pipe ({source}), which cannot be read again: pass "
+            "the table to score on (--data FILE, or evaluate(frame))"
+        )
 
 
 def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
