@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from scipy.signal import lfilter
@@ -267,8 +270,6 @@ def test_user_errors():
 
 
 def test_var_order_selection_agrees_with_statsmodels():
-    import warnings
-
     from statsmodels.tsa.api import VAR
 
     from lstmcast.baselines import select_var_order
@@ -283,6 +284,128 @@ def test_var_order_selection_agrees_with_statsmodels():
         expected = VAR(y).select_order(8, trend="c").selected_orders["aic"]
     assert expected >= 2  # AIC never under-fits a VAR(2) this long
     assert select_var_order(y, 8) == expected
+
+
+def _var2_series(n: int, f: int, seed: int) -> np.ndarray:
+    """A stable VAR(2) with a constant, its features far from zero and of unlike spreads."""
+    rng = np.random.default_rng(seed)
+    a1, a2 = 0.5 * np.eye(f) + 0.1 * rng.normal(size=(f, f)), -0.2 * np.eye(f)
+    y = np.zeros((n, f))
+    for t in range(2, n):
+        y[t] = 0.1 + a1 @ y[t - 1] + a2 @ y[t - 2] + rng.normal(size=f)
+    return y * np.geomspace(0.1, 10, f) + np.linspace(-1e3, 1e4, f)
+
+
+def _statsmodels_var(y: np.ndarray, p: int):
+    from statsmodels.tsa.api import VAR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the missing date index
+        return VAR(y).fit(maxlags=p, trend="c")
+
+
+def _close(actual, expected, rtol=1e-8):
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("chunk_values", [1, 5 * 3 * 7, 2**22])  # a row, a few, all at once
+def test_var_in_chunks_equals_statsmodels_var(monkeypatch, chunk_values):
+    """The chunked normal equations give statsmodels' VAR.fit(p, trend="c") (rows p.., a
+    constant), its AIC order and its forecasts, on features far from zero, whatever the chunk."""
+    from statsmodels.tsa.api import VAR
+
+    import lstmcast.baselines
+
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", chunk_values)
+    y = _var2_series(600, 3, seed=12)
+    w = _windows(y, 6, 4, targets=(0, 2))
+    y = y[: len(w.X) + 5]  # the rows under the windows: the training series
+    for maxlags in (1, 3, None):
+        model = VARBaseline([0, 2], maxlags=maxlags).fit(w.X, w.Y)
+        if maxlags is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the missing date index
+                aic = VAR(y).select_order(6, trend="c").selected_orders["aic"]
+            assert model.order_ == aic == 2
+        expected = _statsmodels_var(y, model.order_)
+        _close(model.intercept_, expected.intercept)
+        _close(model.coefs_, expected.coefs)
+        pred = model.predict(w.X[-30:])
+        for s in range(30):
+            history = w.X[-30 + s, -model.order_ :]
+            _close(pred[s], expected.forecast(history, steps=4)[:, [0, 2]])
+
+
+def test_var_on_one_series_equals_statsmodels_autoreg(monkeypatch):
+    from statsmodels.tsa.ar_model import AutoReg
+
+    import lstmcast.baselines
+
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 3 * 4)
+    y = _var2_series(500, 1, seed=13)
+    w = _windows(y, 4, 2)
+    y = y[: len(w.X) + 3]
+    model = VARBaseline([0], maxlags=3).fit(w.X, w.Y)
+    params = AutoReg(y[:, 0], lags=3, trend="c").fit().params
+    _close(model.intercept_, params[:1])
+    _close(model.coefs_.ravel(), params[1:])
+
+
+def test_var_predicts_a_chunk_of_windows_at_a_time_with_the_same_numbers(monkeypatch):
+    import lstmcast.baselines
+
+    w = _windows(_var2_series(300, 2, seed=14), 5, 3, targets=(1,))
+    model = VARBaseline([1], maxlags=2).fit(w.X, w.Y)
+    whole = model.predict(w.X)
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 5 * 2 * 7)  # seven windows a chunk
+    np.testing.assert_array_equal(model.predict(w.X), whole)
+
+
+def test_var_fit_memory_stays_at_a_chunk_and_the_gram_matrix(monkeypatch):
+    """tracemalloc sees numpy's buffers: the fit never holds the (N, 1 + F * p) lag design."""
+    import tracemalloc
+
+    import lstmcast.baselines
+
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 2**14)
+    y = np.random.default_rng(15).normal(size=(20_000, 10)).cumsum(axis=0) * 0.01
+    w = _windows(y, 24, 1)
+    design_bytes = len(y) * (1 + 10 * 24) * 8  # 38 MB
+    tracemalloc.start()
+    try:
+        VARBaseline([0], maxlags=24).fit(w.X, w.Y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < design_bytes / 4
+
+
+def test_var_refuses_a_constant_input_as_statsmodels_does_but_not_a_zero_one():
+    """statsmodels' VAR raises for a constant lag column that is not 0 (the forecaster leaves VAR
+    out with a warning then) and fits a zero one with zero coefficients."""
+    y = _var2_series(300, 3, seed=16)
+    y[:, 1] = 1.5
+    w = _windows(y, 4, 1)
+    y = y[: len(w.X) + 3]
+    with pytest.raises(ValueError) as statsmodels_error:
+        _statsmodels_var(y, 2)
+    with pytest.raises(ValueError, match=re.escape(str(statsmodels_error.value))):
+        VARBaseline([0], maxlags=2).fit(w.X, w.Y)
+    y[:, 1] = 0.0
+    w = _windows(y, 4, 1)
+    y = y[: len(w.X) + 3]
+    model = VARBaseline([0], maxlags=2).fit(w.X, w.Y)
+    expected = _statsmodels_var(y, 2)
+    _close(model.intercept_, expected.intercept)
+    _close(model.coefs_, expected.coefs)
+    np.testing.assert_allclose(model.coefs_[:, :, 1], 0, atol=1e-12)  # from the zero input
+    np.testing.assert_allclose(model.coefs_[:, 1], 0, atol=1e-12)  # for it
+
+
+def test_var_forecasts_a_constant_single_series_as_that_constant():
+    w = _windows(np.full(200, 1.5), 4, 3)
+    model = VARBaseline([0], maxlags=2).fit(w.X, w.Y)
+    np.testing.assert_array_equal(model.predict(w.X[:5]), np.full((5, 3, 1), 1.5))
 
 
 @pytest.mark.parametrize(("horizon", "expected"), [(1, 22.14), (24, 79.23)])
