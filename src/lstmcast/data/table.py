@@ -77,14 +77,6 @@ class Table:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def column_index(self, names: str | list[str]) -> list[int]:
-        """Positions of ``names`` among the columns (DataError naming the unknown ones)."""
-        names = [names] if isinstance(names, str) else list(names)
-        missing = [n for n in names if n not in self.frame.columns]
-        if missing:
-            raise DataError(f"{self.name}: no column {missing}; the columns are {self.columns}")
-        return [self.frame.columns.get_loc(n) for n in names]
-
 
 def read_table(
     source: str | os.PathLike | pd.DataFrame,
