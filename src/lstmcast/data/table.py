@@ -1,16 +1,17 @@
-"""Reading a table: time index, frequency and gaps, categorical encoding, validation, filling.
+"""Reading a table: files and frames in, columns validated and encoded, gaps re-indexed, filled.
 
 ``read_table`` turns a CSV or Parquet file (or a DataFrame) into a ``Table``: float64 columns on a
 sorted, unique, regular ``DatetimeIndex`` named ``time``, with an ``observed`` mask that remembers
 which values were really in the file before any gap was re-indexed or any NA was filled. Models
 may read filled inputs; metrics and losses read the mask, so a missing target is never scored.
+The time index (which column, how its timestamps are read, its frequency) comes from
+``lstmcast.data.timestamps``.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +19,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstmcast.data.timestamps import (
+    INDEX_TIME,
+    check_duplicates,
+    regular_index,
+    show_value,
+    time_index,
+)
 from lstmcast.errors import DataError
 
 FILLS = ("interpolate", "ffill", "none", "refuse")
 CATEGORICALS = ("label", "onehot")
 MAX_CATEGORIES = 32  # a text column with at most this many distinct values is categorical
-TIME_NAMES = ("time", "date", "datetime", "timestamp")  # auto-detected time columns
 DELIMITERS = (",", ";", "\t", "|")  # CSV separators told apart by counting them in the header
 ROW_NUMBER_NAMES = ("no", "index", "unnamed: 0", "row")  # dropped when they just count rows
 PARQUET = (".parquet", ".pq")
@@ -35,15 +42,6 @@ REFUSED = {
     ".hdf5": "HDF5", ".hdf": "HDF5", ".npy": "NumPy", ".npz": "NumPy", ".xml": "XML",
     ".html": "HTML", ".sqlite": "SQLite", ".db": "database", ".dta": "Stata", ".sav": "SPSS",
 }  # fmt: skip
-# dd/mm/yyyy or mm/dd/yyyy (also with . or -), optionally followed by a time of day
-NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T].*)?")
-# a time of day (group 1) and the UTC offset that ends a timestamp: 00:00+01:00, 00:00:00 UTC
-TIME_AND_OFFSET = r"(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
-# a time of day followed by a UTC offset: 01:00+01:00, 01:00:00Z, 01:00 +0100
-UTC_OFFSET = re.compile(
-    r".*\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)", re.I
-)
-INDEX_TIME = "__index_time__"  # the column a DatetimeIndex becomes when it has no usable name
 
 IN_MEMORY = "DataFrame"  # the name of a table read from a DataFrame, in messages and models
 
@@ -129,7 +127,7 @@ def read_table(
     raw, name, index_col = _load(source)
     if raw.empty:
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
-    index, time_parts = _time_index(raw, time_col, name, index_col)
+    index, time_parts = time_index(raw, time_col, name, index_col)
     raw = raw.drop(columns=time_parts)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
     if columns is not None:
@@ -144,9 +142,9 @@ def read_table(
         raise DataError(f"{next(iter(skipped.values()))}; drop it with columns=[...]")
     frame.index = index
     frame = frame.sort_index(kind="stable")
-    _check_duplicates(frame.index, name)
+    check_duplicates(frame.index, name)
     observed = frame.notna()
-    freq, full = _regular_index(frame.index)
+    freq, full = regular_index(frame.index)
     if full is not None and len(full) > len(frame):
         gaps = full.difference(frame.index)
         message = (
@@ -258,162 +256,6 @@ def _sniff_delimiter(source: Path | io.BytesIO) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _time_index(
-    raw: pd.DataFrame, time_col: str | None, name: str, index_col: str | None
-) -> tuple[pd.DatetimeIndex, list]:
-    """The timestamps and the columns that built them (dropped afterwards); ``index_col`` holds
-    the source's DatetimeIndex, the time unless ``time_col`` names another column."""
-    lower = {str(c).lower(): c for c in raw.columns}
-    if len(raw.columns) == 1 and " " in str(raw.columns[0]).strip():
-        raise DataError(
-            f"{name}: the header {str(raw.columns[0])!r} reads as a single column: use a "
-            "comma-separated file (';', tab and '|' are recognised too)"
-        )
-    if time_col is None:
-        time_col = index_col
-    if time_col is not None:
-        if time_col not in raw.columns:
-            shown = [c for c in raw.columns if c != INDEX_TIME]
-            raise DataError(f"{name}: time column {time_col!r} not found; the columns are {shown}")
-        index_time = [index_col] if index_col not in (None, time_col) else []
-        return _parse_times(raw[time_col], time_col, name), [time_col, *index_time]
-    if {"year", "month", "day"} <= lower.keys():
-        parts = [lower[p] for p in ("year", "month", "day", "hour", "minute") if p in lower]
-        fields = {p.lower(): _integers(raw[p], p, name) for p in parts}
-        try:
-            index = pd.to_datetime(pd.DataFrame(fields))
-        except (ValueError, OverflowError) as err:
-            raise DataError(
-                f"{name}: year/month/day columns do not form valid dates: {err}"
-            ) from err
-        return pd.DatetimeIndex(index), parts
-    if {"year", "quarter"} <= lower.keys():
-        parts = [lower["year"], lower["quarter"]]
-        year, quarter = (_integers(raw[p], p, name) for p in parts)
-        if not quarter.between(1, 4).all():
-            raise DataError(f"{name}: column {parts[1]!r} must hold quarters 1-4")
-        periods = pd.PeriodIndex.from_fields(year=year, quarter=quarter, freq="Q")
-        return periods.to_timestamp(how="start"), parts
-    found = [lower[n] for n in TIME_NAMES if n in lower]
-    if len(found) == 1:
-        return _parse_times(raw[found[0]], found[0], name), found
-    raise DataError(
-        f"{name}: cannot tell which column holds the time (columns {list(raw.columns)}); "
-        "pass time_col=... (--time-col NAME), or provide year/month/day[/hour] columns"
-    )
-
-
-def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
-    """Timestamps; those with UTC offsets become UTC (offset dropped), so that an hourly series
-    stays hourly across a daylight-saving change, unless only the local dates are regular
-    (daily or longer steps across such a change): then the offset is dropped and the local
-    wall-clock times kept. dd/mm/yyyy dates are read day-first only when
-    no value can be month-first; an order that cannot be told is a DataError."""
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
-        raise DataError(
-            f"{name}: time column {col!r} holds numbers ({_show(column.iloc[0])} at data row 1), "
-            "not timestamps; pass the column that holds dates and times as --time-col"
-        )
-    text = None
-    if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
-        text = column.dropna().astype(str).str.strip()
-    dayfirst = text is not None and _day_first(text, col, name)
-    with warnings.catch_warnings():  # "could not infer format": the bad value is named below
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            times = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst)
-        except ValueError:  # "Mixed timezones": offsets that change, e.g. +01:00 to +02:00
-            times = pd.to_datetime(column, errors="coerce", dayfirst=dayfirst, utc=True)
-    bad = times.isna()
-    if bad.any():
-        if text is not None:
-            _check_offsets(text, col, name)
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{name}: time column {col!r} holds {_show(column.iloc[row])} at data row {row + 1}, "
-            "which is not a timestamp; fix the value or pass the right --time-col"
-        )
-    if getattr(times.dt, "tz", None) is None:
-        return pd.DatetimeIndex(times)
-    utc = pd.DatetimeIndex(times.dt.tz_convert("UTC").dt.tz_localize(None))
-    if _regular_index(utc.sort_values())[0] is not None:
-        return utc
-    # Local midnights (or month starts) across a daylight-saving change are 23 or 25 h apart in
-    # UTC but one day apart on the wall clock: then the local dates are the regular series.
-    if text is not None:
-        wall_clock = text.str.replace(TIME_AND_OFFSET, r"\1", regex=True, case=False)
-        local = pd.to_datetime(wall_clock, errors="coerce", dayfirst=dayfirst)
-    else:
-        local = times.dt.tz_localize(None)
-    local = pd.DatetimeIndex(local)
-    if not local.isna().any() and _regular_index(local.sort_values())[0] is not None:
-        return local
-    return utc
-
-
-def _day_first(text: pd.Series, col: str, name: str) -> bool:
-    """Whether dd/mm/yyyy-style dates are day-first: only when some day is past 12 (so no value
-    reads month-first); a DataError when either order fits (ambiguous) or neither (mixed)."""
-    if text.empty or not NUMERIC_DATE.fullmatch(text.iloc[0]):
-        return False
-    parts = text.str.extract(NUMERIC_DATE.pattern + "$")
-    if parts[0].isna().any():  # mixed layouts: the parser names the odd value
-        return False
-    first, second = parts[0].astype(int), parts[2].astype(int)
-    month_first, day_first = (first <= 12).all(), (second <= 12).all()
-    if month_first and day_first and (first != second).any():
-        label = (first != second).idxmax()
-        raise DataError(
-            f"{name}: time column {col!r} holds dates such as {text[label]!r} (data row "
-            f"{label + 1}) that read both day-first and month-first; write the dates as "
-            "ISO YYYY-MM-DD"
-        )
-    if not month_first and not day_first:
-        late_day, late_month = (first > 12).idxmax(), (second > 12).idxmax()
-        raise DataError(
-            f"{name}: time column {col!r} mixes day-first and month-first dates "
-            f"({text[late_day]!r} at data row {late_day + 1}, {text[late_month]!r} at data "
-            f"row {late_month + 1}); write the dates as ISO YYYY-MM-DD"
-        )
-    return not month_first
-
-
-def _check_offsets(text: pd.Series, col: str, name: str) -> None:
-    """DataError when some timestamps carry a UTC offset and others do not."""
-    aware = text.str.fullmatch(UTC_OFFSET.pattern, case=False)
-    if aware.any() and not aware.all():
-        with_offset, without = aware.idxmax(), (~aware).idxmax()
-        raise DataError(
-            f"{name}: time column {col!r} mixes timestamps with a UTC offset "
-            f"({text[with_offset]!r} at data row {with_offset + 1}) and without "
-            f"({text[without]!r} at data row {without + 1}); give every timestamp an "
-            "offset (e.g. +01:00) or none"
-        )
-
-
-def _show(value) -> str:
-    """A value as messages show it: 3, 2.5, 'SW', an empty value (never np.int64(3))."""
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return "an empty value"
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        return str(value)
-    return repr(value)
-
-
-def _integers(column: pd.Series, col: str, name: str) -> pd.Series:
-    values = pd.to_numeric(column, errors="coerce")
-    bad = values.isna() | (values != values.round())
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{name}: time part {col!r} holds {_show(column.iloc[row])} at data row {row + 1}; "
-            "expected a whole number"
-        )
-    return values.astype("int64")
-
-
 def _is_row_number(column: pd.Series) -> bool:
     """True for a ``No``-style column that only counts rows (n, n + 1, n + 2, ...)."""
     if str(column.name).lower() not in ROW_NUMBER_NAMES or not pd.api.types.is_integer_dtype(
@@ -421,16 +263,6 @@ def _is_row_number(column: pd.Series) -> bool:
     ):
         return False
     return len(column) > 1 and bool(np.all(np.diff(column.to_numpy()) == 1))
-
-
-def _check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
-    duplicated = index[index.duplicated()].unique()
-    if len(duplicated):
-        first = ", ".join(str(t) for t in duplicated[:3])
-        raise DataError(
-            f"{name}: {len(duplicated)} duplicate timestamps (first: {first}); "
-            "remove or aggregate the repeated rows"
-        )
 
 
 def _encode(
@@ -464,7 +296,7 @@ def _encode(
             if unknown.any():
                 row = int(np.flatnonzero(unknown.to_numpy())[0])
                 raise DataError(
-                    f"{name}: column {col!r} holds {_show(series.iloc[row])} at data row "
+                    f"{name}: column {col!r} holds {show_value(series.iloc[row])} at data row "
                     f"{row + 1}, not one of the categories it was fitted on {categories}; "
                     "map it to a known category or refit"
                 )
@@ -490,7 +322,7 @@ def _encode(
                 continue
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"{name}: numeric column {col!r} holds the text {_show(series.iloc[row])} at "
+                f"{name}: numeric column {col!r} holds the text {show_value(series.iloc[row])} at "
                 f"data row {row + 1}; "
                 "fix the value or mark it missing (empty or NA)"
             )
@@ -513,7 +345,7 @@ def _finite(values: pd.Series, col, name: str) -> pd.Series:
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
         raise DataError(
-            f"{name}: column {col!r} holds {_show(values.iloc[row])} at data row {row + 1}; "
+            f"{name}: column {col!r} holds {show_value(values.iloc[row])} at data row {row + 1}; "
             "replace infinite values with numbers, or leave them empty (missing)"
         )
     return values
@@ -552,46 +384,6 @@ def _codes(
 
 def _encoded_columns(encodings: dict) -> list[str]:
     return [c for enc in encodings.values() for c in enc["columns"]]
-
-
-def infer_freq(index: pd.DatetimeIndex) -> str | None:
-    """The pandas offset alias of a regular index (``"h"``, ``"QS-JAN"``), else None."""
-    if len(index) < 3:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(index)
-    return getattr(freq, "freqstr", freq)
-
-
-def _regular_index(index: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex | None]:
-    """(frequency, complete regular index) of a possibly gappy index; (None, None) if irregular."""
-    freq = infer_freq(index)
-    if freq is not None and _spans(freq, index):
-        return freq, index
-    if len(index) < 3:
-        return None, None
-    # Candidates: the frequency of short stretches (calendar steps such as months), then the
-    # most common step (fixed steps such as hours).
-    candidates = []
-    for start in range(0, len(index) - 4, max(1, len(index) // 16)):
-        candidate = infer_freq(index[start : start + 5])
-        if candidate is not None and candidate not in candidates:
-            candidates.append(candidate)
-    step = pd.Series(index[1:] - index[:-1]).mode()[0]
-    candidates.append(pd.tseries.frequencies.to_offset(step).freqstr)
-    for candidate in candidates:
-        full = pd.date_range(index[0], index[-1], freq=candidate)
-        if index.isin(full).all():
-            inferred = infer_freq(full)
-            return (inferred if inferred and _spans(inferred, full) else candidate), full
-    return None, None
-
-
-def _spans(freq: str, index: pd.DatetimeIndex) -> bool:
-    """Whether ``freq`` steps from the first timestamp give exactly ``index`` (pandas can infer
-    ``"BMS"`` for month starts that fall on a weekend, which would misdate forecasts)."""
-    return pd.date_range(index[0], periods=len(index), freq=freq).equals(index)
 
 
 def _fill(frame: pd.DataFrame, fill: str, codes: set[str], name: str) -> pd.DataFrame:
