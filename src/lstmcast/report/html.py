@@ -2,8 +2,7 @@
 
 ``write_report(result, out_dir)`` writes ``report.html`` (figures embedded as base64 PNG, one
 small inline stylesheet, no external files) and ``report.md`` (figures as PNG files beside it).
-``verdict(result)`` is the one-sentence answer to "does the multivariate LSTM beat the
-univariate one?", computed from the numbers.
+The headline sentence comes from ``lstmcast.report.verdict``.
 """
 
 from __future__ import annotations
@@ -11,89 +10,17 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lstmcast.data.download import write_atomic
-from lstmcast.errors import ConfigError
 from lstmcast.evaluation.display import decimals
 from lstmcast.report import figures
+from lstmcast.report.results import distinct_names, finite, inputs_text, model_rows, scored_rows
+from lstmcast.report.verdict import verdict
 
 PERSISTENCE = figures.PERSISTENCE
-_TIE = 5e-4  # relative RMSE difference under which two models are called a tie (0.05%)
-
-
-def verdict(result: dict) -> str:
-    """One sentence: which LSTM wins, by how much RMSE, and whether it beats persistence.
-
-    Args:
-        result: the dict of ``lstmcast compare``; reads ``results`` (rows with ``name``,
-            ``kind``, ``inputs``, ``rmse``, optional ``n_inputs``), ``target``, ``unit``,
-            ``split`` and ``period``.
-
-    Example:
-        >>> verdict({"target": "y", "results": [
-        ...     {"name": "lstm", "kind": "lstm", "inputs": "univariate", "rmse": 2.0},
-        ...     {"name": "persistence", "kind": "baseline", "rmse": 2.5}]})
-        'The univariate LSTM (y alone) scores RMSE 2.00 on the test split and beats persistence (2.50) by 20.0%; no multivariate LSTM was run to compare against.'
-    """  # noqa: E501
-    result = _distinct_names(result)
-    rows = _scored(result["results"])
-    unit = f" {result['unit']}" if result.get("unit") else ""
-    where = _split_phrase(result)
-    lstms = [row for row in rows if _is_lstm(row)]
-    if not lstms:
-        best = min(rows, key=lambda row: row["rmse"])
-        return (
-            f"No LSTM was scored on {where}; the best model is {best['name']} "
-            f"with RMSE {_num(best['rmse'])}{unit}."
-        )
-    multi = _best([row for row in lstms if row.get("inputs") == "multivariate"])
-    uni = _best([row for row in lstms if row.get("inputs") != "multivariate"])
-    persistence = next((row for row in rows if row["name"] == PERSISTENCE), None)
-    baselines = [row for row in rows if not _is_lstm(row) and row["name"] != PERSISTENCE]
-    rival = _best(baselines)
-
-    if multi is None or uni is None:
-        only = multi or uni
-        other = "univariate" if uni is None else "multivariate"
-        text = f"The {_describe(only, result)} scores RMSE {_num(only['rmse'])}{unit} on {where}"
-        if persistence is not None:
-            text += " and " + _against_persistence(only["rmse"], persistence["rmse"])
-            text += _chance(result, only, persistence)
-        if rival is not None and rival["rmse"] < only["rmse"]:
-            text += f", but the {rival['name']} baseline does better ({_num(rival['rmse'])})"
-        return text + f"; no {other} LSTM was run to compare against."
-
-    win, lose = sorted([multi, uni], key=lambda row: row["rmse"])
-    gap = (lose["rmse"] - win["rmse"]) / lose["rmse"]
-    pair = f"({_num(win['rmse'])} vs {_num(lose['rmse'])}{unit})"
-    if gap < _TIE:
-        text = (
-            f"The {_describe(multi, result)} and the {_describe(uni, result)} tie at "
-            f"RMSE {_num(multi['rmse'])}{unit} on {where}" + _tie_note(result, win, lose)
-        )
-    else:
-        text = (
-            f"The {_describe(win, result)} beats the {_describe(lose, result)} by "
-            f"{100 * gap:.1f}% RMSE {pair} on {where}" + _chance(result, win, lose)
-        )
-    if persistence is not None:
-        p = persistence["rmse"]
-        beaten = [row for row in (win, lose) if row["rmse"] < p]
-        if len(beaten) == 2:
-            text += f"; both beat persistence ({_num(p)})" + _chance(result, win, persistence)
-        elif len(beaten) == 1:
-            text += f"; only the {_kind_name(win)} LSTM beats persistence ({_num(p)})" + _chance(
-                result, win, persistence
-            )
-        else:
-            text += f"; neither beats persistence ({_num(p)})"
-    if rival is not None and rival["rmse"] < win["rmse"]:
-        text += f", and the {rival['name']} baseline beats both ({_num(rival['rmse'])})"
-    return text + "."
 
 
 def write_report(
@@ -117,8 +44,8 @@ def write_report(
         >>> paths["html"]  # doctest: +SKIP
         PosixPath('runs/beijing/report.html')
     """
-    result = _distinct_names(result)
-    _scored(result["results"])  # validate before drawing
+    result = distinct_names(result)
+    scored_rows(result["results"])  # validate before drawing
     title = title or _default_title(result)
     drawn = figures.draw_all(result)
     page = render_html(result, title, drawn)
@@ -144,27 +71,27 @@ def metrics_rows(result: dict) -> list[dict]:
     Each row: ``name``, ``inputs``, ``rmse``, ``mae``, ``skill``, ``n_scored``, ``fit``,
     ``persistence`` (bool) and ``best`` (bool).
     """
-    rows = _rows(result)
+    rows = model_rows(result)
     persistence = next((row for row in rows if row["name"] == PERSISTENCE), None)
     p = persistence.get("rmse") if persistence else None
-    scored = sorted(_scored(rows), key=lambda row: row["rmse"])
+    scored = sorted(scored_rows(rows), key=lambda row: row["rmse"])
     ordered = scored + [row for row in rows if row not in scored]
     rmse_places = decimals([row.get("rmse") for row in rows])
     mae_places = decimals([row.get("mae") for row in rows])
     out = []
     for row in ordered:
         rmse, mae = row.get("rmse"), row.get("mae")
-        skill = 1 - rmse / p if _finite(rmse) and _finite(p) and p > 0 else None
+        skill = 1 - rmse / p if finite(rmse) and finite(p) and p > 0 else None
         n, fit = row.get("n_scored"), row.get("fit_seconds")
         out.append(
             {
                 "name": row["name"],
-                "inputs": _inputs_text(row, result),
-                "rmse": f"{rmse:.{rmse_places}f}" if _finite(rmse) else "–",
-                "mae": f"{mae:.{mae_places}f}" if _finite(mae) else "–",
+                "inputs": inputs_text(row, result),
+                "rmse": f"{rmse:.{rmse_places}f}" if finite(rmse) else "–",
+                "mae": f"{mae:.{mae_places}f}" if finite(mae) else "–",
                 "skill": "–" if skill is None else f"{100 * skill:+.1f}%".replace("-", "−"),
-                "n_scored": f"{int(n):,}" if _finite(n) else "–",
-                "fit": f"{fit:.1f}" if _finite(fit) else "–",
+                "n_scored": f"{int(n):,}" if finite(n) else "–",
+                "fit": f"{fit:.1f}" if finite(fit) else "–",
                 "persistence": row["name"] == PERSISTENCE,
                 "best": bool(scored) and row is scored[0],
             }
@@ -176,7 +103,7 @@ def per_target_tables(result: dict) -> list[tuple[str, list[dict]]]:
     """With several targets: for each target column, a heading (the column and its unit, when
     known) and its metrics rows (as ``metrics_rows``) from each result's ``per_target`` scores;
     the pooled table mixes the targets' units."""
-    rows = _rows(result)
+    rows = model_rows(result)
     first = rows[0].get("per_target") or []
     if not all(len(row.get("per_target") or []) == len(first) for row in rows):
         return []
@@ -340,148 +267,6 @@ def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str
     return "\n".join(lines)
 
 
-def _rows(result: dict) -> list[dict]:
-    """The ``results`` list, checked: a non-empty list of dicts that each have a ``name``."""
-    rows = result.get("results") if isinstance(result, dict) else None
-    if not rows or not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ConfigError(
-            "result['results'] must be a non-empty list of model rows "
-            f"(dicts with name, rmse, ...), got {type(rows).__name__}: pass the dict that "
-            "`lstmcast compare --json` writes"
-        )
-    for row in rows:
-        if "name" not in row:
-            raise ConfigError(
-                f"every row of result['results'] needs a 'name', got keys {sorted(row)}: "
-                "add the model or baseline name to each row"
-            )
-    return rows
-
-
-def _distinct_names(result: dict) -> dict:
-    """A shallow copy whose rows have distinct names: a repeat gets its inputs appended.
-
-    Two baselines both called "ridge" (one on every input, one on the target alone) become
-    "ridge" and "ridge-univariate", so the table, the colours and the verdict can tell them apart.
-    """
-    seen, rows = set(), []
-    for row in _rows(result):
-        name, k = row["name"], 2
-        if name in seen:
-            name = f"{row['name']}-{row.get('inputs') or 'other'}"
-            while name in seen:
-                name, k = f"{row['name']}-{k}", k + 1
-            row = {**row, "name": name}
-        seen.add(name)
-        rows.append(row)
-    return {**result, "results": rows}
-
-
-def _scored(rows: list[dict]) -> list[dict]:
-    scored = [row for row in rows if _finite(row.get("rmse"))]
-    if not scored:
-        raise ConfigError(
-            "result['results'] has no row with a finite 'rmse': at least one model must be "
-            "scored before a report can be written"
-        )
-    return scored
-
-
-def _best(rows: list[dict]) -> dict | None:
-    return min(rows, key=lambda row: row["rmse"]) if rows else None
-
-
-def _is_lstm(row: dict) -> bool:
-    return row.get("kind") == "lstm" or (row.get("kind") is None and row["name"].startswith("lstm"))
-
-
-def _kind_name(row: dict) -> str:
-    return "multivariate" if row.get("inputs") == "multivariate" else "univariate"
-
-
-def _describe(row: dict, result: dict) -> str:
-    """ "multivariate LSTM (8 inputs)" or "univariate LSTM (pollution alone)"."""
-    return f"{_kind_name(row)} LSTM ({_inputs_text(row, result)})"
-
-
-def _inputs_text(row: dict, result: dict) -> str:
-    """What a model reads: "8 inputs", "pollution alone", or the ``inputs`` field.
-
-    The count comes from the row's ``n_inputs`` or ``features``, else from the result's
-    ``inputs`` dict (``{"multivariate": [column, ...], "univariate": [...]}``).
-    """
-    n = row.get("n_inputs")
-    named = result.get("inputs") if isinstance(result.get("inputs"), dict) else {}
-    for names in (row.get("features"), named.get(row.get("inputs"))):
-        if n is None and isinstance(names, list):
-            n = len(names)
-    if row.get("inputs") == "multivariate":
-        return f"{n} inputs" if n else "multivariate"
-    target = result.get("target")
-    if isinstance(target, list) and len(target) > 1:  # compare fits one LSTM per target
-        target = f"each of the {len(target)} targets"
-    elif isinstance(target, list):
-        target = ", ".join(map(str, target))
-    if row.get("inputs") == "univariate" and target:
-        return f"{target} alone"
-    return str(row.get("inputs") or "–")
-
-
-def _chance(result: dict, a: dict, b: dict) -> str:
-    """ ", a difference chance would rarely give (Diebold–Mariano p = 0.003)" for the test of
-    rows ``a`` and ``b`` in ``result["tests"]`` (see compare), or "" when there is none."""
-    p = _p_value(result, a, b)
-    if p is None:
-        return ""
-    if p < 0.05:
-        return f", a difference chance would rarely give (Diebold–Mariano {_p_text(p)})"
-    return f", a difference chance could give (Diebold–Mariano {_p_text(p)})"
-
-
-def _tie_note(result: dict, a: dict, b: dict) -> str:
-    """What a tie's test says, without contradicting the tie: a consistent gap under 0.05% is
-    still too small to matter."""
-    p = _p_value(result, a, b)
-    if p is None:
-        return ""
-    if p < 0.05:
-        return (
-            f" (a gap under {100 * _TIE:g}%, too small to matter even though Diebold–Mariano "
-            f"finds it consistent, {_p_text(p)})"
-        )
-    return f" (a gap under {100 * _TIE:g}%, which chance could give: Diebold–Mariano {_p_text(p)})"
-
-
-def _p_value(result: dict, a: dict, b: dict) -> float | None:
-    """The p-value of the test of rows ``a`` and ``b`` in ``result["tests"]``, or None."""
-    names = {a["name"], b["name"]}
-    test = next((t for t in result.get("tests") or () if {t["a"], t["b"]} == names), None)
-    if test is None or test["p_value"] is None or math.isnan(test["p_value"]):
-        return None
-    return test["p_value"]
-
-
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 1e-3 else f"p = {p:.2g}"
-
-
-def _against_persistence(rmse: float, p: float) -> str:
-    if rmse < p:
-        return f"beats persistence ({_num(p)}) by {100 * (1 - rmse / p):.1f}%"
-    return f"does not beat persistence ({_num(p)})"
-
-
-def _split_phrase(result: dict) -> str:
-    """ "the 2014 test split", "the 2013–2014 test split" or "the test split"."""
-    split = str(result.get("split") or "test")
-    bounds = (result.get("period") or {}).get(split) or []
-    years = [str(b)[:4] for b in bounds if str(b)[:4].isdigit()]
-    if len(years) == 2:
-        span = years[0] if years[0] == years[1] else f"{years[0]}–{years[1]}"
-        return f"the {span} {split} split"
-    return f"the {split} split"
-
-
 def _facts(result: dict) -> list[tuple[str, str]]:
     """The facts under the title: dataset, target, horizon, and the dates of each split."""
     facts = [("Dataset", str(result["dataset"]))] if result.get("dataset") else []
@@ -523,17 +308,6 @@ def _footer() -> str:
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"Written by lstmcast {__version__} on {stamp}."
-
-
-def _num(x: float) -> str:
-    """Three significant figures, at least one decimal: 20.1, 221.4, 5.30, 0.0123."""
-    if x == 0 or not math.isfinite(x):
-        return f"{x:.1f}"
-    return f"{x:.{max(1, 2 - math.floor(math.log10(abs(x))))}f}"
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _config_value(value: object) -> str:
