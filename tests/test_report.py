@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lstmcast.errors import ConfigError
-from lstmcast.report import figures, verdict, write_report
+from lstmcast.report import figures, fonts, verdict, write_report
 
 PERIOD = {
     "train": ["2010-01-02 00:00", "2012-12-31 23:00"],
@@ -531,13 +531,13 @@ def drawn_with_warnings(name: str) -> tuple[dict, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with matplotlib.rc_context(figures._STYLE):
-            rc = figures.font_fallback(result)
+            rc = fonts.font_fallback(result)
         figures.draw_all(result)
     return rc, [str(w.message) for w in caught]
 
 
 def test_characters_no_font_has_give_one_warning_naming_the_column():
-    if figures._font_having(frozenset("日本語の列"))[1] == set("日本語の列"):
+    if fonts._font_having(frozenset("日本語の列"))[1] == set("日本語の列"):
         pytest.skip("a font with Japanese glyphs is installed here")
     _, messages = drawn_with_warnings("日本語の列")
     assert len(messages) == 2  # once from font_fallback above, once from draw_all
