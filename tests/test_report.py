@@ -286,6 +286,16 @@ def test_bad_result_raises_config_error():
         verdict({"results": [{"name": "x", "rmse": None}]})
 
 
+def test_skill_is_a_dash_when_persistence_is_perfect_and_signed_otherwise():
+    from lstmcast.report.html import metrics_rows
+
+    perfect = small([row("lstm", 1.5), row("persistence", 0.0, kind="baseline")])
+    assert [r["skill"] for r in metrics_rows(perfect)] == ["–", "–"]  # no division by zero
+    usual = small([row("lstm", 1.5), row("persistence", 2.0, kind="baseline")])
+    assert [r["skill"] for r in metrics_rows(usual)] == ["+25.0%", "+0.0%"]
+    assert "beats persistence (2.00) by 25.0%" in verdict(usual)
+
+
 # --- the files -----------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lstmcast.data.download import write_atomic
 from lstmcast.evaluation.display import decimals
+from lstmcast.evaluation.metrics import skill
 from lstmcast.report import figures
 from lstmcast.report.results import distinct_names, finite, inputs_text, model_rows, scored_rows
 from lstmcast.report.verdict import verdict
@@ -81,7 +82,7 @@ def metrics_rows(result: dict) -> list[dict]:
     out = []
     for row in ordered:
         rmse, mae = row.get("rmse"), row.get("mae")
-        skill = 1 - rmse / p if finite(rmse) and finite(p) and p > 0 else None
+        gain = skill(rmse, p) if finite(rmse) and finite(p) and p > 0 else None
         n, fit = row.get("n_scored"), row.get("fit_seconds")
         out.append(
             {
@@ -89,7 +90,7 @@ def metrics_rows(result: dict) -> list[dict]:
                 "inputs": inputs_text(row, result),
                 "rmse": f"{rmse:.{rmse_places}f}" if finite(rmse) else "–",
                 "mae": f"{mae:.{mae_places}f}" if finite(mae) else "–",
-                "skill": "–" if skill is None else f"{100 * skill:+.1f}%".replace("-", "−"),
+                "skill": "–" if gain is None else f"{100 * gain:+.1f}%".replace("-", "−"),
                 "n_scored": f"{int(n):,}" if finite(n) else "–",
                 "fit": f"{fit:.1f}" if finite(fit) else "–",
                 "persistence": row["name"] == PERSISTENCE,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from lstmcast.evaluation.metrics import skill
 from lstmcast.report.figures import PERSISTENCE
 from lstmcast.report.results import distinct_names, inputs_text, scored_rows
 
@@ -140,7 +141,7 @@ def _p_text(p: float) -> str:
 
 def _against_persistence(rmse: float, p: float) -> str:
     if rmse < p:
-        return f"beats persistence ({_num(p)}) by {100 * (1 - rmse / p):.1f}%"
+        return f"beats persistence ({_num(p)}) by {100 * skill(rmse, p):.1f}%"
     return f"does not beat persistence ({_num(p)})"
 
 
