@@ -39,7 +39,14 @@ def test_bad_arguments():
         chronological_split(HOURS, train_end="2012-12-31", fractions=(0.5, 0.2))
     with pytest.raises(ConfigError, match="both train_end and val_end are needed"):
         chronological_split(HOURS, train_end="2012-12-31")
-    with pytest.raises(ConfigError, match="fractions must be"):
+    with pytest.raises(ConfigError) as caught:
         chronological_split(HOURS, fractions=(0.9, 0.2))
+    assert str(caught.value) == (
+        "train_fraction (--train-fraction) must be above 0 and val_fraction (--val-fraction) "
+        "at least 0, with a sum below 1 to leave rows for the test split; got "
+        "train_fraction=0.9, val_fraction=0.2 (sum 1.1): pass e.g. the defaults 0.7 and 0.15"
+    )
+    with pytest.raises(ConfigError, match=r"got train_fraction=0, val_fraction=0.15 \(sum"):
+        chronological_split(HOURS, fractions=(0, 0.15))
     with pytest.raises(ConfigError, match="val_end '2012-12-30' comes before train_end"):
         chronological_split(HOURS, train_end="2012-12-31", val_end="2012-12-30")

@@ -63,7 +63,10 @@ def chronological_split(
         train, val = DEFAULT_FRACTIONS if fractions is None else fractions
         if not (train > 0 and val >= 0 and train + val < 1):
             raise ConfigError(
-                f"fractions must be (train > 0, val >= 0) with train + val < 1, got {fractions!r}"
+                "train_fraction (--train-fraction) must be above 0 and val_fraction "
+                "(--val-fraction) at least 0, with a sum below 1 to leave rows for the test "
+                f"split; got train_fraction={train:g}, val_fraction={val:g} (sum {train + val:g}): "
+                f"pass e.g. the defaults {DEFAULT_FRACTIONS[0]:g} and {DEFAULT_FRACTIONS[1]:g}"
             )
         n_train = round(n * train)
         n_trainval = n_train + round(n * val)
