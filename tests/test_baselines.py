@@ -202,6 +202,16 @@ def test_gbm_never_learns_from_masked_targets_and_forecasts_every_step():
         GradientBoostingBaseline([0]).fit(w.X[:60], w.Y[:60, :, :1])
 
 
+def test_gbm_predicts_a_chunk_of_windows_at_a_time_with_the_same_numbers(monkeypatch):
+    import lstmcast.baselines
+
+    w = _windows(_threshold_process(1000, 7), 4, 2, targets=(0, 1))
+    model = GradientBoostingBaseline([0, 1], max_iter=20).fit(w.X, w.Y)
+    whole = model.predict(w.X)
+    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 4 * 2 * 7)  # seven windows a chunk
+    np.testing.assert_array_equal(model.predict(w.X), whole)
+
+
 def _simulate_var1(a: np.ndarray, c: np.ndarray, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y = np.zeros((n, len(c)))

@@ -296,8 +296,7 @@ class GradientBoostingBaseline(_Baseline):
         for h in range(Y.shape[1]):
             for j in range(Y.shape[2]):
                 rows = observed[:, h, j]
-                fit_rows, val_rows = rows.copy(), rows.copy()
-                fit_rows[cut:], val_rows[:cut] = False, False
+                fit_rows, val_rows = rows[:cut], rows[cut:]  # before the holdout, in it
                 if fit_rows.sum() < 2 * self.min_samples_leaf or val_rows.sum() < 1:
                     raise DataError(
                         f"GradientBoostingBaseline needs >= {2 * self.min_samples_leaf} observed "
@@ -305,22 +304,30 @@ class GradientBoostingBaseline(_Baseline):
                         f"(step {h + 1}, target {j}): use a longer training split"
                     )
                 change = Y[:, h, j] - last[:, j]
+                F_val, change_val = _kept(F[cut:], val_rows), change[cut:][val_rows]
                 first = self._model(self.max_iter, True).fit(
-                    F[fit_rows], change[fit_rows], X_val=F[val_rows], y_val=change[val_rows]
+                    _kept(F[:cut], fit_rows), change[:cut][fit_rows], X_val=F_val, y_val=change_val
                 )
-                errors = [
-                    np.mean((p - change[val_rows]) ** 2) for p in first.staged_predict(F[val_rows])
-                ]
+                errors = [np.mean((p - change_val) ** 2) for p in first.staged_predict(F_val)]
                 n = int(np.argmin(errors)) + 1
                 self.n_trees_[h, j] = n
-                self.models_[h, j] = self._model(n, False).fit(F[rows], change[rows])
+                self.models_[h, j] = self._model(n, False).fit(_kept(F, rows), change[rows])
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        F, last = self.features(X), self._last(X)
-        out = np.empty((len(X), self.horizon_, len(self.targets_)))
-        for (h, j), model in self.models_.items():
-            out[:, h, j] = last[:, j] + model.predict(F)
+        out = np.empty((len(X), self.horizon_, len(self.targets_)))  # (S, H, Ft)
+        size = _chunk_size(X)
+        for start in range(0, len(X), size):  # a chunk of windows' features at a time
+            s = slice(start, start + size)
+            F, last = self.features(X[s]), self._last(X[s])
+            for (h, j), model in self.models_.items():
+                out[s, h, j] = last[:, j] + model.predict(F)
         return out
+
+
+def _kept(F: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """F[rows] for rows (S,) bool, but F itself (no copy of every window's features) where
+    every row is kept."""
+    return F if rows.all() else F[rows]
 
 
 class VARBaseline(_Baseline):
