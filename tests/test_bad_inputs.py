@@ -395,6 +395,22 @@ def test_a_constant_input_leaves_var_out_with_a_warning_not_a_traceback(tmp_path
     assert "ridge" in out and "\nvar " not in out
 
 
+def test_a_baseline_refusing_the_data_says_its_own_reason_alone(tmp_path):
+    """A target observed every other hour leaves ridge no window with both of its 2 steps
+    observed: its warning added "the table's values may be too large or too alike (a
+    constant column)", which had nothing to do with it."""
+    frame = make_synthetic_frame()
+    frame.loc[frame.index % 2 == 1, "load"] = np.nan
+    fc = Forecaster(ForecastConfig(**dict(API, horizon=2))).fit(frame)
+    with pytest.warns(UserWarning) as caught:
+        result = fc.evaluate(baselines=("persistence", "ridge"))
+    assert [str(w.message) for w in caught if "ridge" in str(w.message)] == [
+        "the ridge baseline is left out: RidgeBaseline needs >= 2 windows with every target "
+        "observed, got 0"
+    ]
+    assert [r["name"] for r in result["results"]] == ["lstm", "persistence"]
+
+
 def test_loading_a_missing_model_is_one_line(tmp_path, capsys):
     with pytest.raises(ModelFileError, match="no model at .*: train one with `lstmcast train"):
         lstmcast.load(tmp_path / "none")

@@ -1,5 +1,5 @@
 """Faults during work: atomic saves, Ctrl-C and SIGKILL during training with bit-exact resume,
-divergence that keeps the last good weights and leaves nothing half-written."""
+divergence that leaves nothing half-written or half-fitted."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 import lstmcast
 import lstmcast.train
 from lstmcast.cli import main
-from lstmcast.errors import ConfigError, ModelFileError, TrainingDivergedError
+from lstmcast.errors import ConfigError, ModelFileError, NotFittedError, TrainingDivergedError
 from lstmcast.forecaster import ForecastConfig, Forecaster
 from lstmcast.modelfile import CHECKPOINT_DIR, MANIFEST, WEIGHTS
 from lstmcast.train import CHECKPOINT
@@ -357,14 +357,18 @@ def test_resume_on_other_data_or_settings_is_refused(tmp_path):
 
 
 # ---------------------------------------------------------------- divergence
-def test_divergence_keeps_the_last_good_weights(synthetic_csv):
+def test_divergence_leaves_the_forecaster_unfitted(synthetic_csv):
+    """The network keeps its last good weights (tests/test_train.py); the forecaster is not
+    left half-fitted with it: a fit that fails leaves it as it was (test_python_api.py)."""
     cfg = ForecastConfig(data=str(synthetic_csv), time_col="time", target=["load"], units=[4],
                          epochs=3, lookback=6, optimizer="sgd", learning_rate=1e8,
                          clip_norm=1e30, progress=False)  # fmt: skip
     fc = Forecaster(cfg)
     with pytest.raises(TrainingDivergedError, match=r"lower the learning rate .*\(clip_norm\)"):
         fc.fit()
-    assert all(torch.isfinite(p).all() for p in fc.network_.parameters())
+    assert not hasattr(fc, "network_") and not hasattr(fc, "scaler_")
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        fc.predict()
 
 
 def test_divergence_in_the_cli_is_one_line_and_leaves_nothing(synthetic_csv, tmp_path, capsys):

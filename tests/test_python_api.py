@@ -139,3 +139,84 @@ def test_misuse_of_the_estimator_says_what_to_do():
             "predict_windows needs windows of shape (S, 6, 2) (windows, lookback, inputs "
             f"['y', 'x']), got {shape}{hint}"
         )
+
+
+# ------------------------------------------------------- a fit is all or nothing
+def test_set_params_on_a_fitted_forecaster_forgets_the_fit():
+    """set_params(lookback=16) used to keep the network trained on 8 steps and forecast with
+    it silently; units or horizon changes then saved an unloadable model or crashed."""
+    fc = Forecaster(_config()).fit(_frame())
+    with pytest.raises(ConfigError, match="units must be positive integers"):
+        fc.set_params(units=[0])  # a bad setting changes nothing
+    assert fc.predict().shape == (1, 1)
+    with pytest.warns(UserWarning, match=r"set_params makes this Forecaster forget its fit .*"
+                      r"call fit\(\) again"):  # fmt: skip
+        fc.set_params(lookback=12)
+    assert fc.config.lookback == 12 and not hasattr(fc, "scaler_")
+    with pytest.raises(NotFittedError, match=r"not fitted yet: call fit\(\) first"):
+        fc.predict(_frame())
+    assert fc.fit(_frame()).predict().shape == (1, 1)
+
+
+def test_a_failed_refit_leaves_the_earlier_fit_as_it_was(tmp_path):
+    """A refit on a table without the target raised, but left config.data naming the new
+    table beside the old scaler and network; a diverging refit left untrained weights that
+    save() then wrote with the old fit's history."""
+    frame = _frame()
+    fc = Forecaster(_config()).fit(frame)
+    before, state = fc.predict().to_numpy(), dict(fc.__dict__)
+    with pytest.raises(DataError, match="target column 'y' not found"):
+        fc.fit(frame.rename(columns={"y": "z"}))
+    assert fc.__dict__ == state
+    np.testing.assert_array_equal(fc.predict().to_numpy(), before)
+
+    diverging = Forecaster(_config(optimizer="sgd", learning_rate=1e30, clip_norm=None))
+    with pytest.raises(FloatingPointError, match="training diverged at epoch 1"):
+        diverging.fit(frame)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        diverging.save(tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+def test_an_interrupted_fit_is_not_saved(monkeypatch, tmp_path):
+    """Ctrl-C in the 2nd network of an ensemble of 3 left 2 networks; save() wrote them under
+    a manifest for 3, which load() then called a damaged directory."""
+    import lstmcast.forecaster as forecaster
+
+    real, calls = forecaster.train_network, []
+
+    def ctrl_c_in_the_second(model, *args, **kwargs):
+        calls.append(model)
+        if len(calls) == 2:
+            model.forward = lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(forecaster, "train_network", ctrl_c_in_the_second)
+    fc = Forecaster(_config(ensemble=3)).fit(_frame())
+    assert fc.history_.interrupted
+    with pytest.raises(NotFittedError) as err:
+        fc.save(tmp_path / "m")
+    assert str(err.value) == (
+        "this fit was interrupted after epoch 0 of network 2 of 3, so it is not saved: "
+        "finish it first, fit()"
+    )
+    assert not (tmp_path / "m").exists()
+
+
+def test_predict_windows_refuses_holes_like_evaluate_does():
+    fc = Forecaster(_config(features=["y", "x"])).fit(_frame())
+    X = np.zeros((3, 6, 2))
+    X[2, 4, 1] = np.nan
+    with pytest.raises(DataError) as err:
+        fc.predict_windows(X)
+    assert str(err.value) == (
+        "predict_windows: X holds missing or infinite values (first in window 2, input 'x'): "
+        "fill them first; windows are used as given, only tables get the fill"
+    )
+    from lstmcast.data import make_windows
+
+    values = np.zeros((20, 2))
+    values[9, 0] = np.inf  # a sliding view over rows: the first window that reads row 9 is 4
+    view = make_windows(values, 6, 1, inputs=[0, 1], targets=[0]).X
+    with pytest.raises(DataError, match=r"first in window 4, input 'y'"):
+        fc.predict_windows(view)

@@ -338,8 +338,8 @@ def test_a_failed_trial_is_one_line_without_a_traceback(
         fits.append(1)
         if len(fits) == 1:
             raise TrainingDivergedError(
-                "training diverged at epoch 1 (loss nan); the weights of the last good epoch "
-                "were kept: lower the learning rate (now 0.001) or set gradient clipping"
+                "training diverged at epoch 1 (loss nan): lower the learning rate (now 0.001) "
+                "or set gradient clipping (clip_norm)"
             )
         return real_fit(self, data, **kwargs)
 

@@ -30,4 +30,4 @@ class NotFittedError(LstmcastError, AttributeError):
 
 
 class TrainingDivergedError(LstmcastError, FloatingPointError):
-    """The loss became NaN or inf; the last good weights were kept."""
+    """The loss became NaN or inf (``train_network`` keeps the last finished epoch's weights)."""

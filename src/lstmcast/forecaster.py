@@ -45,7 +45,7 @@ from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.data.split import Split
 from lstmcast.data.table import IN_MEMORY
 from lstmcast.data.windows import window_rows
-from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.errors import ConfigError, DataError, LstmcastError, NotFittedError
 from lstmcast.evaluation import score
 from lstmcast.models.ensemble import Ensemble
 from lstmcast.train import (
@@ -79,15 +79,29 @@ class Forecaster:
         return {"config": self.config}
 
     def set_params(self, **params) -> Forecaster:
-        """Set ``config``, or single settings by name: ``set_params(units=[32], epochs=10)``."""
+        """Set ``config``, or single settings by name: ``set_params(units=[32], epochs=10)``.
+
+        A fitted forecaster forgets its fit (its network was trained with the old settings),
+        with a warning: call ``fit()`` again. Bad settings change nothing.
+        """
         config = params.pop("config", self.config)
+        if not isinstance(config, ForecastConfig):
+            self.__init__(config)  # its one-line refusal
         names = [f.name for f in dataclasses.fields(ForecastConfig)]
         unknown = sorted(set(params) - set(names))
         if unknown:
             raise ConfigError(
                 f"unknown setting(s) {unknown}: give ForecastConfig fields ({', '.join(names)})"
             )
-        self.__init__(config.replace(**params) if params else config)
+        config = config.replace(**params) if params else config
+        if hasattr(self, "network_"):
+            warnings.warn(
+                "set_params makes this Forecaster forget its fit (the network was trained with "
+                "the old settings): call fit() again before predict, evaluate or save",
+                stacklevel=2,
+            )
+        self.__dict__.clear()
+        self.__init__(config)
         return self
 
     def __repr__(self) -> str:
@@ -111,8 +125,18 @@ class Forecaster:
 
         With ``checkpoint_dir`` the trainer state is saved there after every epoch; ``resume=True``
         continues from it (same config and data) and ends with the same weights as a run that
-        was never stopped.
+        was never stopped. A fit that fails (bad data, a diverging loss) leaves the forecaster
+        as it was before: fitted by an earlier ``fit``, or not fitted.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._fit(data, checkpoint_dir, resume)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, data, checkpoint_dir, resume: bool) -> Forecaster:
         table = self.read(data)
         for stale in ("last_forecasts_", "last_truth_"):  # of an earlier fit's evaluate()
             self.__dict__.pop(stale, None)
@@ -148,8 +172,6 @@ class Forecaster:
         for k in range(cfg.ensemble):
             seed_everything(cfg.seed + k)
             member = self._new_network()
-            if cfg.ensemble == 1:
-                self.network_ = member  # holds the last good weights if training diverges
             folder = checkpoint_dir
             if checkpoint_dir is not None and cfg.ensemble > 1:
                 folder = Path(checkpoint_dir) / f"member{k}"
@@ -231,6 +253,16 @@ class Forecaster:
                 + (": one window is X[None]" if X.shape == shape else "")
             )
         rows, inputs = window_rows(X), range(len(self.inputs_))
+        finite = np.isfinite(X if rows is None else rows)  # (S, L, Fi) or (S + L - 1, Fi)
+        if not finite.all():
+            # the first hole: (window, step, input), or (row, input) of the rows under a view
+            spot = np.unravel_index(np.argmin(finite), finite.shape)
+            window = spot[0] if rows is None else max(0, spot[0] - X.shape[1] + 1)
+            raise DataError(
+                f"predict_windows: X holds missing or infinite values (first in window {window}, "
+                f"input {self.inputs_[spot[-1]]!r}): fill them first; windows are used as given, "
+                "only tables get the fill"
+            )
         if rows is None:
             scaled_X = self.scaler_.transform(X, columns=inputs)  # (S, L, Fi)
         else:  # make_windows' view: scale its rows once, not every window's copy of them
@@ -361,6 +393,9 @@ class Forecaster:
                 if base == "persistence":
                     raise
                 why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                if isinstance(err, LstmcastError):  # the baseline's own reason names the fix
+                    warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=2)
+                    continue
                 warnings.warn(
                     f"the {base} baseline could not be fitted ({why}) and is left out: the "
                     "table's values may be too large or too alike (a constant column) for it",
@@ -386,11 +421,31 @@ class Forecaster:
         }
 
     # ------------------------------------------------------------------ save / load
-    def save(self, path) -> None:
-        """Write the model directory ``path`` atomically (manifest.json + weights.safetensors)."""
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model directory ``path`` atomically (manifest.json + weights.safetensors).
+
+        A fit stopped by Ctrl-C is not saved: its network (or some network of an ensemble) is
+        not fully trained.
+        """
         from lstmcast.modelfile import save_forecaster
 
         self._check_fitted()
+        if self.history_.interrupted:
+            histories = self.member_histories_
+            where = (
+                f" of network {len(histories)} of {self.config.ensemble}"
+                if self.config.ensemble > 1
+                else ""
+            )
+            again = (
+                f"fit(checkpoint_dir={str(self._checkpoint_dir)!r}, resume=True)"
+                if self._checkpoint_dir is not None
+                else "fit()"
+            )
+            raise NotFittedError(
+                f"this fit was interrupted after epoch {len(self.history_.train_loss)}{where}, "
+                f"so it is not saved: finish it first, {again}"
+            )
         save_forecaster(self, path)
 
     def plan(self, table: Table, lookback: int | None = None) -> tuple[list, list, Split]:

@@ -182,7 +182,9 @@ def train_network(
         resume: continue from the state in ``checkpoint_dir`` (same data and settings; only
             ``epochs`` and ``progress`` may change); the result is bit-identical to a run that
             was never stopped.
-    The best weights (lowest validation loss, else the last epoch) are loaded into ``model``.
+    The best weights are loaded into ``model``: those of the epoch with the lowest validation
+    loss, or without validation windows the lowest training loss. If the loss diverges,
+    ``model`` keeps the weights of the last finished epoch (its initial ones in epoch 1).
     Ctrl-C stops after the current step with ``history.interrupted`` set; the checkpoint of the
     last finished epoch stays in ``checkpoint_dir``.
     """
@@ -270,9 +272,9 @@ def train_network(
             if not math.isfinite(train_loss):
                 model.load_state_dict(last_good)
                 raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch} (loss {train_loss}); the weights of the "
-                    f"last good epoch were kept: lower the learning rate (now "
-                    f"{optimizer.param_groups[0]['lr']:g}) or set gradient clipping (clip_norm)"
+                    f"training diverged at epoch {epoch} (loss {train_loss}): lower the learning "
+                    f"rate (now {optimizer.param_groups[0]['lr']:g}) or set gradient clipping "
+                    "(clip_norm)"
                 )
             history.train_loss.append(train_loss)
             history.learning_rate.append(optimizer.param_groups[0]["lr"])
