@@ -4,7 +4,7 @@
 ``report.html`` (self-contained) and ``report.md``; ``verdict(result)`` is its headline sentence.
 """
 
+from lstmcast.report.headline import verdict
 from lstmcast.report.html import write_report
-from lstmcast.report.verdict import verdict
 
 __all__ = ["verdict", "write_report"]

@@ -2,7 +2,7 @@
 
 ``write_report(result, out_dir)`` writes ``report.html`` (figures embedded as base64 PNG, one
 small inline stylesheet, no external files) and ``report.md`` (figures as PNG files beside it).
-The headline sentence comes from ``lstmcast.report.verdict``.
+The headline sentence (the verdict) comes from ``lstmcast.report.headline``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from lstmcast.data.download import write_atomic
 from lstmcast.evaluation.display import decimals
 from lstmcast.evaluation.metrics import skill
 from lstmcast.report import figures
+from lstmcast.report.headline import verdict
 from lstmcast.report.results import distinct_names, finite, inputs_text, model_rows, scored_rows
-from lstmcast.report.verdict import verdict
 
 PERSISTENCE = figures.PERSISTENCE
 

@@ -1,4 +1,4 @@
-"""The verdict: the report's one-sentence answer to "does the multivariate LSTM beat the
+"""The headline: the report's one-sentence verdict on "does the multivariate LSTM beat the
 univariate one?", computed from the numbers of a ``compare`` result (RMSE gaps, persistence,
 the best other baseline, and the Diebold–Mariano tests when the result has them)."""
 
