@@ -447,6 +447,8 @@ def _solve(gram: np.ndarray, cross: np.ndarray) -> np.ndarray:
     with gram scaled to a unit diagonal (features of unlike spreads) and solved by lstsq, which
     gives the least-norm solution where gram is singular; a Gram matrix that overflowed (values
     near 1e300) raises LinAlgError."""
+    if not np.isfinite(gram).all():  # said here, before inf / inf warns on the way to lstsq
+        raise np.linalg.LinAlgError("SVD did not converge: the values' squares overflow")
     d = np.sqrt(np.diag(gram))
     d[d == 0] = 1.0  # a zero column (a constant input, centred) stays as it is
     return np.linalg.lstsq(gram / np.outer(d, d), cross / d[:, None], rcond=None)[0] / d[:, None]
