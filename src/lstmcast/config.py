@@ -22,6 +22,8 @@ from lstmcast.errors import ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")  # torch.optim.Adam, AdamW, SGD, RMSprop
 LOSSES = ("mse", "mae", "huber")
+# Settings that may change when a run is resumed: they do not alter the weights of an epoch.
+RESUMABLE_CHANGES = ("epochs", "progress")
 
 PRESETS: dict[str, dict[str, object]] = {
     # LSTM(50, activation='relu') -> Dense(n)

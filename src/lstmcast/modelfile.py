@@ -20,12 +20,16 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from lstmcast.data.checks import frequency_offset
 from lstmcast.errors import LstmcastError, ModelFileError
+
+if TYPE_CHECKING:
+    from lstmcast.forecaster import Forecaster
 
 FORMAT = "lstmcast-model"
 FORMAT_VERSION = 1  # bump when the layout changes; loaders accept every version up to this one
@@ -45,7 +49,7 @@ REQUIRED_CONFIG = (
 )
 
 
-def save_forecaster(fc, path: str | os.PathLike) -> Path:
+def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
     """Write fitted Forecaster ``fc`` to the directory ``path``, replacing it atomically."""
     from safetensors.torch import save_file
 
@@ -89,7 +93,7 @@ def save_forecaster(fc, path: str | os.PathLike) -> Path:
     return path
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike) -> Forecaster:
     """Load a model directory written by ``Forecaster.save``; never executes code from it."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -403,7 +407,9 @@ def check_replaceable(path: str | os.PathLike) -> None:
     )
 
 
-def check_no_interrupted_run(path: str | os.PathLike, by: str, own=None) -> None:
+def check_no_interrupted_run(
+    path: str | os.PathLike, by: str, own: str | os.PathLike | None = None
+) -> None:
     """ModelFileError if ``path``'s checkpoint/ holds a run that ``lstmcast train --resume`` can
     continue: ``by`` (a new run, saving) would discard it, maybe hours of training, for a
     forgotten --resume or a typo. ``own``: the checkpoint the model being saved trained in."""

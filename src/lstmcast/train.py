@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from lstmcast.config import TrainConfig
+from lstmcast.config import RESUMABLE_CHANGES, TrainConfig
 from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, ModelFileError, TrainingDivergedError
 
@@ -42,8 +42,6 @@ OPTIMIZERS = {  # the classes behind config.OPTIMIZERS, in its order
 }
 CHECKPOINT = "trainer.pt"  # the trainer state inside a checkpoint directory
 CHECKPOINT_VERSION = 1
-# Settings that may change when a run is resumed: they do not alter the weights of an epoch.
-RESUMABLE_CHANGES = ("epochs", "progress")
 
 
 @dataclass
@@ -124,7 +122,7 @@ def _as_tensors(X, Y, mask, name: str):
     return X, Y, (None if full else mask.float())
 
 
-def window_tensor(X) -> torch.Tensor:
+def window_tensor(X: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Windows ``(N, T, F)`` as float32. Windows that overlap in memory, as the stride-1 views of
     ``make_windows`` do (window i + 1 starts one row after window i), stay a view of one float32
     copy of their ``N + T - 1`` rows: memory grows with the table, not with lookback x table.
@@ -158,14 +156,14 @@ def _chunks(X: torch.Tensor, size: int = 4096):
 
 def train_network(
     model: torch.nn.Module,
-    X,
-    Y,
+    X: np.ndarray | torch.Tensor,
+    Y: np.ndarray | torch.Tensor,
     config: TrainConfig,
     *,
-    mask=None,
-    X_val=None,
-    Y_val=None,
-    mask_val=None,
+    mask: np.ndarray | torch.Tensor | None = None,
+    X_val: np.ndarray | torch.Tensor | None = None,
+    Y_val: np.ndarray | torch.Tensor | None = None,
+    mask_val: np.ndarray | torch.Tensor | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
     resume: bool = False,
 ) -> History:
@@ -413,7 +411,9 @@ def evaluate_loss(
     return float(masked_loss(pred, Y, mask, config.loss, config.huber_delta))
 
 
-def predict_network(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
+def predict_network(
+    model: torch.nn.Module, X: np.ndarray | torch.Tensor, batch_size: int = 4096
+) -> torch.Tensor:
     """``model(X)`` in inference mode, in large batches: ``(N, T, F) -> (N, O)``."""
     X = torch.as_tensor(X, dtype=torch.float32)
     model.eval()

@@ -23,8 +23,10 @@ from pathlib import Path
 from lstmcast.cli import command
 from lstmcast.errors import ConfigError, LstmcastError, ModelFileError
 
+if typing.TYPE_CHECKING:
+    from lstmcast.config import ForecastConfig
+
 DEFAULT_OUT = "runs/model"
-RESUME_CHANGES = ("epochs", "progress")  # the only settings --resume accepts beside it
 
 
 # ---------------------------------------------------------------- shared options
@@ -85,7 +87,7 @@ def _scalar_type(hint) -> tuple[type, bool]:
     return hint, False
 
 
-def config_from_args(args: argparse.Namespace, **overrides):
+def config_from_args(args: argparse.Namespace, **overrides) -> ForecastConfig:
     """A ForecastConfig from ``--config`` TOML, then the flags given, then ``overrides``."""
     from lstmcast.config import ForecastConfig
 
@@ -202,7 +204,9 @@ def _column(values: list[float], header: str) -> list[str]:
 
 def _skill(rmse: float, base: float | None) -> str:
     """1 - RMSE / persistence's RMSE, or "–" when persistence is unscored or exact (RMSE 0)."""
-    return f"{1 - rmse / base:>+7.1%}" if base else f"{'–':>7}"
+    from lstmcast.evaluation import skill
+
+    return f"{skill(rmse, base):>+7.1%}" if base else f"{'–':>7}"
 
 
 def public_json(result: dict) -> dict:
@@ -257,7 +261,7 @@ def _train_parser(sub):
 
 
 @command("train", _train_parser)
-def train(args) -> int:
+def train(args: argparse.Namespace) -> int:
     from lstmcast.forecaster import Forecaster
     from lstmcast.modelfile import CHECKPOINT_DIR, check_no_interrupted_run, check_replaceable
 
@@ -312,10 +316,10 @@ def train(args) -> int:
 
 def _resume_config(args, checkpoint: Path):
     """The ForecastConfig of the run being resumed, with --epochs/--progress applied."""
-    from lstmcast.config import ForecastConfig
+    from lstmcast.config import RESUMABLE_CHANGES, ForecastConfig
 
     names = {f.name for f in dataclasses.fields(ForecastConfig)}
-    given = sorted(k for k in vars(args) if k in names and k not in RESUME_CHANGES)
+    given = sorted(k for k in vars(args) if k in names and k not in RESUMABLE_CHANGES)
     if given or args.config:
         flag = "--config" if args.config else "--" + given[0].replace("_", "-")
         raise ConfigError(
@@ -336,7 +340,7 @@ def _resume_config(args, checkpoint: Path):
     if not isinstance(saved, dict):
         raise ModelFileError(f"{checkpoint / 'config.json'} is not a settings object: start afresh")
     settings = {k: v for k, v in saved.items() if k in names}
-    settings.update({k: getattr(args, k) for k in RESUME_CHANGES if hasattr(args, k)})
+    settings.update({k: getattr(args, k) for k in RESUMABLE_CHANGES if hasattr(args, k)})
     return ForecastConfig(**settings)
 
 
@@ -400,7 +404,7 @@ def _status(command: str, progress: bool | None = None):
 
 
 @command("evaluate", _evaluate_parser)
-def evaluate(args) -> int:
+def evaluate(args: argparse.Namespace) -> int:
     from lstmcast.modelfile import load
 
     fc = load(args.model)
@@ -428,7 +432,7 @@ def _predict_parser(sub):
 
 
 @command("predict", _predict_parser)
-def predict(args) -> int:
+def predict(args: argparse.Namespace) -> int:
     from lstmcast.modelfile import load
 
     fc = load(args.model)
@@ -461,7 +465,7 @@ def _compare_parser(sub):
 
 
 @command("compare", _compare_parser)
-def compare(args) -> int:
+def compare(args: argparse.Namespace) -> int:
     from lstmcast.compare import compare as run_compare
     from lstmcast.report import verdict, write_report
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lstmcast.cli import command
 from lstmcast.commands.forecast import add_config_options, config_from_args
 from lstmcast.config import OPTIMIZERS
 from lstmcast.errors import TrainingDivergedError
+
+if TYPE_CHECKING:
+    import optuna
 
 
 def _tune_parser(sub):
@@ -56,7 +60,7 @@ def _tune_parser(sub):
 
 
 @command("tune", _tune_parser)
-def tune(args) -> int:
+def tune(args: argparse.Namespace) -> int:
     import tomli_w
 
     from lstmcast.data.download import write_atomic
@@ -112,7 +116,7 @@ def tune(args) -> int:
     return 0
 
 
-def trial_line(study, trial) -> str:
+def trial_line(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> str:
     """One line on a finished trial: its score and settings, and the best so far."""
     if trial.value is None:
         because = trial.user_attrs.get("failed_because")

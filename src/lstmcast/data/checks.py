@@ -126,7 +126,7 @@ def _rows(n: int, part: str) -> str:
     return f"{n} {part} row{'' if n == 1 else 's'}"
 
 
-def check_columns_used(table: Table, train: slice, columns: list[str], targets: list[str]):
+def check_columns_used(table: Table, train: slice, columns: list[str], targets: list[str]) -> None:
     """Every column the model reads needs values in the training split; constant ones warn."""
     observed = table.observed[columns].iloc[train]
     values = {c: table.frame[c].iloc[train][observed[c]] for c in columns}
@@ -201,7 +201,8 @@ def _steps_of(index: pd.DatetimeIndex, freq: str, table_freq: str | None) -> boo
     return pd.date_range(index[0], periods=len(index), freq=offset).equals(index)
 
 
-def missing_columns_message(missing, columns, what="column") -> str:
+def missing_columns_message(missing: list[str], columns: list[str], what: str = "column") -> str:
+    """The one line for columns not in the table, with the closest name and the ones there are."""
     name = missing[0]
     close = difflib.get_close_matches(name, columns, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"available: {', '.join(columns)}"

@@ -243,7 +243,9 @@ def _in_folder(folder: Path, info: DatasetInfo) -> Path | None:
     return None
 
 
-def read_new_rows(name: str, source, **read_kwargs) -> Table | None:
+def read_new_rows(
+    name: str, source: str | os.PathLike | pd.DataFrame, **read_kwargs
+) -> Table | None:
     """New rows of a registered dataset in its file's own layout (say, the last hours of the UCI
     Beijing table), read as the preset reads it: the same names and category codes, for a model
     trained on ``name``. None when ``source`` is not in that layout (then read it as any table).

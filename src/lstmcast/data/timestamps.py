@@ -163,7 +163,7 @@ def _check_offsets(text: pd.Series, col: str, name: str) -> None:
         )
 
 
-def show_value(value) -> str:
+def show_value(value: object) -> str:
     """A value as messages show it: 3, 2.5, 'SW', an empty value (never np.int64(3))."""
     if pd.api.types.is_scalar(value) and pd.isna(value):
         return "an empty value"
