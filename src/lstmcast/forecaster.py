@@ -45,8 +45,8 @@ from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.data.split import Split
 from lstmcast.data.table import IN_MEMORY
 from lstmcast.data.windows import window_rows
-from lstmcast.errors import ConfigError, DataError, LstmcastError, NotFittedError
-from lstmcast.evaluation import score
+from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.evaluation.scoreboard import result_row, score_baselines
 from lstmcast.models.ensemble import Ensemble
 from lstmcast.train import (
     CHECKPOINT,
@@ -291,14 +291,6 @@ class Forecaster:
         Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
         ``name, inputs, rmse, mae, n_scored`` and per-step errors.
         """
-        from lstmcast.baselines import (
-            BASELINES,
-            DEFAULT_BASELINES,
-            UNIVARIATE_BASELINES,
-            make_baseline,
-            season_length,
-        )
-
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
             data = getattr(self, "data_source_", None) or self.config.data
@@ -323,93 +315,38 @@ class Forecaster:
                 f"windows that fill={self.config.fill!r} cannot fill, so they cannot be scored: "
                 "pass a table in which every input column is observed"
             )
+        units = column_units(self._data_name(), self.targets_)
         start = time.perf_counter()
         pred = self.predict_windows(truth.X[..., : len(self.inputs_)])
-        results = [
-            self._result(
-                name,
-                self._inputs_label(),
-                truth,
-                pred,
-                fit=getattr(self, "fit_seconds_", None),
-                predict=time.perf_counter() - start,
-            )
-        ]
-        forecasts = {name: pred}
+        model_row = result_row(
+            name,
+            self._inputs_label(),
+            truth,
+            pred,
+            self.targets_,
+            units,
+            fit=getattr(self, "fit_seconds_", None),
+            predict=time.perf_counter() - start,
+        )
         L, H = self.config.lookback, self.config.horizon
         # new data alone (no rows of the training period): the baselines that learn are left out
         train = self._windows(values, observed, train_rows) if train_rows.stop >= L + H else None
-        # persistence and seasonal naive read each target's own past (a univariate row); the
-        # others read what the LSTM reads: its inputs, without a target --features leaves out
-        n_in = len(self.inputs_)
-        own_idx = [self.columns_.index(c) for c in self.targets_]
-        read_idx = [self.inputs_.index(c) if c in self.inputs_ else None for c in self.targets_]
-        if baselines is None:
-            baselines = DEFAULT_BASELINES
-        wanted = ("persistence",) + tuple(b for b in baselines if b != "persistence")
-        for base in wanted:
-            if base not in BASELINES:
-                raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
-            cls, season = BASELINES[base], season_length(self.freq_)
-            univariate = base in UNIVARIATE_BASELINES
-            if not univariate and cls.own_past and None in read_idx:
-                warnings.warn(
-                    f"the {base} baseline is left out: it forecasts each target from its own "
-                    "past, which --features leaves out of the inputs; add the target to "
-                    "--features to score it",
-                    stacklevel=2,
-                )
-                continue
-            idx = own_idx if univariate else read_idx
-            model = make_baseline(cls, idx, season, self.config.lookback)
-            if model is None:
-                why = (
-                    f"its season ({season} steps at {self.freq_!r}) is longer than the lookback "
-                    f"({self.config.lookback}): train with --lookback {season} or more to score it"
-                    if season > 1
-                    else "the table's frequency has no known season"
-                )
-                warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=2)
-                continue
-            if train is None and model.learns:
-                warnings.warn(
-                    f"the {base} baseline is left out: {table.name} holds no window of the "
-                    f"model's training period (up to {self.split_ends_[0]}) to fit it on; pass "
-                    "the training rows too to score it",
-                    stacklevel=2,
-                )
-                continue
-            fit_on = truth if train is None else train  # persistence learns nothing from it
-            cols = slice(None) if univariate else slice(n_in)
-            t0 = time.perf_counter()
-            try:
-                model.fit(fit_on.X[..., cols], fit_on.Y, mask=fit_on.mask)
-                fit_s = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                p = model.predict(truth.X[..., cols])
-            # numerically unfit data: values near 1e300 (SVD does not converge), or a constant
-            # input, which VAR refuses with a ValueError
-            except (np.linalg.LinAlgError, ValueError) as err:
-                if base == "persistence":
-                    raise
-                why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                if isinstance(err, LstmcastError):  # the baseline's own reason names the fix
-                    warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=2)
-                    continue
-                warnings.warn(
-                    f"the {base} baseline could not be fitted ({why}) and is left out: the "
-                    "table's values may be too large or too alike (a constant column) for it",
-                    stacklevel=2,
-                )
-                continue
-            inputs = "univariate" if univariate else self._inputs_label()
-            results.append(
-                self._result(base, inputs, truth, p, fit=fit_s, predict=time.perf_counter() - t0)
-            )
-            forecasts[base] = p
-        self.last_forecasts_ = forecasts
+        baseline_rows, forecasts = score_baselines(
+            baselines,
+            truth,
+            train,
+            inputs=self.inputs_,
+            targets=self.targets_,
+            columns=self.columns_,
+            inputs_label=self._inputs_label(),
+            units=units,
+            freq=self.freq_,
+            lookback=L,
+            table_name=table.name,
+            split_ends=getattr(self, "split_ends_", None),
+        )
+        self.last_forecasts_ = {name: pred, **forecasts}
         self.last_truth_ = truth
-        units = column_units(self._data_name(), self.targets_)
         shared = {units.get(c) for c in self.targets_}
         return {
             "dataset": self._data_name(),
@@ -417,7 +354,7 @@ class Forecaster:
             "horizon": self.config.horizon,
             "target": self.targets_[0] if len(self.targets_) == 1 else self.targets_,
             "unit": shared.pop() if len(shared) == 1 else None,  # None: unknown or mixed
-            "results": results,
+            "results": [model_row, *baseline_rows],
         }
 
     # ------------------------------------------------------------------ save / load
@@ -688,32 +625,10 @@ class Forecaster:
                 f"forecasts of shape {pred.shape} do not fit the last evaluate()'s windows "
                 f"{self.last_truth_.Y.shape} (windows, horizon, targets)"
             )
-        return self._result(name, inputs, self.last_truth_, pred, fit=fit, predict=predict)
-
-    def _result(self, name, inputs, truth, pred, fit=None, predict=None) -> dict:
-        s = score(truth.Y, pred, truth.mask)
-        extra = {}
-        if len(self.targets_) > 1:  # the pooled numbers mix units: each target on its own too
-            units = column_units(self._data_name(), self.targets_)
-            extra["per_target"] = [
-                {
-                    **_target_score(column, truth.Y[..., k], pred[..., k], _column(truth.mask, k)),
-                    "unit": units.get(column),
-                }
-                for k, column in enumerate(self.targets_)
-            ]
-        return {
-            "name": name,
-            "inputs": inputs,
-            "rmse": float(s["rmse"]),
-            "mae": float(s["mae"]),
-            "n_scored": int(s["n_scored"]),
-            "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
-            "mae_per_step": [float(v) for v in s["mae_per_step"]],
-            "fit_seconds": None if fit is None else round(float(fit), 3),
-            "predict_seconds": None if predict is None else round(float(predict), 3),
-            **extra,
-        }
+        units = column_units(self._data_name(), self.targets_)
+        return result_row(
+            name, inputs, self.last_truth_, pred, self.targets_, units, fit=fit, predict=predict
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "network_"):
@@ -721,25 +636,6 @@ class Forecaster:
                 "this Forecaster is not fitted yet: call fit() first, or "
                 "lstmcast.load(DIR) a saved model"
             )
-
-
-def _column(mask: np.ndarray | None, k: int) -> np.ndarray | None:
-    return None if mask is None else mask[..., k]
-
-
-def _target_score(column: str, y: np.ndarray, pred: np.ndarray, mask) -> dict:
-    """RMSE, MAE and count for one target column (None when none of its values is scored)."""
-    try:
-        s = score(y, pred, mask)
-    except DataError:
-        return {"target": column, "rmse": None, "mae": None, "n_scored": 0, "rmse_per_step": []}
-    return {
-        "target": column,
-        "rmse": float(s["rmse"]),
-        "mae": float(s["mae"]),
-        "n_scored": int(s["n_scored"]),
-        "rmse_per_step": [float(v) for v in s["rmse_per_step"]],
-    }
 
 
 def _name_of(data, table: Table) -> str:
