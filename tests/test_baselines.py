@@ -26,6 +26,28 @@ def _windows(series: np.ndarray, lookback: int, horizon: int, targets=(0,)):
     return make_windows(series, lookback, horizon, inputs=range(series.shape[1]), targets=targets)
 
 
+def test_the_package_imports_light_and_keeps_its_chunk_size_in_one_module(monkeypatch):
+    """Importing lstmcast.baselines loads neither torch nor scikit-learn nor scipy (each fit
+    imports its own); CHUNK_VALUES lives in lstmcast.baselines.chunks alone, so patching it
+    there reaches every loop (a copy in the package would be a knob that turns nothing)."""
+    import subprocess
+    import sys
+
+    import lstmcast.baselines
+    from lstmcast.baselines.chunks import _flat_chunks
+
+    probe = (
+        "import sys, lstmcast.baselines\n"
+        "print(' '.join(m for m in ('torch', 'sklearn', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr[-2000:]
+    assert set(lstmcast.baselines.__all__) <= set(vars(lstmcast.baselines))
+    assert not hasattr(lstmcast.baselines, "CHUNK_VALUES")
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 3 * 4)  # three windows a chunk
+    assert [len(flat) for _, flat in _flat_chunks(np.zeros((10, 4, 1)))] == [3, 3, 3, 1]
+
+
 def test_persistence_on_a_random_walk():
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(size=40_000))
@@ -82,9 +104,7 @@ def test_ridge_in_chunks_equals_scikit_learns_ridge(monkeypatch, chunk_values, t
     inputs far from zero, with masked targets left out, whatever the chunk."""
     from sklearn.linear_model import Ridge
 
-    import lstmcast.baselines
-
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", chunk_values)
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", chunk_values)
     rng = np.random.default_rng(9)
     x = rng.normal(size=(400, 3)) * [1, 50, 0.01] + [1e4, -3, 7]
     x[:, 1] = np.cumsum(x[:, 1])
@@ -120,9 +140,7 @@ def test_ridge_with_more_inputs_than_windows_equals_scikit_learns_ridge(monkeypa
     """scikit-learn solves the dual problem there; the primal one agrees."""
     from sklearn.linear_model import Ridge
 
-    import lstmcast.baselines
-
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 100)
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 100)
     x = np.random.default_rng(10).normal(size=(60, 4))
     w = _windows(x, 20, 1)  # 40 windows of 80 values
     model = RidgeBaseline([0]).fit(w.X, w.Y)
@@ -203,12 +221,11 @@ def test_gbm_never_learns_from_masked_targets_and_forecasts_every_step():
 
 
 def test_gbm_predicts_a_chunk_of_windows_at_a_time_with_the_same_numbers(monkeypatch):
-    import lstmcast.baselines
-
     w = _windows(_threshold_process(1000, 7), 4, 2, targets=(0, 1))
     model = GradientBoostingBaseline([0, 1], max_iter=20).fit(w.X, w.Y)
     whole = model.predict(w.X)
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 4 * 2 * 7)  # seven windows a chunk
+    # seven windows a chunk
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 4 * 2 * 7)
     np.testing.assert_array_equal(model.predict(w.X), whole)
 
 
@@ -237,9 +254,7 @@ def test_var_recovers_var1_coefficients_and_forecasts_by_recursion():
 
 
 def test_var_checks_that_copied_windows_are_consecutive_chunk_by_chunk(monkeypatch):
-    import lstmcast.baselines
-
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 3 * 4)  # three windows a chunk
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 3 * 4)  # three windows a chunk
     w = _windows(np.cumsum(np.random.default_rng(11).normal(size=200)), 4, 1)
     X = np.array(w.X)  # a copy: consecutive by value, not by layout
     assert VARBaseline([0], maxlags=2).fit(X, w.Y).order_ == 2
@@ -324,9 +339,7 @@ def test_var_in_chunks_equals_statsmodels_var(monkeypatch, chunk_values):
     constant), its AIC order and its forecasts, on features far from zero, whatever the chunk."""
     from statsmodels.tsa.api import VAR
 
-    import lstmcast.baselines
-
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", chunk_values)
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", chunk_values)
     y = _var2_series(600, 3, seed=12)
     w = _windows(y, 6, 4, targets=(0, 2))
     y = y[: len(w.X) + 5]  # the rows under the windows: the training series
@@ -349,9 +362,7 @@ def test_var_in_chunks_equals_statsmodels_var(monkeypatch, chunk_values):
 def test_var_on_one_series_equals_statsmodels_autoreg(monkeypatch):
     from statsmodels.tsa.ar_model import AutoReg
 
-    import lstmcast.baselines
-
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 3 * 4)
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 3 * 4)
     y = _var2_series(500, 1, seed=13)
     w = _windows(y, 4, 2)
     y = y[: len(w.X) + 3]
@@ -362,12 +373,11 @@ def test_var_on_one_series_equals_statsmodels_autoreg(monkeypatch):
 
 
 def test_var_predicts_a_chunk_of_windows_at_a_time_with_the_same_numbers(monkeypatch):
-    import lstmcast.baselines
-
     w = _windows(_var2_series(300, 2, seed=14), 5, 3, targets=(1,))
     model = VARBaseline([1], maxlags=2).fit(w.X, w.Y)
     whole = model.predict(w.X)
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 5 * 2 * 7)  # seven windows a chunk
+    # seven windows a chunk
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 5 * 2 * 7)
     np.testing.assert_array_equal(model.predict(w.X), whole)
 
 
@@ -375,9 +385,7 @@ def test_var_fit_memory_stays_at_a_chunk_and_the_gram_matrix(monkeypatch):
     """tracemalloc sees numpy's buffers: the fit never holds the (N, 1 + F * p) lag design."""
     import tracemalloc
 
-    import lstmcast.baselines
-
-    monkeypatch.setattr(lstmcast.baselines, "CHUNK_VALUES", 2**14)
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 2**14)
     y = np.random.default_rng(15).normal(size=(20_000, 10)).cumsum(axis=0) * 0.01
     w = _windows(y, 24, 1)
     design_bytes = len(y) * (1 + 10 * 24) * 8  # 38 MB
