@@ -58,7 +58,9 @@ UNIVARIATE_BASELINES = ("persistence", "seasonal_naive")  # each target from its
 DEFAULT_BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
 
 
-def make_baseline(cls: type[_Baseline], target_idx: list[int | None], period: int, lookback: int):
+def make_baseline(
+    cls: type[_Baseline], target_idx: list[int | None], period: int, lookback: int
+) -> _Baseline | None:
     """The baseline, or None where it cannot run (a season longer than the window).
 
     The libraries it fits with are imported here, so that a timed fit measures fitting, not a
