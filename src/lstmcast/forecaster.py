@@ -34,13 +34,8 @@ from lstmcast.data import (
     make_scaler,
     make_windows,
 )
-from lstmcast.data.checks import (
-    check_columns_used,
-    check_length,
-    check_new_table,
-    check_regular,
-    missing_columns_message,
-)
+from lstmcast.data.checks import check_columns_used, check_length, check_new_table, check_regular
+from lstmcast.data.columns import resolve_columns
 from lstmcast.data.registry import column_units, read_new_rows
 from lstmcast.data.split import Split
 from lstmcast.data.table import IN_MEMORY
@@ -59,7 +54,6 @@ from lstmcast.train import (
 
 # Split boundaries (inclusive ends) of registered datasets: PROTOCOL B2 for Beijing.
 DEFAULT_SPLITS = {"beijing-pm25": ("2012-12-31 23:00", "2013-12-31 23:00")}
-DEFAULT_TARGETS = {"beijing-pm25": ["pollution"], "us-macro": ["realgdp"]}
 
 
 class Forecaster:
@@ -391,7 +385,7 @@ class Forecaster:
         the config's, and the columns observed in the training split)."""
         cfg = self.config
         check_regular(table)
-        targets, inputs = _resolve_columns(table, cfg)
+        targets, inputs = resolve_columns(table, cfg)
         split = self._split(table)
         check_length(table, split, lookback or cfg.lookback, cfg.horizon, self._fractions())
         check_columns_used(table, split.train, inputs + [c for c in targets if c not in inputs],
@@ -665,55 +659,3 @@ def _check_readable_again(source: str) -> None:
             f"this model was trained from a pipe ({source}), which cannot be read again: pass "
             "the table to score on (--data FILE, or evaluate(frame))"
         )
-
-
-def _resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[str]]:
-    columns = list(table.frame.columns)
-    coded = {c: raw for raw, enc in table.encodings.items() for c in [raw, *enc["columns"]]}
-    targets = cfg.target or DEFAULT_TARGETS.get(cfg.data)
-    if targets == ["all"] and "all" not in columns:  # every numeric variable's next step(s)
-        every = _expand_onehot(table, list(cfg.features)) if cfg.features else columns
-        targets = [c for c in every if c not in coded]  # categories' codes are no quantities
-    if not targets:
-        raise ConfigError(
-            f"no target column given: pass --target COLUMN (one of: {', '.join(columns)})"
-        )
-    _check_free_text(table, targets, "forecast it: pick another --target")
-    categorical = [c for c in targets if c in coded]
-    if categorical:
-        raise DataError(
-            f"target column {categorical[0]!r} holds the categories of the text column "
-            f"{coded[categorical[0]]!r}, not a quantity, and cannot be forecast by regression: "
-            "pick a numeric --target (it can stay an input)"
-        )
-    missing = [c for c in targets if c not in columns]
-    if missing:
-        raise DataError(missing_columns_message(missing, columns, what="target"))
-    inputs = _expand_onehot(table, list(cfg.features)) if cfg.features else columns
-    if cfg.features:
-        _check_free_text(table, cfg.features, "read it: leave it out of --features")
-    else:  # every column
-        _check_free_text(table, list(table.skipped), "read it: name the inputs with --features")
-    missing = [c for c in inputs if c not in columns]
-    if missing:
-        raise DataError(missing_columns_message(missing, columns, what="feature"))
-    return list(targets), inputs
-
-
-def _expand_onehot(table: Table, names: list[str]) -> list[str]:
-    """``names`` with a one-hot encoded column's own name replaced by its 0/1 columns
-    (``wind`` -> ``wind_E wind_N wind_W``), so that --features can name the raw column."""
-    out = []
-    for name in names:
-        encoding = table.encodings.get(name, {})
-        onehot = name not in table.frame.columns and encoding.get("kind") == "onehot"
-        out.extend(c for c in (encoding["columns"] if onehot else [name]) if c not in out)
-    return out
-
-
-def _check_free_text(table: Table, wanted: list[str], fix: str) -> None:
-    """DataError when a column in ``wanted`` is free text, which no network can use."""
-    free = [c for c in wanted if c in table.skipped]
-    if free:
-        usable = " ".join(map(str, table.frame.columns))
-        raise DataError(f"{table.skipped[free[0]]}; no network can {fix} (usable: {usable})")
