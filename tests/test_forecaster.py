@@ -302,16 +302,16 @@ def test_target_all_forecasts_every_numeric_variable(synthetic_csv):
 
 
 def test_the_recorded_data_source_is_absolute_for_files_and_kept_for_names(tmp_path, monkeypatch):
-    from lstmcast.forecaster import _source_of
+    from lstmcast.data.sources import source_of
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "table.csv").write_text("time,x\n")
     (tmp_path / "beijing-pm25").write_text("")  # a file that shadows a dataset name
-    assert _source_of("table.csv") == str(tmp_path / "table.csv")
-    assert _source_of(tmp_path / "table.csv") == str(tmp_path / "table.csv")
-    assert _source_of("beijing-pm25") == "beijing-pm25"  # load_dataset reads the name first
-    assert _source_of("missing.csv") == "missing.csv"
-    assert _source_of(pd.DataFrame()) is None
+    assert source_of("table.csv") == str(tmp_path / "table.csv")
+    assert source_of(tmp_path / "table.csv") == str(tmp_path / "table.csv")
+    assert source_of("beijing-pm25") == "beijing-pm25"  # load_dataset reads the name first
+    assert source_of("missing.csv") == "missing.csv"
+    assert source_of(pd.DataFrame()) is None
 
 
 def test_compare_keeps_a_forecast_stretch_for_each_target(synthetic_csv):

@@ -26,19 +26,12 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from lstmcast.config import ForecastConfig
-from lstmcast.data import (
-    REGISTRY,
-    Table,
-    chronological_split,
-    load_dataset,
-    make_scaler,
-    make_windows,
-)
-from lstmcast.data.checks import check_columns_used, check_length, check_new_table, check_regular
+from lstmcast.data import Table, chronological_split, make_scaler, make_windows
+from lstmcast.data.checks import check_columns_used, check_length, check_regular
 from lstmcast.data.columns import resolve_columns
-from lstmcast.data.registry import column_units, read_new_rows
+from lstmcast.data.registry import column_units
+from lstmcast.data.sources import name_of, read_data, source_of, training_data_again
 from lstmcast.data.split import Split
-from lstmcast.data.table import IN_MEMORY
 from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.evaluation.scoreboard import result_row, score_baselines
@@ -135,7 +128,7 @@ class Forecaster:
         for stale in ("last_forecasts_", "last_truth_"):  # of an earlier fit's evaluate()
             self.__dict__.pop(stale, None)
         if data is not None:  # the data actually fitted names the run: its split, target, units
-            self.config = self.config.replace(data=_name_of(data, table))
+            self.config = self.config.replace(data=name_of(data, table))
         cfg = self.config
         self.targets_, self.inputs_, self.split_ = self.plan(table)
         index = table.frame.index  # where training and validation end: evaluate splits there
@@ -143,7 +136,7 @@ class Forecaster:
                             for part in (self.split_.train, self.split_.val)]  # fmt: skip
         self.table_ = table
         self._checkpoint_dir = checkpoint_dir  # save may replace this checkpoint, no other
-        self.data_source_ = _source_of(cfg.data if data is None else data)
+        self.data_source_ = source_of(cfg.data if data is None else data)
         self.freq_ = table.freq
         self.encodings_ = table.encodings
         self.columns_ = self.inputs_ + [c for c in self.targets_ if c not in self.inputs_]
@@ -287,13 +280,7 @@ class Forecaster:
         """
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
-            data = getattr(self, "data_source_", None) or self.config.data
-            if data == IN_MEMORY:
-                raise DataError(
-                    "this model was fitted on an in-memory table, which its files do not "
-                    "hold: pass the table to score on (evaluate(frame), or --data FILE)"
-                )
-            _check_readable_again(str(data))
+            data = training_data_again(getattr(self, "data_source_", None), self.config.data)
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
@@ -443,45 +430,17 @@ class Forecaster:
         With ``for_predict`` the table gets the trained model's category codes and is checked
         for its columns and frequency.
         """
-        cfg = self.config
-        if isinstance(data, Table):
-            return data
-        if data is None:
-            if cfg.data == IN_MEMORY:
-                raise DataError(
-                    "this Forecaster was fitted on an in-memory table, which it does not keep "
-                    "for a new fit: pass the table, fit(frame)"
-                )
-            data = cfg.data
-        if not isinstance(data, str | os.PathLike | pd.DataFrame):
-            fix = {
-                "Series": "make it a table first, series.to_frame()",
-                "ndarray": "make it a table first, pd.DataFrame(array, columns=[...], index="
-                "timestamps)",
-            }.get(type(data).__name__, "pass one of those")
-            raise DataError(
-                f"data must be a DataFrame, the path of a CSV or Parquet file, or a dataset name; "
-                f"got {type(data).__name__}: {fix}"
-            )
-        # free text is refused only where it is used (plan, check_new_table), so that
-        # --features can leave a column of names or notes out
-        kwargs = {"categorical": cfg.categorical, "fill": cfg.fill, "free_text": "skip"}
-        if cfg.time_col is not None:
-            kwargs["time_col"] = cfg.time_col
-        table = None
-        if for_predict:  # new data gets the training categories' codes and columns
-            kwargs["encodings"] = self.encodings_
-            # rows in the own layout of the registered dataset the model was trained on
-            table = read_new_rows(str(getattr(self, "data_source_", None)), data, **kwargs)
-        if table is None and isinstance(data, pd.DataFrame):
-            from lstmcast.data import read_table
-
-            table = read_table(data, **kwargs)
-        elif table is None:
-            table = load_dataset(str(data), **kwargs)
-        if for_predict:
-            check_new_table(table, self.inputs_, self.freq_)
-        return table
+        if not for_predict:
+            return read_data(data, self.config)
+        return read_data(
+            data,
+            self.config,
+            for_predict=True,
+            encodings=self.encodings_,
+            source=getattr(self, "data_source_", None),
+            inputs=self.inputs_,
+            freq=self.freq_,
+        )
 
     def _fractions(self) -> tuple[float, float] | None:
         """The split fractions, or None when the split is by dates."""
@@ -630,32 +589,3 @@ class Forecaster:
                 "this Forecaster is not fitted yet: call fit() first, or "
                 "lstmcast.load(DIR) a saved model"
             )
-
-
-def _name_of(data, table: Table) -> str:
-    """``config.data`` for a run on ``data``: a path or dataset name as given, else the table's
-    own name (IN_MEMORY, or the dataset a Table was loaded from), so that an in-memory table
-    never picks up the default dataset's split dates, target and units."""
-    return str(data) if isinstance(data, str | os.PathLike) else table.name
-
-
-def _source_of(data) -> str | None:
-    """Where the training table came from, to find it again from any working directory:
-    a file path made absolute, a dataset name or a pipe as given, None for an in-memory table."""
-    if not isinstance(data, str | os.PathLike):
-        return None
-    if str(data) in REGISTRY or not Path(data).is_file():  # names win over files, as on reading
-        return str(data)
-    return str(Path(data).resolve())
-
-
-def _check_readable_again(source: str) -> None:
-    """Refuse to re-read a training table that came through a pipe (``--data <(zcat f.gz)``):
-    its data is gone, and the same /dev/fd number may now be another stream."""
-    path = Path(source)
-    stream = path.exists() and not path.is_file() and not path.is_dir()  # a FIFO, a terminal
-    if source not in REGISTRY and (stream or source.startswith(("/dev/", "/proc/"))):
-        raise DataError(
-            f"this model was trained from a pipe ({source}), which cannot be read again: pass "
-            "the table to score on (--data FILE, or evaluate(frame))"
-        )
