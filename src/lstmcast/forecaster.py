@@ -26,9 +26,10 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from lstmcast.config import ForecastConfig
-from lstmcast.data import Table, chronological_split, make_scaler, make_windows
+from lstmcast.data import Table, make_scaler, make_windows
 from lstmcast.data.checks import check_columns_used, check_length, check_regular
 from lstmcast.data.columns import resolve_columns
+from lstmcast.data.periods import scoring_rows, split_fractions, split_table
 from lstmcast.data.registry import column_units
 from lstmcast.data.sources import name_of, read_data, source_of, training_data_again
 from lstmcast.data.split import Split
@@ -44,9 +45,6 @@ from lstmcast.train import (
     warm_up,
     window_tensor,
 )
-
-# Split boundaries (inclusive ends) of registered datasets: PROTOCOL B2 for Beijing.
-DEFAULT_SPLITS = {"beijing-pm25": ("2012-12-31 23:00", "2013-12-31 23:00")}
 
 
 class Forecaster:
@@ -284,7 +282,10 @@ class Forecaster:
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
-        rows, train_rows = self._scoring_rows(table, split, own=data is None)
+        own_split = self.split_ if data is None and hasattr(self, "split_") else None
+        rows, train_rows = scoring_rows(
+            table, split, self.config, own_split, getattr(self, "split_ends_", None)
+        )
         values, observed = self._arrays(table)
         truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
         read = values[truth.t0[0] - self.config.lookback : truth.t0[-1], : len(self.inputs_)]
@@ -373,8 +374,8 @@ class Forecaster:
         cfg = self.config
         check_regular(table)
         targets, inputs = resolve_columns(table, cfg)
-        split = self._split(table)
-        check_length(table, split, lookback or cfg.lookback, cfg.horizon, self._fractions())
+        split = split_table(table, cfg)
+        check_length(table, split, lookback or cfg.lookback, cfg.horizon, split_fractions(cfg))
         check_columns_used(table, split.train, inputs + [c for c in targets if c not in inputs],
                            targets)  # fmt: skip
         return targets, inputs, split
@@ -440,66 +441,6 @@ class Forecaster:
             source=getattr(self, "data_source_", None),
             inputs=self.inputs_,
             freq=self.freq_,
-        )
-
-    def _fractions(self) -> tuple[float, float] | None:
-        """The split fractions, or None when the split is by dates."""
-        cfg = self.config
-        if cfg.train_end is not None or cfg.val_end is not None or cfg.data in DEFAULT_SPLITS:
-            return None
-        return (cfg.train_fraction, cfg.val_fraction)
-
-    def _split(self, table: Table):
-        cfg = self.config
-        train_end, val_end = cfg.train_end, cfg.val_end
-        if train_end is None and val_end is None and cfg.data in DEFAULT_SPLITS:
-            train_end, val_end = DEFAULT_SPLITS[cfg.data]
-        if train_end is not None or val_end is not None:
-            if train_end is None or val_end is None:
-                raise ConfigError(
-                    "give both train_end and val_end (or neither, to split by "
-                    f"fractions); got train_end={train_end!r}, val_end={val_end!r}"
-                )
-            return chronological_split(table.frame.index, train_end=train_end, val_end=val_end)
-        return chronological_split(
-            table.frame.index, fractions=(cfg.train_fraction, cfg.val_fraction)
-        )
-
-    def _scoring_rows(self, table: Table, split: str, own: bool) -> tuple[slice, slice]:
-        """The rows of ``split`` in ``table``, which must hold a window, and the training rows
-        (for the baselines). The training table keeps its split; any other is cut where the
-        model's training and validation data ended (so that a shorter table's "test" rows are
-        never rows the model was trained on), and older model files, which do not record those
-        ends, split it as the config says."""
-        L, H = self.config.lookback, self.config.horizon
-        ends = getattr(self, "split_ends_", None)
-        cut = not (own and hasattr(self, "split_")) and ends is not None and None not in ends
-        if cut:
-            index = table.frame.index
-            cuts = [0, *(int(index.searchsorted(pd.Timestamp(e), side="right")) for e in ends)]
-            k = ("train", "val", "test").index(split)
-            rows = slice(cuts[k], cuts[k + 1] if k < 2 else len(index))
-            train = slice(0, cuts[1])
-        else:
-            parts = self.split_ if own and hasattr(self, "split_") else self._split(table)
-            rows, train = getattr(parts, split), parts.train
-        if rows.stop - max(rows.start, L) >= H:
-            return rows, train
-        if not cut:
-            raise DataError(
-                f"the {split} split holds no complete window: it needs at least "
-                f"lookback + horizon = {L + H} rows"
-            )
-        period = {
-            "train": f"up to {ends[0]}",
-            "val": f"after {ends[0]} up to {ends[1]}",
-            "test": f"after {ends[1]}",
-        }[split]
-        raise DataError(
-            f"{table.name} ({index[0]} .. {index[-1]}) holds too few rows in the model's "
-            f"{split} period ({period}, when its training and validation data "
-            f"ended) for one window of lookback {L} + horizon {H}: pass a table that "
-            f"holds {H} or more rows in that period, after {L} rows of history"
         )
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
