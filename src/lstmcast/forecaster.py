@@ -29,6 +29,7 @@ from lstmcast.config import ForecastConfig
 from lstmcast.data import Table, make_scaler, make_windows
 from lstmcast.data.checks import check_columns_used, check_length, check_regular
 from lstmcast.data.columns import resolve_columns
+from lstmcast.data.history import last_window
 from lstmcast.data.periods import scoring_rows, split_fractions, split_table
 from lstmcast.data.registry import column_units
 from lstmcast.data.sources import name_of, read_data, source_of, training_data_again
@@ -198,7 +199,9 @@ class Forecaster:
                 "a loaded model keeps no data: pass the recent history, e.g. predict('latest.csv')"
             )
         table = self.table_ if data is None else self.read(data, for_predict=True)
-        window, last = self._last_window(table, "predict")
+        window, last = last_window(
+            table, self.columns_, self.inputs_, self.config.lookback, self.config.fill, "predict"
+        )
         pred = self.predict_windows(window[None])[0]  # (H, Ft)
         if self.freq_ is not None:
             index = pd.date_range(last, periods=self.config.horizon + 1, freq=self.freq_)[1:]
@@ -219,7 +222,14 @@ class Forecaster:
 
         self._check_fitted()
         table = self.table_ if data is None else self.read(data, for_predict=True)
-        window, _ = self._last_window(table, "gate_traces()")
+        window, _ = last_window(
+            table,
+            self.columns_,
+            self.inputs_,
+            self.config.lookback,
+            self.config.fill,
+            "gate_traces()",
+        )
         window = self.scaler_.transform(window, columns=range(len(self.inputs_)))  # (L, Fi)
         _, _, gates = NumpyLSTM.from_torch(self.network_.lstm).forward(
             window[None], return_gates=True
@@ -381,50 +391,6 @@ class Forecaster:
         return targets, inputs, split
 
     # ------------------------------------------------------------------ helpers
-    def _last_window(self, table: Table, what: str) -> tuple[np.ndarray, pd.Timestamp]:
-        """The inputs of the last ``lookback`` observed rows ``(L, Fi)`` in data units, checked
-        complete, and the time of the last of them.
-
-        Rows at the end in which none of the model's columns holds a value (timestamps listed
-        for the forecast, say) are left out, with a warning; inputs whose last values were
-        missing and carried forward by the fill get a warning too: the forecast rests on them.
-        """
-        L, index = self.config.lookback, table.frame.index
-        names = [c for c in self.columns_ if c in table.observed.columns]
-        seen = table.observed[names].to_numpy(dtype=bool).any(axis=1)
-        end = int(np.flatnonzero(seen)[-1]) + 1 if seen.any() else len(seen)
-        if end < len(seen):
-            warnings.warn(
-                f"{table.name}: the last {len(seen) - end} rows (from {index[end]}) hold no "
-                f"values, so {what} starts after the last row that does ({index[end - 1]})",
-                stacklevel=3,
-            )
-        values = table.frame[self.inputs_].to_numpy(dtype=np.float64)[:end]  # a target-only
-        if len(values) < L:  # column is not needed to forecast
-            raise DataError(
-                f"{what} needs at least lookback = {L} rows of history, got "
-                f"{len(values)}: pass a longer table"
-            )
-        window = values[-L:]
-        gaps = [c for c, gap in zip(self.inputs_, np.isnan(window).any(axis=0), strict=True) if gap]
-        if gaps:  # fill leaves gaps only in a column without any value
-            raise DataError(
-                f"{table.name}: input column(s) {gaps} have missing values in the last {L} rows "
-                f"that fill={self.config.fill!r} cannot fill, so no forecast can be made: pass "
-                "a history in which every input column is observed"
-            )
-        observed = table.observed[self.inputs_].to_numpy(dtype=bool)[end - L : end]
-        trailing = [L if not col.any() else int(np.argmax(col[::-1])) for col in observed.T]
-        stale = [f"{c} (last {k})" for c, k in zip(self.inputs_, trailing, strict=True) if k]
-        if stale:
-            warnings.warn(
-                f"{table.name}: input values missing at the end of the history, rows counted: "
-                f"{', '.join(stale)}; fill={self.config.fill!r} filled them, so {what} rests "
-                "on filled values",
-                stacklevel=3,
-            )
-        return window, index[end - 1]
-
     def read(self, data=None, for_predict: bool = False) -> Table:
         """Read ``data`` (default ``config.data``) as this forecaster reads tables.
 
