@@ -189,3 +189,88 @@ def test_the_progress_bar_names_the_epoch_that_is_running(monkeypatch):
     X, Y = _data(40)
     train_network(_net(), X, Y, TrainConfig(epochs=2, batch_size=16, progress=True))
     assert bars[0].shown == ["epoch 1/2"] * 3 + ["epoch 2/2"] * 3
+
+
+def _lstm(activation="tanh", units=(6,), seed=0):
+    from lstmcast.models import LSTMNetwork
+
+    torch.manual_seed(seed)
+    return LSTMNetwork(2, list(units), n_outputs=2, activation=activation)
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+
+
+def test_resuming_with_another_network_is_refused_by_name(tmp_path):
+    """The fingerprint held the training settings and the data only: a checkpoint of a tanh
+    network resumed as relu (or with another dropout) trained on silently, and another width
+    failed with torch's five-line state_dict error telling to delete the checkpoint."""
+    X, Y = _data()
+    cfg = TrainConfig(epochs=2, batch_size=32, progress=False)
+    train_network(_lstm(), X, Y, cfg, checkpoint_dir=tmp_path)
+    longer = TrainConfig(epochs=3, batch_size=32, progress=False)
+    with pytest.raises(ConfigError) as err:
+        train_network(_lstm("relu"), X, Y, longer, checkpoint_dir=tmp_path, resume=True)
+    assert str(err.value) == (
+        f"the checkpoint in {tmp_path} was trained with another network (activation='tanh'): "
+        "resume with the same settings, or delete the checkpoint to start afresh"
+    )
+    with pytest.raises(ConfigError, match=r"another network \(units=\[6\]\): resume with"):
+        train_network(_lstm(units=(8,)), X, Y, longer, checkpoint_dir=tmp_path, resume=True)
+    history = train_network(_lstm(), X, Y, longer, checkpoint_dir=tmp_path, resume=True)
+    assert len(history.train_loss) == 3
+
+
+def test_ctrl_c_in_the_validation_pass_keeps_whole_epochs_only(monkeypatch):
+    """Ctrl-C while epoch 2 was being validated left 2 training losses beside 1 validation
+    loss (the CLI then said "interrupted after epoch 2" though the checkpoint held epoch 1);
+    and Ctrl-C inside epoch 1 left the weights of half an epoch in the network."""
+    import lstmcast.train
+
+    X, Y = _data()
+    cfg = TrainConfig(epochs=5, batch_size=16, progress=False)
+    real, calls = lstmcast.train.evaluate_loss, []
+
+    def ctrl_c_in_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lstmcast.train, "evaluate_loss", ctrl_c_in_the_second)
+    net = _net()
+    history = train_network(net, X, Y, cfg, X_val=X[:20], Y_val=Y[:20])
+    assert history.interrupted and history.best_epoch == 1
+    lengths = {len(history.train_loss), len(history.val_loss), len(history.learning_rate),
+               len(history.epoch_seconds)}  # fmt: skip
+    assert lengths == {1}
+    once = _net()
+    train_network(once, X, Y, TrainConfig(epochs=1, batch_size=16, progress=False),
+                  X_val=X[:20], Y_val=Y[:20])  # fmt: skip
+    assert _same_weights(net, once)
+
+    monkeypatch.setattr(lstmcast.train, "evaluate_loss", real)
+    steps = []
+
+    def ctrl_c_at_step_3(module, inputs):
+        steps.append(1)
+        if len(steps) == 3:
+            raise KeyboardInterrupt
+
+    net = _net()
+    net.register_forward_pre_hook(ctrl_c_at_step_3)
+    history = train_network(net, X, Y, cfg)
+    assert history.interrupted and history.train_loss == []
+    assert _same_weights(net, _net())  # its initial weights
+
+
+def test_the_divergence_advice_depends_on_whether_gradients_are_clipped():
+    X, Y = _data()
+    for clip, advice in ((None, r"or set gradient clipping \(clip_norm, e\.g\. --clip-norm 1\)"),
+                         (1.0, r"or clip gradients harder \(clip_norm, now 1\)")):  # fmt: skip
+        cfg = TrainConfig(epochs=3, optimizer="sgd", learning_rate=1e38, clip_norm=clip,
+                          progress=False)  # fmt: skip
+        with pytest.raises(TrainingDivergedError, match=r"lower the learning rate \(now 1e\+38\) "
+                           + advice):  # fmt: skip
+            train_network(_net(), X, Y, cfg)

@@ -23,7 +23,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +205,11 @@ def train_network(
     fingerprint = None
     if checkpoint_dir is not None:
         fingerprint = _fingerprint(config, X, Y, mask, X_val, Y_val, mask_val)
+        network = getattr(model, "config", None)  # LSTMNetwork's NetworkConfig: its shape
+        if is_dataclass(network):
+            fingerprint["network"] = {
+                k: list(v) if isinstance(v, tuple) else v for k, v in asdict(network).items()
+            }
     if resume:
         if checkpoint_dir is None:
             raise ConfigError("resume=True needs the checkpoint_dir of the run to continue")
@@ -221,9 +226,11 @@ def train_network(
             best_loss, best_state = state["best_loss"], state["best"]
             bad_epochs = state["bad_epochs"]
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ModelFileError(
-                f"the checkpoint in {checkpoint_dir} does not fit this model ({err}): "
-                "delete it and train from the start"
+                f"the checkpoint in {checkpoint_dir} does not fit this model ({first}): "
+                "resume with the settings it was trained with, or delete it and train from the "
+                "start"
             ) from None
         history.interrupted = False
     first_epoch = len(history.train_loss) + 1
@@ -267,18 +274,25 @@ def train_network(
                 total += loss.item() * len(idx)
                 bar.update(1)
             train_loss = total / n
+            lr = optimizer.param_groups[0]["lr"]
             if not math.isfinite(train_loss):
                 model.load_state_dict(last_good)
+                clip = (
+                    "set gradient clipping (clip_norm, e.g. --clip-norm 1)"
+                    if config.clip_norm is None
+                    else f"clip gradients harder (clip_norm, now {config.clip_norm:g})"
+                )
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch} (loss {train_loss}): lower the learning "
-                    f"rate (now {optimizer.param_groups[0]['lr']:g}) or set gradient clipping "
-                    "(clip_norm)"
+                    f"rate (now {lr:g}) or {clip}"
                 )
-            history.train_loss.append(train_loss)
-            history.learning_rate.append(optimizer.param_groups[0]["lr"])
             monitor = train_loss
             if has_val:
                 monitor = evaluate_loss(model, X_val, Y_val, mask_val, config)
+            # the epoch is recorded whole, after its last interruptible step
+            history.train_loss.append(train_loss)
+            history.learning_rate.append(lr)
+            if has_val:
                 history.val_loss.append(monitor)
                 if scheduler is not None:
                     scheduler.step(monitor)
@@ -315,6 +329,7 @@ def train_network(
                 break
     except KeyboardInterrupt:
         history.interrupted = True
+        model.load_state_dict(last_good)  # not the weights of half an epoch
     finally:
         torch.set_num_threads(threads)
         torch.set_flush_denormal(False)
@@ -381,6 +396,14 @@ def _check_fingerprint(saved: dict | None, now: dict, checkpoint_dir) -> None:
     if not isinstance(saved, dict) or not isinstance(saved.get("settings"), dict):
         raise ModelFileError(
             f"the checkpoint in {checkpoint_dir} is damaged: delete it and train from the start"
+        )
+    was, now_net = saved.get("network"), now.get("network")  # absent in older checkpoints
+    if isinstance(was, dict) and now_net is not None and was != now_net:
+        changed = sorted(k for k in was.keys() | now_net.keys() if was.get(k) != now_net.get(k))
+        raise ConfigError(
+            f"the checkpoint in {checkpoint_dir} was trained with another network ("
+            + ", ".join(f"{k}={was.get(k)!r}" for k in changed)
+            + "): resume with the same settings, or delete the checkpoint to start afresh"
         )
     changed = sorted(
         k for k in saved["settings"].keys() | now["settings"].keys()
