@@ -517,3 +517,23 @@ def test_evaluate_on_rows_with_an_empty_input_names_the_column(model, tmp_path):
                        r"cannot be scored: pass a table in which every input column is "
                        r"observed"):  # fmt: skip
         lstmcast.load(model).evaluate(str(csv))
+
+
+def test_a_validation_split_without_an_observed_target_is_refused_before_training(
+    tmp_path, capsys
+):
+    """Early stopping watched a loss of 0 (nothing observed to score), kept epoch 1, saved the
+    model, then `train` failed on scoring it: exit 2 with a model written anyway."""
+    frame = make_synthetic_frame()  # 600 rows: validation is rows 420 to 509
+    frame.loc[410:515, "load"] = np.nan
+    csv = tmp_path / "valnan.csv"
+    frame.to_csv(csv, index=False)
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(csv), "--out", str(out), *FAST]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        "lstmcast train: error: the validation split (2021-03-18 12:00:00 to 2021-03-22 "
+        "05:00:00) holds no observed value of load, so it cannot tell good epochs from bad: "
+        "move the split (--train-end/--val-end, or --val-fraction) to rows where it is observed"
+    )
+    assert not out.exists()

@@ -151,6 +151,14 @@ class Forecaster:
                 f"it needs at least lookback + horizon = "
                 f"{cfg.lookback + cfg.horizon} rows"
             )
+        if len(val.X) and not val.mask.any():  # early stopping would watch a loss of 0
+            index = table.frame.index
+            raise DataError(
+                f"the validation split ({index[self.split_.val.start]} to "
+                f"{index[self.split_.val.stop - 1]}) holds no observed value of "
+                f"{', '.join(self.targets_)}, so it cannot tell good epochs from bad: move the "
+                "split (--train-end/--val-end, or --val-fraction) to rows where it is observed"
+            )
         n_in = len(self.inputs_)
         members, histories = [], []
         warm_up()  # fit_seconds_ measures fitting, not the process's first-optimizer import
