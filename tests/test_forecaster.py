@@ -528,3 +528,25 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_an_older_model_file_without_split_ends_leaves_ridge_out_in_words(synthetic_csv, tmp_path):
+    """Model files written before split_ends existed split a new table as the config says; on
+    a table too short to train ridge, the warning that leaves it out read split_ends[0] and
+    crashed (AttributeError, then TypeError)."""
+    import json
+
+    cfg = ForecastConfig(data=str(synthetic_csv), time_col="time", target=["load"], units=[4],
+                         epochs=1, lookback=12, progress=False)  # fmt: skip
+    Forecaster(cfg).fit().save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    del manifest["split_ends"]  # as an older lstmcast wrote it
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    # 16 rows split as the config says: 11 for training, too few for a window of 12 + 1
+    pd.read_csv(synthetic_csv).iloc[-16:].to_csv(tmp_path / "new.csv", index=False)
+    with pytest.warns(UserWarning, match=r"the ridge baseline is left out: .*new.csv holds no "
+                      r"window of the model's training period to fit it on; pass"):  # fmt: skip
+        scores = lstmcast.load(tmp_path / "m").evaluate(
+            str(tmp_path / "new.csv"), baselines=("persistence", "ridge")
+        )
+    assert [r["name"] for r in scores["results"]] == ["lstm", "persistence"]

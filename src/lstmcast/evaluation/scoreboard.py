@@ -131,10 +131,11 @@ def score_baselines(
             warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=3)
             continue
         if train is None and model.learns:
-            warnings.warn(
+            period = "" if not split_ends or split_ends[0] is None else f" (up to {split_ends[0]})"
+            warnings.warn(  # older model files record no split_ends
                 f"the {base} baseline is left out: {table_name} holds no window of the "
-                f"model's training period (up to {split_ends[0]}) to fit it on; pass "
-                "the training rows too to score it",
+                f"model's training period{period} to fit it on; pass the training rows too to "
+                "score it",
                 stacklevel=3,
             )
             continue
