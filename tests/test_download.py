@@ -195,3 +195,40 @@ def test_lookup_order_explicit_then_env_then_cache(tmp_path, cache, monkeypatch,
         DatasetUnavailableError, match="no beijing_pm25.csv or PRSA_data.* in data_dir"
     ):
         locate("beijing-pm25", data_dir=tmp_path / "nowhere")
+
+
+def test_a_plain_csv_mirror_is_named_as_such_not_as_a_broken_zip(
+    server, cache, monkeypatch, synthetic_csv
+):
+    """A complete CSV served where the zip belongs was called "truncated or corrupted"."""
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.serve("/plain.csv", synthetic_csv))
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_dataset("beijing-pm25")
+    assert str(err.value) == (
+        f"the file downloaded for beijing-pm25 from {server.url}/plain.csv is not a zip archive "
+        "(it starts 'No,year,month,day,hour,pm2.5,DEWP,TEMP,P'): the URL must serve the UCI "
+        f"zip; for a plain {BEIJING_RAW} set LSTMCAST_DATA to its folder instead. Nothing was "
+        "written to the cache"
+    )
+    _assert_cache_untouched(cache)
+
+
+def test_a_damaged_cached_copy_is_refused_by_fetch_too_and_named_with_the_fix(
+    cache, synthetic_csv, capsys
+):
+    """`datasets fetch` printed the path of a truncated cached file (exit 0) that every command
+    then refused without a fix; rows deleted mid-file passed as gaps, with a warning only."""
+    from lstmcast.cli import main
+
+    lines = synthetic_csv.split(b"\n")
+    cache.mkdir()
+    for damaged in (b"\n".join(lines[:30_000]), b"\n".join(lines[:20_000] + lines[20_500:])):
+        (cache / "beijing_pm25.csv").write_bytes(damaged)
+        assert main(["datasets", "fetch", "beijing-pm25", "--no-download"]) == 2
+        out, err = capsys.readouterr()
+        rows = 29_999 if len(damaged) < len(synthetic_csv) * 0.8 else ROWS - 500
+        assert out == "" and err.strip().endswith(
+            f"beijing_pm25.csv: {rows} hourly rows, expected {ROWS} for beijing-pm25; the file "
+            "is truncated or not the UCI table: delete it (a cached copy is then downloaded "
+            "again), or point LSTMCAST_DATA at the UCI table"
+        ), err

@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 @command("datasets", add_parser)
 def run(args: argparse.Namespace) -> int:
-    from lstmcast.data import REGISTRY, dataset_info, fetch, locate
+    from lstmcast.data import REGISTRY, dataset_info, fetch, load_dataset, locate
 
     if args.action == "list":
         for info in REGISTRY.values():
@@ -52,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
         if info.url is None:
             print(f"{info.name} is bundled ({info.source}); nothing to fetch")
             return 0
-        print(
-            fetch(
-                info.name,
-                data_dir=args.data_dir,
-                cache_dir=args.cache_dir,
-                download_ok=not args.no_download,
-            )
+        path = fetch(
+            info.name,
+            data_dir=args.data_dir,
+            cache_dir=args.cache_dir,
+            download_ok=not args.no_download,
         )
+        load_dataset(info.name, data_dir=path, download=False)  # every command's checks
+        print(path)
         return 0
     where = (
         "bundled"

@@ -44,6 +44,13 @@ def fetch_bytes(url: str, *, what: str, help_offline: str) -> bytes:
 
 def csv_from_zip(data: bytes, member: str, *, what: str, url: str) -> bytes:
     """The bytes of ``member`` (matched by file name) inside the zip ``data``, CRC-checked."""
+    if not data.startswith(b"PK"):  # every zip starts so; a CSV or an HTML page does not
+        start = data[:40].decode("utf-8", errors="replace").splitlines()[0] if data else ""
+        raise DatasetUnavailableError(
+            f"the file downloaded for {what} from {url} is not a zip archive (it starts "
+            f"{start!r}): the URL must serve the UCI zip; for a plain {member} set "
+            "LSTMCAST_DATA to its folder instead. Nothing was written to the cache"
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = [n for n in archive.namelist() if Path(n).name == member]

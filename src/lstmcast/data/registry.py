@@ -279,10 +279,12 @@ def _beijing(path, *, whole: bool = True, **read_kwargs) -> Table:
             for col, enc in read_kwargs["encodings"].items()
         }
     table = read_table(path, time_col=None, **read_kwargs)
-    if whole and len(table.frame) != info.rows:
+    rows = int(table.observed.any(axis=1).sum())  # the file's rows, not gaps filled in
+    if whole and (rows != info.rows or len(table.frame) != info.rows):
         raise DataError(
-            f"{path}: {len(table.frame)} hourly rows, expected {info.rows} for beijing-pm25; "
-            "the file is truncated or not the UCI table"
+            f"{path}: {rows} hourly rows, expected {info.rows} for beijing-pm25; the file is "
+            "truncated or not the UCI table: delete it (a cached copy is then downloaded "
+            "again), or point LSTMCAST_DATA at the UCI table"
         )
     rename = {}
     for raw, new in BEIJING_RENAME.items():
