@@ -399,7 +399,11 @@ class Forecaster:
         return targets, inputs, split
 
     # ------------------------------------------------------------------ helpers
-    def read(self, data=None, for_predict: bool = False) -> Table:
+    def read(
+        self,
+        data: Table | pd.DataFrame | str | os.PathLike | None = None,
+        for_predict: bool = False,
+    ) -> Table:
         """Read ``data`` (default ``config.data``) as this forecaster reads tables.
 
         With ``for_predict`` the table gets the trained model's category codes and is checked
@@ -457,8 +461,9 @@ class Forecaster:
         idx = [self.columns_.index(c) for c in self.targets_]
         return self.scaler_.inverse_transform(scaled, columns=idx)
 
-    def _build_network(self) -> torch.nn.Module:
-        """A fresh network of the configured shape (an Ensemble when ``ensemble`` > 1)."""
+    def untrained_network(self) -> torch.nn.Module:
+        """A fresh network of the fitted shape (an Ensemble when ``ensemble`` > 1): ``load``
+        puts the saved weights into it."""
         if self.config.ensemble == 1:
             return self._new_network()
         return Ensemble([self._new_network() for _ in range(self.config.ensemble)])
@@ -483,7 +488,14 @@ class Forecaster:
     def _data_name(self) -> str:
         return self.config.data
 
-    def score_forecasts(self, name, inputs, pred, fit=None, predict=None) -> dict:
+    def score_forecasts(
+        self,
+        name: str,
+        inputs: str,
+        pred: np.ndarray,
+        fit: float | None = None,
+        predict: float | None = None,
+    ) -> dict:
         """The result row (as in ``evaluate``) of forecasts ``pred`` made elsewhere for the
         windows of the last ``evaluate``; ``compare`` scores per-target univariate LSTMs so."""
         if not hasattr(self, "last_truth_"):

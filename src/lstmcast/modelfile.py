@@ -130,7 +130,7 @@ def load(path: str | os.PathLike) -> Forecaster:
         fc.data_source_ = manifest.get("data_source")  # absent in older model files
         if manifest.get("split_ends") is not None:  # absent in older model files
             fc.split_ends_ = list(manifest["split_ends"])
-        network = fc._build_network()
+        network = fc.untrained_network()
     except (KeyError, TypeError, ValueError, AttributeError, LstmcastError) as err:
         raise ModelFileError(
             f"{path / MANIFEST} is damaged ({err}): retrain and save the model again"

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def read_data(
-    data,
+    data: Table | pd.DataFrame | str | os.PathLike | None,
     cfg: ForecastConfig,
     *,
     for_predict: bool = False,
@@ -82,14 +82,14 @@ def read_data(
     return table
 
 
-def name_of(data, table: Table) -> str:
+def name_of(data: object, table: Table) -> str:
     """``config.data`` for a run on ``data``: a path or dataset name as given, else the table's
     own name (IN_MEMORY, or the dataset a Table was loaded from), so that an in-memory table
     never picks up the default dataset's split dates, target and units."""
     return str(data) if isinstance(data, str | os.PathLike) else table.name
 
 
-def source_of(data) -> str | None:
+def source_of(data: object) -> str | None:
     """Where the training table came from, to find it again from any working directory:
     a file path made absolute, a dataset name or a pipe as given, None for an in-memory table."""
     if not isinstance(data, str | os.PathLike):
@@ -99,7 +99,7 @@ def source_of(data) -> str | None:
     return str(Path(data).resolve())
 
 
-def training_data_again(source: str | None, name: str):
+def training_data_again(source: str | None, name: str) -> str:
     """What to read to score a model on its training table again: its recorded ``source``, else
     its run's ``name`` (``config.data``); DataError for an in-memory table or a pipe."""
     data = source or name
