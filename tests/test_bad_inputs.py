@@ -519,9 +519,7 @@ def test_evaluate_on_rows_with_an_empty_input_names_the_column(model, tmp_path):
         lstmcast.load(model).evaluate(str(csv))
 
 
-def test_a_validation_split_without_an_observed_target_is_refused_before_training(
-    tmp_path, capsys
-):
+def test_a_validation_split_without_an_observed_target_is_refused_before_training(tmp_path, capsys):
     """Early stopping watched a loss of 0 (nothing observed to score), kept epoch 1, saved the
     model, then `train` failed on scoring it: exit 2 with a model written anyway."""
     frame = make_synthetic_frame()  # 600 rows: validation is rows 420 to 509
