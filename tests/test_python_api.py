@@ -220,3 +220,23 @@ def test_predict_windows_refuses_holes_like_evaluate_does():
     view = make_windows(values, 6, 1, inputs=[0, 1], targets=[0]).X
     with pytest.raises(DataError, match=r"first in window 4, input 'y'"):
         fc.predict_windows(view)
+
+
+
+def test_warnings_name_the_callers_line_not_the_librarys(tmp_path):
+    """However deep inside lstmcast a warning starts (a gap found while reading, a constant
+    column found while fitting, a baseline left out while scoring), it names this file."""
+    frame = _frame(300).drop(index=[40])  # a missing hour
+    frame["flat"] = 1.0
+    path = tmp_path / "gappy.csv"
+    frame.to_csv(path, index=False)
+    fc = Forecaster(_config(data=str(path)))
+    with pytest.warns(UserWarning) as caught:
+        fc.read(path)
+        fc.fit()
+        fc.evaluate(split="test", baselines=("persistence", "var"))
+    places = {str(w.message): (w.filename, w.lineno) for w in caught}
+    assert any("1 timestamps missing" in m for m in places), places
+    assert any("feature column 'flat' is constant" in m for m in places), places
+    assert any("the var baseline" in m for m in places), places
+    assert {f for f, _ in places.values()} == {__file__}, places

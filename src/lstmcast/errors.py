@@ -4,6 +4,10 @@ The CLI turns these into a single line and a non-zero exit; the message names th
 and the fix, e.g. ``units must be a positive integer, got 0: pass --units 64``.
 """
 
+import inspect
+import os
+import warnings
+
 
 class LstmcastError(Exception):
     """Base class of every error a user can cause and act on."""
@@ -31,3 +35,21 @@ class NotFittedError(LstmcastError, AttributeError):
 
 class TrainingDivergedError(LstmcastError, FloatingPointError):
     """The loss became NaN or inf (``train_network`` keeps the last finished epoch's weights)."""
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn at the first caller outside lstmcast, whatever depth inside it raised the warning.
+
+    A fixed ``stacklevel`` is right for one call path only (``read_table`` is reached from the
+    user, from ``Forecaster.fit`` and from the registry). Like pandas' ``find_stack_level``,
+    this walks out of the package, so the warning names the user's line and ``-W`` filters by
+    module work. From the CLI every frame is lstmcast's; the CLI prints the message alone.
+    """
+    package = os.path.dirname(__file__) + os.sep
+    frame, level = inspect.currentframe(), 1  # level 1 is this function
+    try:
+        while frame is not None and frame.f_code.co_filename.startswith(package):
+            frame, level = frame.f_back, level + 1
+    finally:
+        del frame  # a frame kept in a local makes a reference cycle
+    warnings.warn(message, category, stacklevel=level)

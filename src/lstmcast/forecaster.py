@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ from lstmcast.data.registry import column_units
 from lstmcast.data.sources import name_of, read_data, source_of, training_data_again
 from lstmcast.data.split import Split
 from lstmcast.data.windows import window_rows
-from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.errors import ConfigError, DataError, NotFittedError, warn
 from lstmcast.evaluation.scoreboard import result_row, score_baselines
 from lstmcast.models.ensemble import Ensemble
 from lstmcast.train import (
@@ -81,10 +80,9 @@ class Forecaster:
             )
         config = config.replace(**params) if params else config
         if hasattr(self, "network_"):
-            warnings.warn(
+            warn(
                 "set_params makes this Forecaster forget its fit (the network was trained with "
                 "the old settings): call fit() again before predict, evaluate or save",
-                stacklevel=2,
             )
         self.__dict__.clear()
         self.__init__(config)

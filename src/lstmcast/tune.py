@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import time
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -30,7 +29,7 @@ from optuna.trial import TrialState
 
 from lstmcast.config import OPTIMIZERS
 from lstmcast.data import Table
-from lstmcast.errors import ConfigError, DataError
+from lstmcast.errors import ConfigError, DataError, warn
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 # Settings a trial chooses itself, or that may differ between the machines sharing a study
@@ -198,11 +197,10 @@ def _warn_running(study: optuna.Study) -> None:
     """Say in a line which trials are marked running: live elsewhere, or killed (kill -9)."""
     running = [str(t.number) for t in study.trials if t.state == TrialState.RUNNING]
     if running:
-        warnings.warn(
+        warn(
             f"trials still marked running in the study {study.study_name!r}: "
             f"{', '.join(running)} (run by another process now, or left by one that was "
             "killed; they are not counted)",
-            stacklevel=3,
         )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
@@ -16,7 +15,7 @@ from pandas.tseries.offsets import DateOffset, Day, Tick
 
 from lstmcast.data.split import Split
 from lstmcast.data.table import Table
-from lstmcast.errors import DataError
+from lstmcast.errors import DataError, warn
 
 # Aliases of pandas before 2.2 that a saved model may hold and pandas 3 refuses
 OLD_ALIASES = {
@@ -149,10 +148,9 @@ def check_columns_used(table: Table, train: slice, columns: list[str], targets: 
                 "or move train_end later"
             )
         if values[col].nunique() == 1:
-            warnings.warn(
+            warn(
                 f"{what} column {col!r} is constant ({values[col].iloc[0]:g}) in the training "
                 f"split: it tells the model nothing; {fix}",
-                stacklevel=3,
             )
 
 

@@ -15,13 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
 from lstmcast.data.table import Table
-from lstmcast.errors import DataError
+from lstmcast.errors import DataError, warn
 
 
 def last_window(
@@ -39,10 +37,9 @@ def last_window(
     seen = table.observed[names].to_numpy(dtype=bool).any(axis=1)
     end = int(np.flatnonzero(seen)[-1]) + 1 if seen.any() else len(seen)
     if end < len(seen):
-        warnings.warn(
+        warn(
             f"{table.name}: the last {len(seen) - end} rows (from {index[end]}) hold no "
             f"values, so {what} starts after the last row that does ({index[end - 1]})",
-            stacklevel=3,
         )
     values = table.frame[inputs].to_numpy(dtype=np.float64)[:end]  # a target-only
     if len(values) < L:  # column is not needed to forecast
@@ -62,9 +59,8 @@ def last_window(
     trailing = [L if not col.any() else int(np.argmax(col[::-1])) for col in observed.T]
     stale = [f"{c} (last {k})" for c, k in zip(inputs, trailing, strict=True) if k]
     if stale:
-        warnings.warn(
+        warn(
             f"{table.name}: input values missing at the end of the history, rows counted: "
             f"{', '.join(stale)}; fill={fill!r} filled them, so {what} rests on filled values",
-            stacklevel=3,
         )
     return window, index[end - 1]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from lstmcast.data.timestamps import (
     show_value,
     time_index,
 )
-from lstmcast.errors import DataError
+from lstmcast.errors import DataError, warn
 
 FILLS = ("interpolate", "ffill", "none", "refuse")
 CATEGORICALS = ("label", "onehot")
@@ -157,7 +156,7 @@ def read_table(
         else:
             freq = None
             message += "; pass reindex=True to insert them"
-        warnings.warn(message, stacklevel=2)
+        warn(message)
     frame.index.name = observed.index.name = "time"
     frame = _fill(frame, fill, set(_encoded_columns(encodings)), name)
     return Table(

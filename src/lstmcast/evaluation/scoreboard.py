@@ -17,12 +17,11 @@ Example:
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 
 from lstmcast.data import Windows
-from lstmcast.errors import ConfigError, DataError, LstmcastError
+from lstmcast.errors import ConfigError, DataError, LstmcastError, warn
 from lstmcast.evaluation.metrics import score
 
 
@@ -112,11 +111,10 @@ def score_baselines(
         cls, season = BASELINES[base], season_length(freq)
         univariate = base in UNIVARIATE_BASELINES
         if not univariate and cls.own_past and None in read_idx:
-            warnings.warn(
+            warn(
                 f"the {base} baseline is left out: it forecasts each target from its own "
                 "past, which --features leaves out of the inputs; add the target to "
                 "--features to score it",
-                stacklevel=3,
             )
             continue
         idx = own_idx if univariate else read_idx
@@ -128,15 +126,14 @@ def score_baselines(
                 if season > 1
                 else "the table's frequency has no known season"
             )
-            warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=3)
+            warn(f"the {base} baseline is left out: {why}")
             continue
         if train is None and model.learns:
             period = "" if not split_ends or split_ends[0] is None else f" (up to {split_ends[0]})"
-            warnings.warn(  # older model files record no split_ends
+            warn(  # older model files record no split_ends
                 f"the {base} baseline is left out: {table_name} holds no window of the "
                 f"model's training period{period} to fit it on; pass the training rows too to "
                 "score it",
-                stacklevel=3,
             )
             continue
         fit_on = truth if train is None else train  # persistence learns nothing from it
@@ -154,12 +151,11 @@ def score_baselines(
                 raise
             why = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             if isinstance(err, LstmcastError):  # the baseline's own reason names the fix
-                warnings.warn(f"the {base} baseline is left out: {why}", stacklevel=3)
+                warn(f"the {base} baseline is left out: {why}")
                 continue
-            warnings.warn(
+            warn(
                 f"the {base} baseline could not be fitted ({why}) and is left out: the "
                 "table's values may be too large or too alike (a constant column) for it",
-                stacklevel=3,
             )
             continue
         row_inputs = "univariate" if univariate else inputs_label

@@ -17,12 +17,13 @@ import hashlib
 import os
 import platform
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import torch
+
+from lstmcast.errors import warn
 
 SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_cpu.cpp"
 _state: dict[str, object] = {}  # "module": the loaded extension, or "reason": why there is none
@@ -118,11 +119,10 @@ def _load() -> ModuleType | None:
     except Exception as err:  # no compiler, no ninja, a foreign platform: fall back quietly
         reason = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err) else ''}"
         _state["reason"] = reason
-        warnings.warn(
+        warn(
             f"lstmcast: the compiled LSTM engine is unavailable ({reason}); using the pure-torch "
             f"engine (same results, slower)",
             RuntimeWarning,
-            stacklevel=3,
         )
         return None
     _state["module"] = module

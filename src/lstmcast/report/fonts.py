@@ -3,11 +3,12 @@ default one lacks (Chinese, Japanese or Korean names), or warn once that they wi
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import matplotlib
 from matplotlib import font_manager
+
+from lstmcast.errors import warn
 
 
 def font_fallback(result: dict) -> dict:
@@ -25,12 +26,11 @@ def font_fallback(result: dict) -> dict:
     lacking = [n for n in lacking if not any(m in n and m != n for m in lacking)]  # the column
     if lacking:
         shown = ", ".join(f"'{n}'" for n in lacking[:5]) + (", ..." if len(lacking) > 5 else "")
-        warnings.warn(
+        warn(
             f"no installed font has some characters of {shown}, so the report's figures draw "
             "them as empty boxes: install a font that has them (Noto Sans CJK for Chinese, "
             "Japanese or Korean) and delete matplotlib's font cache in "
             f"{matplotlib.get_cachedir()}",
-            stacklevel=2,
         )
     if family is None:
         return {}
