@@ -222,7 +222,6 @@ def test_predict_windows_refuses_holes_like_evaluate_does():
         fc.predict_windows(view)
 
 
-
 def test_warnings_name_the_callers_line_not_the_librarys(tmp_path):
     """However deep inside lstmcast a warning starts (a gap found while reading, a constant
     column found while fitting, a baseline left out while scoring), it names this file."""

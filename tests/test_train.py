@@ -1,5 +1,7 @@
 """The training loop: masked losses, early stopping, seeding, divergence, config errors."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -81,9 +83,11 @@ def test_divergence_stops_with_advice_and_keeps_the_last_good_weights():
     X, Y = _data()
     net = _net()
     cfg = TrainConfig(epochs=5, optimizer="sgd", learning_rate=1e12, clip_norm=None, progress=False)
-    with pytest.raises(TrainingDivergedError, match="lower the learning rate"):
+    with pytest.raises(TrainingDivergedError, match="lower the learning rate") as caught:
         train_network(net, X, Y, cfg)
     assert all(torch.isfinite(p).all() for p in net.parameters())
+    # what happened, without the fix: tune records it for a failed trial
+    assert re.fullmatch(r"training diverged at epoch \d+ \(loss (nan|inf)\)", caught.value.summary)
 
 
 @pytest.mark.parametrize(

@@ -339,7 +339,8 @@ def test_a_failed_trial_is_one_line_without_a_traceback(
         if len(fits) == 1:
             raise TrainingDivergedError(
                 "training diverged at epoch 1 (loss nan): lower the learning rate (now 0.001) "
-                "or set gradient clipping (clip_norm)"
+                "or set gradient clipping (clip_norm)",
+                summary="training diverged at epoch 1 (loss nan)",
             )
         return real_fit(self, data, **kwargs)
 

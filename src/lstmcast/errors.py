@@ -34,7 +34,15 @@ class NotFittedError(LstmcastError, AttributeError):
 
 
 class TrainingDivergedError(LstmcastError, FloatingPointError):
-    """The loss became NaN or inf (``train_network`` keeps the last finished epoch's weights)."""
+    """The loss became NaN or inf (``train_network`` keeps the last finished epoch's weights).
+
+    ``summary`` is what happened without the fix ("training diverged at epoch 3 (loss nan)"),
+    which ``tune`` records for a failed trial; it is the whole message when none is given.
+    """
+
+    def __init__(self, message: str, summary: str | None = None):
+        super().__init__(message)
+        self.summary = summary or message
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

@@ -282,9 +282,9 @@ def train_network(
                     if config.clip_norm is None
                     else f"clip gradients harder (clip_norm, now {config.clip_norm:g})"
                 )
+                what = f"training diverged at epoch {epoch} (loss {train_loss})"
                 raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch} (loss {train_loss}): lower the learning "
-                    f"rate (now {lr:g}) or {clip}"
+                    f"{what}: lower the learning rate (now {lr:g}) or {clip}", summary=what
                 )
             monitor = train_loss
             if has_val:

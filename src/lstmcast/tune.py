@@ -160,7 +160,7 @@ def tune(
         try:
             fc = Forecaster(cfg).fit(table)
         except FloatingPointError as err:  # TrainingDivergedError: the study goes on
-            trial.set_user_attr("failed_because", str(err).split(": ")[0])  # the fix is the same
+            trial.set_user_attr("failed_because", getattr(err, "summary", str(err)))
             raise
         if fc.history_.interrupted:  # training stops at Ctrl-C and returns: stop the study too
             raise KeyboardInterrupt  # Optuna records the trial as failed, then re-raises it
