@@ -211,6 +211,43 @@ def test_ctrl_c_keeps_a_checkpoint_and_resume_ends_with_the_unbroken_weights(
     assert lstmcast.load(out).history_.train_loss == lstmcast.load(reference).history_.train_loss
 
 
+def test_a_run_trained_from_a_pipe_resumes_with_data_naming_the_same_table(
+    unbroken, tmp_path, monkeypatch, capsys
+):
+    """`train --data <(zcat f.gz)` stopped by Ctrl-C: `--resume` alone would read the pipe
+    again (a hang on a FIFO, "no such file" for /dev/fd); it now asks for --data, which takes the
+    same table (checked by the checkpoint's fingerprint) and ends with the unbroken weights."""
+    import os
+    import threading
+
+    csv, reference = unbroken
+    fifo, out = tmp_path / "pipe", tmp_path / "model"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(csv.read_bytes()))
+    writer.start()
+    _interrupt_at_step(monkeypatch, 60)  # in epoch 3
+    assert main(["train", "--data", str(fifo), "--out", str(out), *RUN]) == 130
+    writer.join()
+    monkeypatch.undo()
+    before = _snapshot(out)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"lstmcast train: error: this run was trained from a pipe ({fifo}), which cannot be read "
+        f"again: resume with --data FILE holding the same table: `lstmcast train --resume {out} "
+        "--data FILE`"
+    )
+    from conftest import make_synthetic_frame
+
+    other = tmp_path / "other.csv"
+    make_synthetic_frame(seed=1).to_csv(other, index=False)
+    assert main(["train", "--resume", str(out), "--data", str(other)]) == 2
+    assert "was trained on other data" in capsys.readouterr().err
+    assert _snapshot(out) == before  # the refusals kept the checkpoint
+    assert main(["train", "--resume", str(out), "--data", str(csv)]) == 0
+    _assert_same_weights(out, reference)
+
+
 def test_a_fresh_run_never_discards_the_checkpoint_of_an_interrupted_one(
     synthetic_csv, tmp_path, monkeypatch, capsys
 ):
@@ -335,7 +372,10 @@ def test_resume_refuses_other_settings_and_missing_checkpoints(unbroken, tmp_pat
     assert main(["train", "--resume", str(tmp_path / "none")]) == 2
     assert "no checkpoint in" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path), "--units", "16"]) == 2
-    assert "only --epochs and --progress may change, got --units" in capsys.readouterr().err
+    assert (
+        "only --epochs and --progress may change (and --data may name the same table), got --units"
+        in capsys.readouterr().err
+    )
 
 
 def test_resume_on_other_data_or_settings_is_refused(tmp_path):

@@ -254,7 +254,8 @@ def _train_parser(sub):
         metavar="DIR",
         default=argparse.SUPPRESS,
         help="continue the stopped or killed run whose --out was DIR, with its settings "
-        "(only --epochs and --progress may change); ends with the same weights as an unbroken run",
+        "(only --epochs and --progress may change; --data may name the same table, moved); "
+        "ends with the same weights as an unbroken run",
     )
     add_config_options(p)
     return p
@@ -317,14 +318,17 @@ def train(args: argparse.Namespace) -> int:
 def _resume_config(args, checkpoint: Path):
     """The ForecastConfig of the run being resumed, with --epochs/--progress applied."""
     from lstmcast.config import RESUMABLE_CHANGES, ForecastConfig
+    from lstmcast.data.sources import check_readable_again
 
     names = {f.name for f in dataclasses.fields(ForecastConfig)}
-    given = sorted(k for k in vars(args) if k in names and k not in RESUMABLE_CHANGES)
+    # --data may name the same table elsewhere (moved, or the file a pipe was read from): the
+    # checkpoint's fingerprint of the exact windows refuses any other table
+    given = sorted(k for k in vars(args) if k in names and k not in (*RESUMABLE_CHANGES, "data"))
     if given or args.config:
         flag = "--config" if args.config else "--" + given[0].replace("_", "-")
         raise ConfigError(
             f"--resume takes its settings from {checkpoint}; only --epochs and --progress may "
-            f"change, got {flag}"
+            f"change (and --data may name the same table), got {flag}"
         )
     try:
         saved = json.loads((checkpoint / "config.json").read_text())
@@ -340,7 +344,14 @@ def _resume_config(args, checkpoint: Path):
     if not isinstance(saved, dict):
         raise ModelFileError(f"{checkpoint / 'config.json'} is not a settings object: start afresh")
     settings = {k: v for k, v in saved.items() if k in names}
-    settings.update({k: getattr(args, k) for k in RESUMABLE_CHANGES if hasattr(args, k)})
+    settings.update({k: getattr(args, k) for k in (*RESUMABLE_CHANGES, "data") if hasattr(args, k)})
+    if not hasattr(args, "data"):
+        check_readable_again(
+            str(settings.get("data")),
+            "this run",
+            f"resume with --data FILE holding the same table: `lstmcast train --resume "
+            f"{checkpoint.parent} --data FILE`",
+        )
     return ForecastConfig(**settings)
 
 

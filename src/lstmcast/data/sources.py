@@ -108,17 +108,19 @@ def training_data_again(source: str | None, name: str) -> str:
             "this model was fitted on an in-memory table, which its files do not "
             "hold: pass the table to score on (evaluate(frame), or --data FILE)"
         )
-    _check_readable_again(str(data))
+    check_readable_again(
+        str(data), "this model", "pass the table to score on (--data FILE, or evaluate(frame))"
+    )
     return data
 
 
-def _check_readable_again(source: str) -> None:
+def check_readable_again(source: str, what: str, fix: str) -> None:
     """Refuse to re-read a training table that came through a pipe (``--data <(zcat f.gz)``):
-    its data is gone, and the same /dev/fd number may now be another stream."""
+    its data is gone, and the same /dev/fd number may now be another stream. ``what`` was
+    trained from it ("this model", "this run"); ``fix`` says what to pass instead."""
     path = Path(source)
     stream = path.exists() and not path.is_file() and not path.is_dir()  # a FIFO, a terminal
     if source not in REGISTRY and (stream or source.startswith(("/dev/", "/proc/"))):
         raise DataError(
-            f"this model was trained from a pipe ({source}), which cannot be read again: pass "
-            "the table to score on (--data FILE, or evaluate(frame))"
+            f"{what} was trained from a pipe ({source}), which cannot be read again: {fix}"
         )
