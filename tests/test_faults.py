@@ -396,6 +396,32 @@ def test_resume_on_other_data_or_settings_is_refused(tmp_path):
     assert make_synthetic_frame  # conftest stays importable for the module fixtures
 
 
+def test_ctrl_c_while_a_checkpoint_is_written_waits_for_it(tmp_path, monkeypatch):
+    """Ctrl-C during the checkpoint write of epoch 2 threw that write away, so the history
+    said 2 epochs while the checkpoint held 1; the write now finishes before the interrupt."""
+    import os
+    import signal
+
+    real_save, saves = torch.save, []
+
+    def save_then_ctrl_c(obj, f, *args, **kwargs):
+        saves.append(1)
+        if len(saves) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of the write
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(lstmcast.train.torch, "save", save_then_ctrl_c)
+    g = torch.Generator().manual_seed(0)
+    X, Y = torch.randn(64, 5, 2, generator=g), torch.randn(64, 1, generator=g)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(10, 1))
+    cfg = lstmcast.train.TrainConfig(epochs=4, batch_size=16, progress=False)
+    history = lstmcast.train.train_network(net, X, Y, cfg, checkpoint_dir=tmp_path)
+    assert history.interrupted and len(history.train_loss) == 2
+    saved = lstmcast.train.load_checkpoint(tmp_path)
+    assert saved["history"]["train_loss"] == history.train_loss
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
 # ---------------------------------------------------------------- divergence
 def test_divergence_leaves_the_forecaster_unfitted(synthetic_csv):
     """The network keeps its last good weights (tests/test_train.py); the forecaster is not

@@ -18,11 +18,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 
@@ -341,18 +345,42 @@ def train_network(
 
 
 def save_checkpoint(checkpoint_dir: str | os.PathLike, state: dict) -> Path:
-    """Write ``state`` to ``checkpoint_dir/trainer.pt`` atomically (a temporary file, renamed)."""
+    """Write ``state`` to ``checkpoint_dir/trainer.pt`` atomically (a temporary file, renamed).
+
+    Ctrl-C during the write waits for its end, so that the checkpoint holds every epoch that
+    the history the caller reports does; the KeyboardInterrupt is raised once it is written.
+    """
     folder = Path(checkpoint_dir)
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{CHECKPOINT}.")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-        os.replace(tmp, folder / CHECKPOINT)
+        with _ctrl_c_deferred():
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(state, fh)
+            os.replace(tmp, folder / CHECKPOINT)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return folder / CHECKPOINT
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold SIGINT back until the block ends, then hand it to the handler it would have met
+    (Python's raises KeyboardInterrupt). Main thread only: no other thread receives signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list = []
+    previous = signal.signal(signal.SIGINT, lambda *received: caught.append(received))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(*caught[0])
+        elif caught and previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
 
 
 def load_checkpoint(checkpoint_dir: str | os.PathLike) -> dict:
