@@ -16,11 +16,11 @@ from safetensors.torch import load_file
 
 import lstmcast
 import lstmcast.train
+from lstmcast.checkpoint import CHECKPOINT, load_checkpoint
 from lstmcast.cli import main
 from lstmcast.errors import ConfigError, ModelFileError, NotFittedError, TrainingDivergedError
 from lstmcast.forecaster import ForecastConfig, Forecaster
 from lstmcast.modelfile import CHECKPOINT_DIR, MANIFEST, WEIGHTS
-from lstmcast.train import CHECKPOINT
 
 # batch 16 keeps the compiled engine on one thread slice, so runs compare bit for bit
 RUN = ["--time-col", "time", "--target", "load", "--units", "8", "--epochs", "4",
@@ -336,7 +336,7 @@ def test_sigkill_mid_epoch_then_resume_gives_the_unbroken_weights(tmp_path):
                   code=KILLER.format(src=SRC, epoch=2))  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (out / CHECKPOINT_DIR / CHECKPOINT).is_file() and not (out / MANIFEST).exists()
-    saved = lstmcast.train.load_checkpoint(out / CHECKPOINT_DIR)
+    saved = load_checkpoint(out / CHECKPOINT_DIR)
     assert len(saved["history"]["train_loss"]) == 2
     resumed = _cli("train", "--resume", str(out), "--no-progress")
     assert resumed.returncode == 0, resumed.stderr
@@ -417,7 +417,7 @@ def test_ctrl_c_while_a_checkpoint_is_written_waits_for_it(tmp_path, monkeypatch
     cfg = lstmcast.train.TrainConfig(epochs=4, batch_size=16, progress=False)
     history = lstmcast.train.train_network(net, X, Y, cfg, checkpoint_dir=tmp_path)
     assert history.interrupted and len(history.train_loss) == 2
-    saved = lstmcast.train.load_checkpoint(tmp_path)
+    saved = load_checkpoint(tmp_path)
     assert saved["history"]["train_loss"] == history.train_loss
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 

@@ -400,7 +400,7 @@ def test_a_pickle_beside_a_good_model_is_never_opened(model_dir, tmp_path):
 
 
 def test_a_pickle_posing_as_a_training_checkpoint_never_runs(tmp_path):
-    from lstmcast.train import CHECKPOINT, load_checkpoint
+    from lstmcast.checkpoint import CHECKPOINT, load_checkpoint
 
     marker = tmp_path / "pwned"
     (tmp_path / "ck").mkdir()

@@ -135,7 +135,8 @@ def _sliding(rows: np.ndarray, lookback: int) -> np.ndarray:
 def test_sliding_windows_stay_a_view_of_their_rows_and_train_as_a_copy_does(tmp_path):
     """make_windows' views become one float32 copy of the rows, not of every window, and give
     the weights, losses and checkpoint fingerprint of the same windows copied out in full."""
-    from lstmcast.train import _fingerprint, load_checkpoint, window_tensor
+    from lstmcast.checkpoint import fingerprint, load_checkpoint
+    from lstmcast.train import window_tensor
 
     rng = np.random.default_rng(0)
     rows = rng.normal(size=(131, 3))  # float64, as the Forecaster's scaled table
@@ -157,7 +158,7 @@ def test_sliding_windows_stay_a_view_of_their_rows_and_train_as_a_copy_does(tmp_
     assert ha.train_loss == hb.train_loss and ha.val_loss == hb.val_loss
     assert ca["fingerprint"] == cb["fingerprint"]
     whole = torch.as_tensor(np.array(view, dtype=np.float32))  # the fingerprint reads chunks
-    assert _fingerprint(cfg, X[:-1], None) == _fingerprint(cfg, whole, None)
+    assert fingerprint(cfg, X[:-1], None) == fingerprint(cfg, whole, None)
 
 
 def test_nan_in_the_rows_under_sliding_windows_is_refused():

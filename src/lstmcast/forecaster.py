@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from lstmcast.checkpoint import CHECKPOINT
 from lstmcast.config import ForecastConfig
 from lstmcast.data import Table, make_scaler, make_windows
 from lstmcast.data.checks import check_columns_used, check_length, check_regular
@@ -38,7 +39,6 @@ from lstmcast.errors import ConfigError, DataError, NotFittedError, warn
 from lstmcast.evaluation.scoreboard import result_row, score_baselines
 from lstmcast.models.ensemble import Ensemble
 from lstmcast.train import (
-    CHECKPOINT,
     predict_network,
     seed_everything,
     train_network,

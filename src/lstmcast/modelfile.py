@@ -413,7 +413,7 @@ def check_no_interrupted_run(
     """ModelFileError if ``path``'s checkpoint/ holds a run that ``lstmcast train --resume`` can
     continue: ``by`` (a new run, saving) would discard it, maybe hours of training, for a
     forgotten --resume or a typo. ``own``: the checkpoint the model being saved trained in."""
-    from lstmcast.train import CHECKPOINT
+    from lstmcast.checkpoint import CHECKPOINT
 
     checkpoint = Path(path) / CHECKPOINT_DIR
     if own is not None and checkpoint.resolve() == Path(own).resolve():

@@ -18,23 +18,23 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
 import os
-import signal
-import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from lstmcast.config import RESUMABLE_CHANGES, TrainConfig
+from lstmcast.checkpoint import (
+    CHECKPOINT_VERSION,
+    check_fingerprint,
+    fingerprint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from lstmcast.config import TrainConfig
 from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, ModelFileError, TrainingDivergedError
 
@@ -44,8 +44,6 @@ OPTIMIZERS = {  # the classes behind config.OPTIMIZERS, in its order
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
 }
-CHECKPOINT = "trainer.pt"  # the trainer state inside a checkpoint directory
-CHECKPOINT_VERSION = 1
 
 
 @dataclass
@@ -206,19 +204,14 @@ def train_network(
     n, bs = len(X), config.batch_size
     steps = math.ceil(n / bs)
     best_loss, best_state, bad_epochs = math.inf, None, 0
-    fingerprint = None
+    run = None  # what a resumed run must share with the checkpoint
     if checkpoint_dir is not None:
-        fingerprint = _fingerprint(config, X, Y, mask, X_val, Y_val, mask_val)
-        network = getattr(model, "config", None)  # LSTMNetwork's NetworkConfig: its shape
-        if is_dataclass(network):
-            fingerprint["network"] = {
-                k: list(v) if isinstance(v, tuple) else v for k, v in asdict(network).items()
-            }
+        run = fingerprint(config, X, Y, mask, X_val, Y_val, mask_val, model=model)
     if resume:
         if checkpoint_dir is None:
             raise ConfigError("resume=True needs the checkpoint_dir of the run to continue")
         state = load_checkpoint(checkpoint_dir)
-        _check_fingerprint(state.get("fingerprint"), fingerprint, checkpoint_dir)
+        check_fingerprint(state.get("fingerprint"), run, checkpoint_dir)
         try:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -317,7 +310,7 @@ def train_network(
                     checkpoint_dir,
                     {
                         "version": CHECKPOINT_VERSION,
-                        "fingerprint": fingerprint,
+                        "fingerprint": run,
                         "model": model.state_dict(),
                         "optimizer": optimizer.state_dict(),
                         "scheduler": None if scheduler is None else scheduler.state_dict(),
@@ -342,112 +335,6 @@ def train_network(
         model.load_state_dict(best_state)
     model.eval()
     return history
-
-
-def save_checkpoint(checkpoint_dir: str | os.PathLike, state: dict) -> Path:
-    """Write ``state`` to ``checkpoint_dir/trainer.pt`` atomically (a temporary file, renamed).
-
-    Ctrl-C during the write waits for its end, so that the checkpoint holds every epoch that
-    the history the caller reports does; the KeyboardInterrupt is raised once it is written.
-    """
-    folder = Path(checkpoint_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{CHECKPOINT}.")
-    try:
-        with _ctrl_c_deferred():
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(state, fh)
-            os.replace(tmp, folder / CHECKPOINT)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / CHECKPOINT
-
-
-@contextlib.contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
-    """Hold SIGINT back until the block ends, then hand it to the handler it would have met
-    (Python's raises KeyboardInterrupt). Main thread only: no other thread receives signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list = []
-    previous = signal.signal(signal.SIGINT, lambda *received: caught.append(received))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(*caught[0])
-        elif caught and previous == signal.SIG_DFL:
-            signal.raise_signal(signal.SIGINT)
-
-
-def load_checkpoint(checkpoint_dir: str | os.PathLike) -> dict:
-    """The trainer state saved in ``checkpoint_dir``; tensors and plain data only, never code."""
-    file = Path(checkpoint_dir) / CHECKPOINT
-    if not file.is_file():
-        raise ModelFileError(
-            f"no training checkpoint at {file}: nothing to resume; start a new run instead"
-        )
-    try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same answer
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelFileError(
-            f"{file} is not a readable lstmcast checkpoint ({first}): it is truncated, "
-            "corrupted or foreign; delete it and train from the start"
-        ) from None
-    if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
-        raise ModelFileError(
-            f"{file} is not an lstmcast checkpoint of version {CHECKPOINT_VERSION}: "
-            "delete it and train from the start"
-        )
-    return state
-
-
-def _fingerprint(config: TrainConfig, *arrays) -> dict:
-    """What must not change between a run and its resumption: settings and the exact data."""
-    digest = hashlib.sha256()
-    for a in arrays:
-        if a is None:
-            digest.update(b"-" + str(None).encode())
-            continue
-        for part in _chunks(a):  # a's bytes, a chunk at a time
-            digest.update(part.numpy().tobytes())
-        digest.update(str(tuple(a.shape)).encode())
-    settings = {k: v for k, v in asdict(config).items() if k not in RESUMABLE_CHANGES}
-    return {"settings": settings, "data": digest.hexdigest()}
-
-
-def _check_fingerprint(saved: dict | None, now: dict, checkpoint_dir) -> None:
-    if not isinstance(saved, dict) or not isinstance(saved.get("settings"), dict):
-        raise ModelFileError(
-            f"the checkpoint in {checkpoint_dir} is damaged: delete it and train from the start"
-        )
-    was, now_net = saved.get("network"), now.get("network")  # absent in older checkpoints
-    if isinstance(was, dict) and now_net is not None and was != now_net:
-        changed = sorted(k for k in was.keys() | now_net.keys() if was.get(k) != now_net.get(k))
-        raise ConfigError(
-            f"the checkpoint in {checkpoint_dir} was trained with another network ("
-            + ", ".join(f"{k}={was.get(k)!r}" for k in changed)
-            + "): resume with the same settings, or delete the checkpoint to start afresh"
-        )
-    changed = sorted(
-        k for k in saved["settings"].keys() | now["settings"].keys()
-        if saved["settings"].get(k) != now["settings"].get(k)
-    )  # fmt: skip
-    if changed:
-        was = ", ".join(f"{k}={saved['settings'].get(k)!r}" for k in changed)
-        raise ConfigError(
-            f"the checkpoint in {checkpoint_dir} was trained with other settings ({was}): "
-            "resume with the same settings, or delete the checkpoint to start afresh"
-        )
-    if saved["data"] != now["data"]:
-        raise ConfigError(
-            f"the checkpoint in {checkpoint_dir} was trained on other data: resume with the "
-            "same table, split and preprocessing, or delete the checkpoint to start afresh"
-        )
 
 
 def evaluate_loss(
