@@ -316,7 +316,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _resume_config(args, checkpoint: Path):
-    """The ForecastConfig of the run being resumed, with --epochs/--progress applied."""
+    """The ForecastConfig of the run being resumed, with --epochs, --progress, --data applied."""
     from lstmcast.config import RESUMABLE_CHANGES, ForecastConfig
     from lstmcast.data.sources import check_readable_again
 
