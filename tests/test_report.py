@@ -532,6 +532,25 @@ def test_long_names_are_wrapped_or_cut_to_their_panels(draw):
         assert label.startswith("a_very_long") and "…" in label and label.endswith("(µg/m³)")
 
 
+def test_dollar_signs_in_names_are_drawn_as_text_not_parsed_as_tex():
+    """A column named "cost_$_total_$" made matplotlib parse TeX and crash compare after
+    training, with no report and no JSON written."""
+    names = ["cost_$_total_$", "a $x^2$ rate"]
+    result = two_target_result()
+    result["target"] = names
+    for r in result["results"]:
+        r["per_target"] = [{**t, "target": n} for t, n in zip(r["per_target"], names, strict=True)]
+    for t, n in zip(result["stretch"]["targets"], names, strict=True):
+        t["target"] = n
+    assert [d.name for d in figures.draw_all(result)] == list(figures.NAMES)
+    with matplotlib.rc_context(figures._STYLE):
+        fig = figures.forecast_stretch(result)
+        fig.draw_without_rendering()
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert labels[0].startswith("cost_$_total_$") and labels[1].startswith("a $x^2$ rate")
+    assert not any(ax.yaxis.label._parse_math for ax in fig.axes)
+
+
 def drawn_with_warnings(name: str) -> tuple[dict, list[str]]:
     """``draw_all`` of a one-step result whose target (and univariate LSTM) is called ``name``:
     the rc settings it draws under and the warnings it gives."""

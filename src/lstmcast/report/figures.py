@@ -47,6 +47,7 @@ _STYLE = {
     "ytick.color": "#555555",
     "legend.frameon": False,
     "legend.fontsize": 9,
+    "text.parse_math": False,  # a column named "cost_$_total_$" is text, not TeX
 }
 # Models get colours in the order they appear; persistence is always black and dashed.
 CURVES_PER_ROW = 4
