@@ -356,6 +356,29 @@ def test_ctrl_c_during_compare_writes_no_report_and_exits_130(
     assert (out / "report.html").read_text() == "the earlier report" and not scores.exists()
 
 
+def test_a_report_that_cannot_be_written_keeps_the_scores(
+    synthetic_csv, tmp_path, monkeypatch, capsys
+):
+    """compare wrote --json after the report, so a report that failed (a full disk, a figure
+    that could not be drawn) lost the scores of every model it had just trained."""
+    import lstmcast.report
+
+    def full_disk(result, out):
+        raise OSError(28, "No space left on device", str(out))
+
+    monkeypatch.setattr(lstmcast.report, "write_report", full_disk)
+    out, scores = tmp_path / "report", tmp_path / "scores.json"
+    args = ["compare", "--data", str(synthetic_csv), *FAST]
+    assert main([*args, "--out", str(out), "--json", str(scores)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == (
+        f"lstmcast compare: error: No space left on device: {out}"
+    )
+    names = [r["name"] for r in json.loads(scores.read_text())["results"]]
+    assert names[:2] == ["lstm-multivariate", "lstm-univariate"] and "persistence" in names
+    assert "lstm-multivariate" in captured.out  # the table was printed too
+
+
 @pytest.mark.parametrize("stage", ["_load_commands", "build_parser"])
 def test_ctrl_c_while_the_command_loads_is_an_interruption_not_a_traceback(
     stage, monkeypatch, capsys

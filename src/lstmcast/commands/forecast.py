@@ -483,11 +483,11 @@ def compare(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     say = _status("compare", config.progress)
     result = run_compare(config, baselines=args.baselines, status=say)
-    say("drawing the figures and writing the report...")
-    paths = write_report(result, args.out)
     print(format_results(result))
     print(verdict(result))
-    print(f"report: {paths['html']}")
-    if args.json:
+    if args.json:  # before the report: a failure drawing it must not lose the scores
         write_json_atomic(args.json, public_json(result))
+    say("drawing the figures and writing the report...")
+    paths = write_report(result, args.out)
+    print(f"report: {paths['html']}")
     return 0
