@@ -356,6 +356,38 @@ def test_ctrl_c_during_compare_writes_no_report_and_exits_130(
     assert (out / "report.html").read_text() == "the earlier report" and not scores.exists()
 
 
+def test_outputs_never_overwrite_the_table_read_or_the_model(synthetic_csv, tmp_path, capsys):
+    """`predict --output` on its own --data file, or into the model directory, and `evaluate
+    --json` on the table it scores, replaced those files (the model could not load again)."""
+    model = tmp_path / "model"
+    assert main(["train", "--data", str(synthetic_csv), "--out", str(model), *FAST]) == 0
+    before = {p: p.read_bytes() for p in [synthetic_csv, *model.iterdir()]}
+    capsys.readouterr()
+    refused = {
+        ("predict", "--output", synthetic_csv): "is the table this command reads",
+        ("predict", "--output", model / "manifest.json"): "is inside the model directory",
+        ("evaluate", "--json", synthetic_csv): "is the table this command reads",
+        ("evaluate", "--json", model / "weights.safetensors"): "is inside the model directory",
+    }
+    for (command, flag, path), problem in refused.items():
+        data = ["--data", str(synthetic_csv)] if command == "predict" else []
+        assert main([command, str(model), *data, flag, str(path)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"lstmcast {command}: error: {flag} {path} {problem}"
+            + (f" ({synthetic_csv}), which it would overwrite" if "table" in problem else
+               f" {model}, which it would damage")
+            + ": write it elsewhere"
+        )  # fmt: skip
+    compare = ["compare", "--data", str(synthetic_csv), *FAST, "--json", str(synthetic_csv)]
+    assert main(compare) == 2
+    assert "is the table this command reads" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in before} == before
+    forecast = tmp_path / "forecast.csv"  # elsewhere is fine
+    assert (
+        main(["predict", str(model), "--data", str(synthetic_csv), "--output", str(forecast)]) == 0
+    )
+
+
 def test_a_report_that_cannot_be_written_keeps_the_scores(
     synthetic_csv, tmp_path, monkeypatch, capsys
 ):

@@ -139,6 +139,28 @@ def write_json_atomic(path: str, obj: dict) -> None:
     write_atomic(Path(path), json.dumps(obj, indent=2).encode())
 
 
+def check_output(output: str | None, flag: str, reads: object = None, model: str | None = None):
+    """Refuse an output path that would destroy what the command reads: the table (``reads``,
+    a path or a dataset name) or a file of the model directory ``model``. Checked before any
+    work, so that nothing is lost to a typo."""
+    if not output:
+        return
+    target = Path(output).resolve()
+    if model is not None:
+        folder = Path(model).resolve()
+        if target == folder or folder in target.parents:
+            raise ConfigError(
+                f"{flag} {output} is inside the model directory {model}, which it would damage: "
+                "write it elsewhere"
+            )
+    if isinstance(reads, str | os.PathLike) and Path(reads).is_file() and target.exists():
+        if os.path.samefile(target, reads):
+            raise ConfigError(
+                f"{flag} {output} is the table this command reads ({reads}), which it would "
+                "overwrite: write it elsewhere"
+            )
+
+
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
@@ -419,6 +441,8 @@ def evaluate(args: argparse.Namespace) -> int:
     from lstmcast.modelfile import load
 
     fc = load(args.model)
+    reads = args.data if args.data is not None else getattr(fc, "data_source_", None)
+    check_output(args.json, "--json", reads, args.model)
     _status("evaluate")(f"scoring the model and the baselines on the {args.split} split...")
     result = fc.evaluate(args.data, split=args.split, baselines=args.baselines)
     print(format_results(result))
@@ -446,6 +470,7 @@ def _predict_parser(sub):
 def predict(args: argparse.Namespace) -> int:
     from lstmcast.modelfile import load
 
+    check_output(args.output, "--output", args.data, args.model)
     fc = load(args.model)
     forecast = fc.predict(args.data)
     if args.output:
@@ -481,6 +506,7 @@ def compare(args: argparse.Namespace) -> int:
     from lstmcast.report import verdict, write_report
 
     config = config_from_args(args)
+    check_output(args.json, "--json", config.data)
     say = _status("compare", config.progress)
     result = run_compare(config, baselines=args.baselines, status=say)
     print(format_results(result))
