@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn.base
+import torch
 
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.forecaster import ForecastConfig, Forecaster
@@ -220,6 +221,43 @@ def test_predict_windows_refuses_holes_like_evaluate_does():
     view = make_windows(values, 6, 1, inputs=[0, 1], targets=[0]).X
     with pytest.raises(DataError, match=r"first in window 4, input 'y'"):
         fc.predict_windows(view)
+
+
+def test_inputs_beyond_float32_and_overflowing_forecasts_are_refused():
+    """x = 1e308 entered the float32 network as inf and gave a forecast with exit 0; a forecast
+    that overflows (inputs far out of range, or damaged scaler statistics) was written blank."""
+    frame = _frame()
+    fc = Forecaster(_config(features=["y", "x"])).fit(frame)
+    X = np.tile(frame[["y", "x"]].to_numpy()[-6:], (2, 1, 1))
+    np.testing.assert_allclose(fc.predict_windows(X)[0], fc.predict(frame).to_numpy())
+    X[1, 3, 1] = 1e308
+    with pytest.raises(DataError) as err:
+        fc.predict_windows(X)
+    assert str(err.value) == (
+        "input 'x' holds values too large for the network once scaled (float32 holds up to "
+        "3.4e+38): check that column's values and units"
+    )
+    late = frame.copy()
+    late.loc[late.index[-1], "x"] = 1e308
+    with pytest.raises(DataError, match="input 'x' holds values too large"):
+        fc.predict(late)
+    real = fc.network_
+
+    class Overflowing(torch.nn.Module):  # a network whose weights were damaged
+        def forward(self, batch):
+            return torch.full((len(batch), 1), float("inf"))
+
+    fc.network_ = Overflowing()
+    with pytest.raises(DataError, match=r"the forecasts overflow \(not finite numbers\)"):
+        fc.predict_windows(X[:1])
+    fc.network_ = real
+    fc.scaler_.feature_range = [0.0, 1e-320]  # damaged statistics: the scale overflows
+    with np.errstate(all="ignore"), pytest.raises(DataError) as err:
+        fc.predict_windows(X[:1])
+    assert str(err.value) == (
+        "the model's scaler turns input 'y' into NaN: its statistics are damaged; retrain and "
+        "save the model again"
+    )
 
 
 def test_warnings_name_the_callers_line_not_the_librarys(tmp_path):

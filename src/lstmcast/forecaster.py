@@ -34,7 +34,7 @@ from lstmcast.data.periods import scoring_rows, split_fractions, split_table
 from lstmcast.data.registry import column_units
 from lstmcast.data.sources import name_of, read_data, source_of, training_data_again
 from lstmcast.data.split import Split
-from lstmcast.data.windows import window_rows
+from lstmcast.data.windows import check_float32, check_input_windows
 from lstmcast.errors import ConfigError, DataError, NotFittedError, warn
 from lstmcast.evaluation.scoreboard import result_row, score_baselines
 from lstmcast.models.ensemble import Ensemble
@@ -246,34 +246,26 @@ class Forecaster:
         """Forecasts ``(S, H, Ft)`` in data units from raw input windows ``(S, L, Fi)``."""
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)  # (S, L, Fi)
-        shape = (self.config.lookback, len(self.inputs_))
-        if X.ndim != 3 or X.shape[1:] != shape:
-            raise DataError(
-                f"predict_windows needs windows of shape (S, {shape[0]}, {shape[1]}) (windows, "
-                f"lookback, inputs {self.inputs_}), got {X.shape}"
-                + (": one window is X[None]" if X.shape == shape else "")
-            )
-        rows, inputs = window_rows(X), range(len(self.inputs_))
-        finite = np.isfinite(X if rows is None else rows)  # (S, L, Fi) or (S + L - 1, Fi)
-        if not finite.all():
-            # the first hole: (window, step, input), or (row, input) of the rows under a view
-            spot = np.unravel_index(np.argmin(finite), finite.shape)
-            window = spot[0] if rows is None else max(0, spot[0] - X.shape[1] + 1)
-            raise DataError(
-                f"predict_windows: X holds missing or infinite values (first in window {window}, "
-                f"input {self.inputs_[spot[-1]]!r}): fill them first; windows are used as given, "
-                "only tables get the fill"
-            )
+        rows = check_input_windows(X, self.config.lookback, self.inputs_)
+        inputs = range(len(self.inputs_))
         if rows is None:
             scaled_X = self.scaler_.transform(X, columns=inputs)  # (S, L, Fi)
         else:  # make_windows' view: scale its rows once, not every window's copy of them
             scaled = self.scaler_.transform(rows, columns=inputs)  # (S + L - 1, Fi)
             scaled_X = sliding_window_view(scaled, X.shape[1], axis=0).swapaxes(1, 2)
+        check_float32(scaled_X if rows is None else scaled, self.inputs_)
         out = predict_network(self.network_, window_tensor(scaled_X)).numpy().astype(np.float64)
         out = out.reshape(len(X), self.config.horizon, len(self.targets_))  # (S, H, Ft)
         if self._residual():
             out = out + scaled_X[:, -1, self._target_input_pos()][:, None, :]
-        return self._inverse_targets(out)
+        out = self._inverse_targets(out)
+        if not np.isfinite(out).all():
+            raise DataError(
+                "predict_windows: the forecasts overflow (not finite numbers): the inputs lie "
+                "far outside the values the model was trained on (check their units), or the "
+                "model's scaler statistics are damaged (retrain and save it again)"
+            )
+        return out
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(

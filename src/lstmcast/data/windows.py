@@ -167,3 +167,46 @@ def _select(values: np.ndarray, columns: list[int]) -> np.ndarray:
 def _window_view(values: np.ndarray, width: int) -> np.ndarray:
     """(N - width + 1, width, F) read-only view: element k is rows k .. k + width - 1."""
     return sliding_window_view(values, width, axis=0).swapaxes(1, 2)
+
+
+def check_input_windows(X: np.ndarray, lookback: int, inputs: list[str]) -> np.ndarray | None:
+    """DataError unless raw windows ``X`` are ``(S, lookback, len(inputs))`` and complete;
+    returns ``window_rows(X)``, the rows under make_windows' view (None for other arrays)."""
+    shape = (lookback, len(inputs))
+    if X.ndim != 3 or X.shape[1:] != shape:
+        raise DataError(
+            f"predict_windows needs windows of shape (S, {shape[0]}, {shape[1]}) (windows, "
+            f"lookback, inputs {inputs}), got {X.shape}"
+            + (": one window is X[None]" if X.shape == shape else "")
+        )
+    rows = window_rows(X)
+    finite = np.isfinite(X if rows is None else rows)  # (S, L, Fi) or (S + L - 1, Fi)
+    if not finite.all():
+        # the first hole: (window, step, input), or (row, input) of the rows under a view
+        spot = np.unravel_index(np.argmin(finite), finite.shape)
+        window = spot[0] if rows is None else max(0, spot[0] - X.shape[1] + 1)
+        raise DataError(
+            f"predict_windows: X holds missing or infinite values (first in window {window}, "
+            f"input {inputs[spot[-1]]!r}): fill them first; windows are used as given, "
+            "only tables get the fill"
+        )
+    return rows
+
+
+def check_float32(scaled: np.ndarray, inputs: list[str]) -> None:
+    """DataError when a scaled input ``(..., Fi)`` is beyond float32, in which the network
+    computes: it would enter as inf (a value typed in the wrong unit, say 1e308)."""
+    nan = np.isnan(scaled).reshape(-1, len(inputs)).any(axis=0)  # the inputs were finite
+    if nan.any():
+        raise DataError(
+            f"the model's scaler turns input {inputs[int(np.argmax(nan))]!r} into NaN: its "
+            "statistics are damaged; retrain and save the model again"
+        )
+    limit = float(np.finfo(np.float32).max)
+    beyond = np.abs(scaled) > limit
+    if beyond.any():
+        col = int(np.flatnonzero(beyond.reshape(-1, len(inputs)).any(axis=0))[0])
+        raise DataError(
+            f"input {inputs[col]!r} holds values too large for the network once scaled "
+            f"(float32 holds up to {limit:.3g}): check that column's values and units"
+        )
