@@ -378,6 +378,16 @@ def test_resume_refuses_other_settings_and_missing_checkpoints(unbroken, tmp_pat
     )
 
 
+def test_resume_refuses_a_hostile_settings_file_in_one_line(tmp_path, capsys):
+    (tmp_path / CHECKPOINT_DIR).mkdir()
+    (tmp_path / CHECKPOINT_DIR / "config.json").write_text("[" * 200_000 + "]" * 200_000)
+    assert main(["train", "--resume", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"lstmcast train: error: {tmp_path / CHECKPOINT_DIR / 'config.json'} ")
+    assert err.endswith("is unreadable (maximum recursion depth exceeded while decoding a JSON "
+                        "array from a unicode string): start the run afresh")  # fmt: skip
+
+
 def test_resume_on_other_data_or_settings_is_refused(tmp_path):
     from conftest import make_synthetic_frame
 

@@ -359,7 +359,7 @@ def _resume_config(args, checkpoint: Path):
             f"no checkpoint in {checkpoint.parent}: nothing to resume; start the run with "
             f"`lstmcast train --out {checkpoint.parent}`"
         ) from None
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:  # RecursionError: hostile nesting
         raise ModelFileError(
             f"{checkpoint / 'config.json'} is unreadable ({err}): start the run afresh"
         ) from None
