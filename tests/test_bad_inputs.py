@@ -277,6 +277,12 @@ PREDICT_CASES = [
      DataError,
      r"text column 'temp' has 40 distinct values \(more than 32, so not categorical\), but the "
      r"model was trained on it as numbers: pass rows in which it holds numbers"),
+    ("few text values where numbers were", _recent().assign(temp=["hi", "lo"] * 20), DataError,
+     r"new.csv: column 'temp' holds the text 'hi' at data row 1, but the model was trained on "
+     r"it as numbers: pass rows in which it holds numbers"),
+    ("missing marks where numbers were", _recent().assign(temp=["missing"] * 40), DataError,
+     r"new.csv: column 'temp' holds the text 'missing' at data row 1, but the model was trained "
+     r"on it as numbers"),
     ("unseen category", _recent().assign(wind="SW"), DataError,
      r"column 'wind' holds 'SW' at data row 1, not one of the categories it was fitted on"),
 ]  # fmt: skip
@@ -295,6 +301,19 @@ def test_predict_refuses(model, tmp_path, capsys, case, frame, error, message):
     assert len(err) == 1 and err[0].startswith("lstmcast predict: error: ")
     assert re.search(message, err[0]), err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]  # no forecast, no temp
+
+
+def test_a_categorical_column_where_numbers_were_is_refused_not_coded(model):
+    """A text column with few values was label-coded (0, 1) and fed to the network as the
+    measurement the model was trained on: predict and evaluate gave numbers, exit 0."""
+    frame = make_synthetic_frame()
+    frame["temp"] = pd.Categorical(np.where(frame["temp"] > frame["temp"].median(), "hi", "lo"))
+    fc = lstmcast.load(model)
+    message = r"DataFrame: column 'temp' holds the text '(hi|lo)' at data row 1, but the model was "
+    with pytest.raises(DataError, match=message):
+        fc.predict(frame)
+    with pytest.raises(DataError, match=message):
+        fc.evaluate(frame)
 
 
 def test_free_text_left_out_by_features_does_not_block(tmp_path):

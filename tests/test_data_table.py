@@ -335,3 +335,91 @@ def test_non_csv_formats_are_refused_by_extension(tmp_path, suffix, kind):
 def test_other_extensions_are_read_as_csv(tmp_path):
     (tmp_path / "t.txt").write_text("time\tload\n2020-01-01\t1\n2020-01-02\t2\n2020-01-03\t3\n")
     assert read_table(tmp_path / "t.txt").frame["load"].tolist() == [1, 2, 3]
+
+
+def _plain_frame(n: int = 30) -> pd.DataFrame:
+    time = pd.date_range("2020-01-01", periods=n, freq="h")
+    return pd.DataFrame({"time": time, "y": np.arange(n) * 0.5, "x": np.arange(n) % 7 * 1.0})
+
+
+def test_text_where_a_model_read_numbers_is_free_text_not_codes(tmp_path):
+    """New rows for a trained model (encodings given, here none): a text column with few values
+    was label-coded and read as the numbers the model was trained on."""
+    frame = _plain_frame().assign(x=lambda d: np.where(d.x > 3, "hi", "lo"))
+    table = read_table(frame, encodings={}, free_text="skip")
+    assert "x" not in table.frame.columns and table.encodings == {}
+    assert table.skipped == {"x": "DataFrame: column 'x' holds the text 'lo' at data row 1"}
+    with pytest.raises(DataError, match=r"column 'x' holds the text 'lo' at data row 1; drop it"):
+        read_table(frame.astype({"x": "category"}), encodings={})
+    frame.to_parquet(tmp_path / "b.parquet")  # bytes, as some writers store text
+    pd.DataFrame({**frame, "x": frame.x.str.encode("ascii")}).to_parquet(tmp_path / "b.parquet")
+    table = read_table(tmp_path / "b.parquet", encodings={}, free_text="skip")
+    assert "x" not in table.frame.columns and "holds the text b'lo'" in table.skipped["x"]
+    # without encodings the column is categorical, as when training
+    assert read_table(frame).encodings["x"]["categories"] == ["hi", "lo"]
+
+
+def test_a_file_with_a_repeated_column_name_is_refused(tmp_path):
+    """pandas renamed the second x of a CSV to x.1, so the first x was read, silently."""
+    frame = _plain_frame()
+    (tmp_path / "d.csv").write_text(frame.assign(z=0.0).to_csv(index=False).replace(",z", ",x", 1))
+    message = (
+        r"d\.{}: column name\(s\) \['x'\] appear more than once; rename or drop the repeats so "
+        "that each column has its own name"
+    )
+    with pytest.raises(DataError, match=message.format("csv")):
+        read_table(tmp_path / "d.csv")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([frame.time, frame.y, frame.x, frame.x], names=["time", "y", "x", "x"]),
+                   tmp_path / "d.parquet")  # fmt: skip
+    with pytest.raises(DataError, match=message.format("parquet")):
+        read_table(tmp_path / "d.parquet")
+
+
+def test_compressed_csvs_are_read_whatever_their_name(tmp_path):
+    """The separator was guessed from the compressed bytes (data.csv.gz read as one column
+    'time;y;x'), and a gzip file named .csv was 'not UTF-8 text'."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    text = _plain_frame().to_csv(index=False, sep=";").encode()
+    plain = read_table(_write(tmp_path / "plain.csv", text)).frame
+    files = [
+        _write(tmp_path / "a.csv.gz", gzip.compress(text, mtime=0)),
+        _write(tmp_path / "a.csv", gzip.compress(text, mtime=0)),
+        _write(tmp_path / "a.csv.bz2", bz2.compress(text)),
+        _write(tmp_path / "a.dat", lzma.compress(text)),
+    ]
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
+        archive.writestr("a.csv", text)
+    for path in [*files, tmp_path / "a.zip"]:
+        pd.testing.assert_frame_equal(read_table(path).frame, plain, obj=path.name)
+    _write(tmp_path / "cut.csv.gz", gzip.compress(text, mtime=0)[:40])
+    with pytest.raises(DataError, match=r"cut.csv.gz: cannot be read as a table \(Compressed "):
+        read_table(tmp_path / "cut.csv.gz")
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_separators_in_column_names_do_not_change_the_separator(tmp_path):
+    """A header with more '|' than ',' (a name like a|b|c|d) was split at '|': 'time column
+    not found; the columns are ['time,y,a|b|c|d']'."""
+    frame = _plain_frame().rename(columns={"x": "a|b|c|d"})
+    (tmp_path / "p.csv").write_text(frame.to_csv(index=False))
+    assert read_table(tmp_path / "p.csv", time_col="time").columns == ["y", "a|b|c|d"]
+    (tmp_path / "s.csv").write_text(frame.rename(columns={"y": "u;v;w;z"}).to_csv(index=False))
+    assert read_table(tmp_path / "s.csv").columns == ["u;v;w;z", "a|b|c|d"]
+    (tmp_path / "c.csv").write_text(frame.rename(columns={"y": "y,z"}).to_csv(index=False, sep="|"))
+    assert read_table(tmp_path / "c.csv").columns == ["y,z", "a|b|c|d"]
+    (tmp_path / "colon.csv").write_text("time:y:x\n2020-01-01:1:2\n")
+    with pytest.raises(DataError, match=r"colon.csv: the header 'time:y:x' reads as a single "
+                       r"column: use a comma-separated file \(';', tab and '\|' are recognised "
+                       r"too; the first lines read as ','-separated\)"):  # fmt: skip
+        read_table(tmp_path / "colon.csv")

@@ -10,8 +10,14 @@ The time index (which column, how its timestamps are read, its frequency) comes 
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import csv
+import gzip
 import io
+import lzma
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +36,12 @@ from lstmcast.errors import DataError, warn
 FILLS = ("interpolate", "ffill", "none", "refuse")
 CATEGORICALS = ("label", "onehot")
 MAX_CATEGORIES = 32  # a text column with at most this many distinct values is categorical
-DELIMITERS = (",", ";", "\t", "|")  # CSV separators told apart by counting them in the header
+DELIMITERS = (",", ";", "\t", "|")  # CSV separators, told apart on the first lines (ties: first)
+SNIFF_LINES = 20  # lines read to tell the separator: the header and the rows that agree with it
+HEAD_BYTES = 65536  # at most this much of a file is read (decompressed) for that
+# Compressed CSVs, known by their first bytes whatever the file is called (a pipe has no suffix)
+COMPRESSIONS = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
+OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
 ROW_NUMBER_NAMES = ("no", "index", "unnamed: 0", "row")  # dropped when they just count rows
 PARQUET = (".parquet", ".pq")
 # Formats that are not CSV and would otherwise be misread as one (anything else is read as CSV)
@@ -90,7 +101,8 @@ def read_table(
 
     Args:
         source: a ``.parquet``/``.pq`` path, any other path read as CSV (``.json``, ``.xlsx``
-            and other clearly non-CSV formats are refused), or a DataFrame.
+            and other clearly non-CSV formats are refused; gzip, bz2, xz or single-file zip
+            compression is known by the first bytes, whatever the name), or a DataFrame.
         time_col: the column (or the name of the DatetimeIndex) holding timestamps. When None:
             a DatetimeIndex, else year/month/day[/hour[/minute]] or year/quarter columns, else
             a column named time/date/datetime/timestamp. UTC offsets are converted to UTC
@@ -107,7 +119,8 @@ def read_table(
             False, then filled).
         encodings: the ``Table.encodings`` of an earlier read (e.g. the training data): reuse its
             categories and kind so that new data gets the same codes and columns; a category not
-            seen then is a DataError.
+            seen then is a DataError. A text column not among them (a model had it as numbers)
+            is not encoded: it counts as free text (see ``free_text``).
         free_text: a text column with more than ``MAX_CATEGORIES`` distinct values (a name, a
             note) is not categorical: ``"refuse"`` it (DataError), or ``"skip"`` it, recording
             why in ``Table.skipped`` (the caller refuses it if it is needed).
@@ -136,7 +149,7 @@ def read_table(
                 f"{name}: columns {missing} not found; the table has {list(raw.columns)}"
             )
         raw = raw[list(columns)]
-    frame, encodings, skipped = _encode(raw, categorical, name, encodings or {})
+    frame, encodings, skipped = _encode(raw, categorical, name, encodings)
     if skipped and free_text == "refuse":
         raise DataError(f"{next(iter(skipped.values()))}; drop it with columns=[...]")
     frame.index = index
@@ -199,13 +212,18 @@ def _own_frame(source: pd.DataFrame) -> pd.DataFrame:
         )
     frame = source.copy()
     frame.columns = [str(c) for c in frame.columns]  # pd.DataFrame(array) names them 0, 1, ...
-    repeated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    _check_repeats(list(frame.columns), IN_MEMORY)
+    return frame
+
+
+def _check_repeats(names: list[str], name: str) -> None:
+    """DataError when a column name appears more than once (pandas would rename or drop one)."""
+    repeated = sorted({c for c in names if c and names.count(c) > 1})
     if repeated:
         raise DataError(
-            f"{IN_MEMORY}: column name(s) {repeated} appear more than once; rename or drop the "
+            f"{name}: column name(s) {repeated} appear more than once; rename or drop the "
             "repeats so that each column has its own name"
         )
-    return frame
 
 
 def _read_file(path: Path) -> pd.DataFrame:
@@ -224,9 +242,14 @@ def _read_file(path: Path) -> pd.DataFrame:
         )
     try:
         if suffix in PARQUET:
+            import pyarrow.parquet as pq
+
+            _check_repeats(pq.read_schema(source).names, str(path))
             frame = pd.read_parquet(source)
         else:
-            frame = pd.read_csv(source, sep=_sniff_delimiter(source), skipinitialspace=True)
+            frame = _read_csv(source, str(path))
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError(
             f"{path}: the file is empty; pass a CSV with a header row and data rows"
@@ -235,7 +258,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise DataError(
             f"{path}: is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8 CSV"
         ) from None
-    except (ValueError, OSError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataError(
             f"{path}: cannot be read as a table ({first}); pass a CSV or Parquet file"
@@ -243,16 +266,65 @@ def _read_file(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _sniff_delimiter(source: Path | io.BytesIO) -> str:
-    """The separator of a CSV: whichever of , ; tab | occurs most in its header line."""
+def _read_csv(source: Path | io.BytesIO, name: str) -> pd.DataFrame:
+    """A CSV, plain or compressed, with the separator its first lines agree on; DataError for
+    repeated column names and for a header that reads as one joined column."""
+    compression = _compression(source)
+    lines = _head_lines(source, compression)
+    sep = _sniff_delimiter(lines)
+    header = next(csv.reader(lines[:1], delimiter=sep, skipinitialspace=True), [])
+    _check_repeats(header, name)
+    frame = pd.read_csv(source, sep=sep, skipinitialspace=True, compression=compression)
+    joined = str(frame.columns[0]) if len(frame.columns) == 1 else ""
+    if any(d in joined for d in (*DELIMITERS, " ", ":")):  # a header joined by another sep
+        raise DataError(
+            f"{name}: the header {joined!r} reads as a single column: use a comma-separated "
+            f"file (';', tab and '|' are recognised too; the first lines read as {sep!r}-"
+            "separated), and quote a name that holds the separator"
+        )
+    return frame
+
+
+def _compression(source: Path | io.BytesIO) -> str | None:
+    """``gzip``, ``bz2``, ``xz`` or ``zip`` by the file's first bytes; None for plain text."""
     if isinstance(source, io.BytesIO):
-        header = source.getvalue()[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        start = source.getbuffer()[:8].tobytes()
     else:
-        with open(source, encoding="utf-8", errors="replace") as fh:
-            header = fh.readline(65536)
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the comma, listed first
-    return best if counts[best] > 0 else ","
+        with open(source, "rb") as fh:
+            start = fh.read(8)
+    return next((kind for magic, kind in COMPRESSIONS.items() if start.startswith(magic)), None)
+
+
+def _head_lines(source: Path | io.BytesIO, compression: str | None) -> list[str]:
+    """The first ``SNIFF_LINES`` non-empty lines of a CSV, decompressed, as text."""
+    own = isinstance(source, io.BytesIO)
+    with contextlib.nullcontext(source) if own else open(source, "rb") as stream:
+        if compression == "zip":  # pandas reads a zip holding one file: that file
+            with zipfile.ZipFile(stream) as archive, archive.open(archive.namelist()[0]) as fh:
+                head = fh.read(HEAD_BYTES)
+        elif compression is not None:
+            with OPENERS[compression](stream) as fh:  # leaves ``stream`` open
+                head = fh.read(HEAD_BYTES)
+        else:
+            head = stream.read(HEAD_BYTES)
+    if own:
+        source.seek(0)  # pandas reads from here
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    if len(head) == HEAD_BYTES:
+        lines = lines[:-1]  # cut short
+    return [line for line in lines if line.strip()][:SNIFF_LINES]
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The separator of a CSV: of , ; tab |, the one that splits the header into columns and the
+    most rows into as many (then the most columns; ties go to the comma, listed first). A name
+    holding '|' or ';' does not outvote the rows."""
+
+    def agreement(sep: str) -> tuple[bool, int, int]:
+        widths = [len(row) for row in csv.reader(lines, delimiter=sep)] or [0]
+        return widths[0] > 1, sum(w == widths[0] for w in widths[1:]), widths[0]
+
+    return max(DELIMITERS, key=agreement)
 
 
 def _is_row_number(column: pd.Series) -> bool:
@@ -265,10 +337,12 @@ def _is_row_number(column: pd.Series) -> bool:
 
 
 def _encode(
-    raw: pd.DataFrame, categorical: str, name: str, known: dict[str, dict]
+    raw: pd.DataFrame, categorical: str, name: str, given: dict[str, dict] | None
 ) -> tuple[pd.DataFrame, dict, dict]:
-    """Numeric columns as float64; text columns validated, categorical ones encoded, free text
-    left out (the third dict says why)."""
+    """Numeric columns as float64; text columns validated, categorical ones encoded (with the
+    ``given`` encodings, if any, and then no others), free text left out (the third dict says
+    why)."""
+    known = given or {}
     if not any(str(c) in known for c in raw.columns) and all(
         pd.api.types.is_bool_dtype(raw[c]) or pd.api.types.is_numeric_dtype(raw[c])
         for c in raw.columns
@@ -326,11 +400,21 @@ def _encode(
                 "fix the value or mark it missing (empty or NA)"
             )
         text = series.astype("string")
+        if given is not None and not present.any():  # no value at all: no text either
+            out[col] = numbers.astype("float64")
+            continue
         categories = [str(c) for c in sorted(text.dropna().unique())]
         if len(categories) > MAX_CATEGORIES:
             skipped[col] = (
                 f"{name}: text column {col!r} has {len(categories)} distinct values "
                 f"(more than {MAX_CATEGORIES}, so not categorical)"
+            )
+            continue
+        if given is not None:  # new rows for a model that read this column as numbers (or not)
+            row = int(np.flatnonzero((present & ~parsed).to_numpy())[0])
+            skipped[col] = (
+                f"{name}: column {col!r} holds the text {show_value(series.iloc[row])} at data "
+                f"row {row + 1}"
             )
             continue
         out.update(_codes(text, col, categorical, categories, encodings))
