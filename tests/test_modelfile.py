@@ -273,6 +273,10 @@ HAND_DAMAGE = {
         lambda m: m["config"].update(categorical="hash"),
         r"categorical must be one of label, onehot, got 'hash'",
     ),
+    "unknown activation": (  # checked by the network, which once raised it as a ConfigError
+        lambda m: m["config"].update(activation="sigmoid"),
+        r"activation must be one of \['tanh', 'relu'\], got 'sigmoid'",
+    ),
     "unknown fill": (
         lambda m: m["config"].update(fill="zero"),
         r"fill must be ffill, interpolate or refuse, got 'zero'",
@@ -284,6 +288,44 @@ HAND_DAMAGE = {
     "checksum a number": (
         lambda m: m.update(weights_sha256=123),
         "weights_sha256 must be text or null, got 123",
+    ),
+    "manifest checksum a number": (
+        lambda m: m.update(manifest_sha256=123),
+        "manifest_sha256 must be text or null, got 123",
+    ),
+    # null reads as "not given" and took the default: a relu model ran as tanh, exit 0
+    "activation null": (
+        lambda m: m["config"].update(activation=None),
+        "config activation is null, but a saved model records its value",
+    ),
+    "units null": (
+        lambda m: m["config"].update(units=None),
+        "config units is null, but a saved model records its value",
+    ),
+    "bidirectional and dropout null": (
+        lambda m: m["config"].update(bidirectional=None, dropout=None),
+        "config bidirectional, dropout is null, but a saved model records its value",
+    ),
+    # frequencies pandas reads but no table steps by (they crashed the loader or blamed the table)
+    "frequency of zero steps": (
+        lambda m: m.update(freq="0h"),
+        "freq '0h' is not a positive step such as 'h' or 'D' that fits pandas' calendar",
+    ),
+    "frequency backwards": (
+        lambda m: m.update(freq="-1h"),
+        "freq '-1h' is not a positive step",
+    ),
+    "frequency beyond the calendar in days": (
+        lambda m: m.update(freq="1000000000000D"),
+        "freq '1000000000000D' is not a positive step",
+    ),
+    "frequency beyond the calendar in years": (
+        lambda m: m.update(freq="100000Y"),
+        "freq '100000Y' is not a positive step",
+    ),
+    "split ends with a UTC offset": (  # tables are naive UTC: evaluate crashed comparing them
+        lambda m: m.update(split_ends=["2021-03-05 00:00+05:00", "2021-03-08 00:00:00"]),
+        r"split_ends must be times without a UTC offset, got \['2021-03-05 00:00\+05:00'",
     ),
 }
 
@@ -315,6 +357,15 @@ def test_the_fixture_manifest_has_no_problem():
     from lstmcast.modelfile import manifest_problem
 
     assert manifest_problem(_manifest(FIXTURES / "model_v1")) is None
+
+
+@pytest.mark.parametrize("freq", ["h", "H", "15min", "D", "B", "W-SUN", "MS", "QS-JAN", "Y", None])
+def test_every_real_frequency_passes_the_check(freq):
+    from lstmcast.modelfile import manifest_problem
+
+    manifest = _manifest(FIXTURES / "model_v1")
+    manifest["freq"] = freq
+    assert manifest_problem(manifest) is None
 
 
 def test_the_cli_answers_a_hand_damaged_manifest_in_one_line(model_dir, capsys):

@@ -6,6 +6,11 @@ names, frequency, lookback, horizon, library version, training history) and
 execute code; the manifest records the SHA-256 of the weights, so a corrupted file is refused
 rather than silently predicting garbage, and every manifest entry the loader uses is checked
 (types, column lists, finite scaler statistics), so a hand-edited manifest is refused too.
+The manifest also records the SHA-256 of its own content (``manifest_sha256``, see
+``manifest_sha256``), so an edit that leaves every entry plausible (a scaler statistic, the
+order of the inputs, the split dates) is refused as well. The weights' header is checked
+against the network the manifest describes before that network is built, so a manifest that
+lies about the network's size is refused before anything large is allocated.
 Saving writes a sibling temporary directory and renames it into place, so a crash or a full disk
 never leaves a broken model where a good one was, and it never replaces a directory that holds
 anything but a model. A symbolic link is written through: its target is replaced, the link stays.
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from lstmcast.config import NETWORK_DEFAULTS
 from lstmcast.data.checks import frequency_offset
 from lstmcast.errors import LstmcastError, ModelFileError
 
@@ -36,6 +42,7 @@ FORMAT_VERSION = 1  # bump when the layout changes; loaders accept every version
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 CHECKPOINT_DIR = "checkpoint"  # training checkpoint kept inside the model directory while training
+FREQ_PROBE = 1000  # rows a saved freq must span inside pandas' calendar: steps up to ~290 years
 # Settings that change the forecast. Every version-1 file holds them, so one missing is damage, not
 # an older file (settings added later, e.g. ensemble, take their defaults when absent).
 REQUIRED_CONFIG = (
@@ -47,6 +54,9 @@ REQUIRED_CONFIG = (
     "residual",
     "fill",
 )
+# Entries outside the manifest's own checksum: where ``evaluate`` re-reads the training table,
+# which a user may correct after moving the file (``evaluate --data FILE`` reads any table too)
+UNCHECKED = ("manifest_sha256", "data_source")
 
 
 def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
@@ -84,6 +94,8 @@ def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
         state = {k: v.detach().contiguous() for k, v in fc.network_.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS), metadata={"format": FORMAT})
         manifest["weights_sha256"] = _sha256(tmp / WEIGHTS)
+        # the checksum of the content as a loader will parse it back (tuples read as lists)
+        manifest["manifest_sha256"] = manifest_sha256(json.loads(json.dumps(manifest)))
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
         _default_permissions(tmp)  # mkdtemp and safetensors make owner-only files
         _replace_dir(tmp, path)
@@ -94,13 +106,15 @@ def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
 
 
 def load(path: str | os.PathLike) -> Forecaster:
-    """Load a model directory written by ``Forecaster.save``; never executes code from it."""
+    """Load a model directory written by ``Forecaster.save``; never executes code from it.
+
+    Checked in order, each refusal a ModelFileError: the manifest's entries, its own checksum
+    (files written before it had none and load without), the weights' presence and checksum,
+    the names and shapes in the weights' header against the network the manifest describes,
+    and only then is that network built and filled.
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-
-    from lstmcast.data import scaler_from_dict
-    from lstmcast.forecaster import ForecastConfig, Forecaster
-    from lstmcast.train import History
 
     path = Path(path)
     manifest = read_manifest(path)
@@ -109,7 +123,91 @@ def load(path: str | os.PathLike) -> Forecaster:
         raise ModelFileError(
             f"{path / MANIFEST} is damaged ({problem}): retrain and save the model again"
         )
-    try:  # what the checks above leave to the classes: config values, the network's shape
+    recorded = manifest.get("manifest_sha256")  # absent in files written before it
+    if recorded is not None and recorded != manifest_sha256(manifest):
+        raise ModelFileError(
+            f"{path / MANIFEST} does not match its checksum: it was edited or corrupted; restore "
+            "the file as saved (only data_source may be edited), or retrain and save the model "
+            "again"
+        )
+    fc = _forecaster_of(path, manifest)
+    weights = path / WEIGHTS
+    if not weights.is_file():
+        raise ModelFileError(
+            f"{weights} is missing: the model directory is incomplete; retrain and save it again"
+        )
+    expected = manifest.get("weights_sha256")  # absent in files of lstmcast 0.1.0 before it
+    if expected is not None and expected != _sha256(weights):
+        raise ModelFileError(
+            f"{weights} does not match the checksum in its manifest: the file is corrupted or "
+            "was replaced; retrain and save the model again"
+        )
+    unreadable = (SafetensorError, OSError, ValueError, RuntimeError)
+    try:
+        found = _header_shapes(weights)
+    except unreadable as err:
+        raise ModelFileError(
+            f"{weights} is not a readable safetensors file ({err}): the file "
+            "is truncated or corrupted; retrain and save it again"
+        ) from None
+    try:
+        problem = _weights_problem(fc, found)
+    except LstmcastError as err:  # a network setting the config lets through (an activation)
+        raise ModelFileError(
+            f"{path / MANIFEST} is damaged ({err}): retrain and save the model again"
+        ) from None
+    if problem is not None:
+        raise ModelFileError(
+            f"{weights} does not match its manifest ({problem}): the directory mixes files "
+            "of different models, or the manifest was edited; retrain and save the model again"
+        )
+    try:
+        state = load_file(str(weights))
+    except unreadable as err:
+        raise ModelFileError(
+            f"{weights} is not a readable safetensors file ({err}): the file "
+            "is truncated or corrupted; retrain and save it again"
+        ) from None
+    network = fc.untrained_network()  # of the shapes just checked: as large as the file
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as err:  # the names and shapes matched: e.g. a tensor of text
+        detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        raise ModelFileError(
+            f"{weights} does not match its manifest ({detail}): the directory "
+            "mixes files of different models; retrain and save it again"
+        ) from None
+    if not all(bool(t.isfinite().all()) for t in state.values() if t.is_floating_point()):
+        raise ModelFileError(
+            f"{weights} holds NaN or inf weights: the file is corrupted; retrain and save it again"
+        )
+    network.eval()
+    fc.network_ = network
+    return fc
+
+
+def manifest_sha256(manifest: dict) -> str:
+    """The SHA-256 of a parsed manifest's canonical JSON (sorted keys, no spaces), leaving out
+    ``UNCHECKED``: the checksum itself, and ``data_source`` so that a moved training table can be
+    pointed at again (it only tells ``evaluate`` where to read; it changes no forecast).
+
+    Example:
+        >>> manifest_sha256({"format": "lstmcast-model"}) == manifest_sha256(
+        ...     {"format": "lstmcast-model", "data_source": "/moved/data.csv"})
+        True
+    """
+    content = {k: v for k, v in manifest.items() if k not in UNCHECKED}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _forecaster_of(path: Path, manifest: dict) -> Forecaster:
+    """A Forecaster holding a checked manifest's settings, without a network yet."""
+    from lstmcast.data import scaler_from_dict
+    from lstmcast.forecaster import ForecastConfig, Forecaster
+    from lstmcast.train import History
+
+    try:  # what the checks above leave to the classes: config values
         config = ForecastConfig(
             **{
                 k: v
@@ -130,44 +228,49 @@ def load(path: str | os.PathLike) -> Forecaster:
         fc.data_source_ = manifest.get("data_source")  # absent in older model files
         if manifest.get("split_ends") is not None:  # absent in older model files
             fc.split_ends_ = list(manifest["split_ends"])
-        network = fc.untrained_network()
     except (KeyError, TypeError, ValueError, AttributeError, LstmcastError) as err:
         raise ModelFileError(
             f"{path / MANIFEST} is damaged ({err}): retrain and save the model again"
         ) from None
-    weights = path / WEIGHTS
-    if not weights.is_file():
-        raise ModelFileError(
-            f"{weights} is missing: the model directory is incomplete; retrain and save it again"
-        )
-    expected = manifest.get("weights_sha256")  # absent in files of lstmcast 0.1.0 before it
-    if expected is not None and expected != _sha256(weights):
-        raise ModelFileError(
-            f"{weights} does not match the checksum in its manifest: the file is corrupted or "
-            "was replaced; retrain and save the model again"
-        )
-    try:
-        state = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise ModelFileError(
-            f"{weights} is not a readable safetensors file ({err}): the file "
-            "is truncated or corrupted; retrain and save it again"
-        ) from None
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).splitlines()[0]
-        raise ModelFileError(
-            f"{weights} does not match its manifest ({first}): the directory "
-            "mixes files of different models; retrain and save it again"
-        ) from None
-    if not all(bool(t.isfinite().all()) for t in state.values() if t.is_floating_point()):
-        raise ModelFileError(
-            f"{weights} holds NaN or inf weights: the file is corrupted; retrain and save it again"
-        )
-    network.eval()
-    fc.network_ = network
     return fc
+
+
+def _header_shapes(weights: Path) -> dict[str, list[int]]:
+    """The name and shape of every tensor in a safetensors file, read from its header alone."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), framework="pt") as file:
+        return {name: list(file.get_slice(name).get_shape()) for name in file.keys()}
+
+
+def _weights_problem(fc: Forecaster, found: dict[str, list[int]]) -> str | None:
+    """How the tensors ``found`` in the weights' header differ from those of ``fc``'s network,
+    in a few words; None if not at all. The network is sized on the meta device, so a manifest
+    that claims a huge network allocates nothing."""
+    import torch
+
+    cfg = fc.config
+    # every layer of every network holds a tensor: a bound before building even the meta network
+    if cfg.ensemble * len(cfg.units) > len(found):
+        return (
+            f"the manifest's {cfg.ensemble} network(s) of {len(cfg.units)} layer(s) need more "
+            f"tensors than the {len(found)} the file holds"
+        )
+    with torch.device("meta"):
+        network = fc.untrained_network()
+    needed = {name: list(t.shape) for name, t in network.state_dict().items()}
+    lacking = [name for name in needed if name not in found]
+    if lacking:
+        return f"the file lacks tensor {lacking[0]} of the manifest's network"
+    extra = [name for name in found if name not in needed]
+    if extra:
+        return f"the file holds tensor {extra[0]}, which the manifest's network has not"
+    for name, shape in needed.items():
+        if found[name] != shape:
+            return (
+                f"tensor {name} is {found[name]} in the file, the manifest's network needs {shape}"
+            )
+    return None
 
 
 def read_manifest(path: Path) -> dict:
@@ -186,6 +289,11 @@ def read_manifest(path: Path) -> dict:
         raise ModelFileError(
             f"{file} is not valid JSON ({err}): the file is truncated or "
             "corrupted; retrain and save the model again"
+        ) from None
+    except (ValueError, RecursionError):  # valid JSON no model holds: a hand-made file
+        raise ModelFileError(
+            f"{file} is damaged (it holds a number of thousands of digits or lists nested "
+            "thousands deep, which no model writes): retrain and save the model again"
         ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFileError(
@@ -232,6 +340,11 @@ def _config_problem(config) -> str | None:
     missing = [k for k in REQUIRED_CONFIG if k not in config]
     if missing:
         return f"config lacks {', '.join(missing)}"
+    # null would read as "not given" and take the default: a relu model would run as tanh
+    never_null = dict.fromkeys((*REQUIRED_CONFIG, *NETWORK_DEFAULTS))  # in order, once each
+    nulls = [k for k in never_null if k in config and config[k] is None]
+    if nulls:
+        return f"config {', '.join(nulls)} is null, but a saved model records its value"
     return None
 
 
@@ -256,13 +369,22 @@ def _columns_problem(manifest: dict) -> str | None:
 
 
 def _freq_problem(freq) -> str | None:
-    """freq is null (irregular steps) or a frequency pandas understands, old aliases included."""
+    """freq is null (irregular steps) or a forward step pandas understands, old aliases included,
+    short enough that a table of ``FREQ_PROBE`` rows fits in pandas' calendar."""
     if freq is None:
         return None
     if not isinstance(freq, str):
         return f"freq must be a pandas frequency such as 'h', or null, got {_short(freq)}"
-    if frequency_offset(freq) is None:
+    offset = frequency_offset(freq)
+    if offset is None:
         return f"freq {freq!r} is not a frequency pandas understands, such as 'h' or 'D'"
+    try:  # "0h" steps nowhere, "-1h" backwards, "100000Y" or "10**12 D" out of the calendar
+        stamps = pd.date_range("2000-01-01", periods=FREQ_PROBE, freq=offset)
+        forward = bool(stamps.is_monotonic_increasing and stamps.is_unique)
+    except (ValueError, OverflowError):
+        forward = False
+    if not forward:
+        return f"freq {freq!r} is not a positive step such as 'h' or 'D' that fits pandas' calendar"
     return None
 
 
@@ -327,7 +449,7 @@ def _other_problem(manifest: dict) -> str | None:
     history = manifest.get("history")
     if not isinstance(history, dict):
         return f"history must be a mapping of training curves, got {_short(history)}"
-    for key in ("weights_sha256", "data_source"):
+    for key in ("weights_sha256", "manifest_sha256", "data_source"):
         if not isinstance(manifest.get(key), str | None):
             return f"{key} must be text or null, got {_short(manifest[key])}"
     seconds = manifest.get("fit_seconds")
@@ -345,9 +467,13 @@ def _split_ends_problem(ends) -> str | None:
         return wrong
     try:
         train_end, val_end = (pd.Timestamp(e) for e in ends)
-    except ValueError:
+    except (ValueError, OverflowError):
         return wrong
-    if pd.isna(train_end) or pd.isna(val_end) or val_end < train_end:
+    if pd.isna(train_end) or pd.isna(val_end):
+        return wrong
+    if train_end.tz is not None or val_end.tz is not None:  # tables are naive UTC
+        return f"split_ends must be times without a UTC offset, got {_short(ends)}"
+    if val_end < train_end:
         return wrong
     return None
 
