@@ -388,6 +388,34 @@ def test_compiled_engine_equals_the_torch_engine_on_random_shapes():
     check()
 
 
+def test_a_built_engine_is_imported_without_asking_ninja(monkeypatch, tmp_path):
+    """A built engine was handed to cpp_extension.load, which asks ninja whether it is up to
+    date: with the venv's ninja (1.13) and the system's (1.11) on PATH in turn, each saw the
+    other's command hash and rebuilt the engine (about 30 s) at every other start."""
+    from torch.utils import cpp_extension
+
+    assert _extension.available()  # built (or already there) in the usual folder
+    built = _extension.module()
+    monkeypatch.setattr(_extension, "_state", {})
+
+    def ninja(**kwargs):
+        raise AssertionError("cpp_extension.load ran")
+
+    monkeypatch.setattr(cpp_extension, "load", ninja)
+    assert _extension.available() and _extension.module().has_blas()
+
+    # a build killed halfway (a library that does not import) is built again
+    monkeypatch.setattr(_extension, "_state", {})
+    monkeypatch.setenv("LSTMCAST_EXT_DIR", str(tmp_path))
+    key = _extension._cpu_key()
+    (tmp_path / key).mkdir()
+    (tmp_path / key / f"lstmcast_lstm_cpu_{key}.so").write_bytes(b"half a library")
+    calls = []
+    monkeypatch.setattr(cpp_extension, "load", lambda **kwargs: calls.append(kwargs) or built)
+    assert _extension.available() and len(calls) == 1
+    assert calls[0]["build_directory"] == str(tmp_path / key)
+
+
 def test_two_checkouts_of_the_same_source_build_in_separate_folders(monkeypatch, tmp_path):
     """The build folder is keyed by the source's path too: ninja rebuilds when the compile
     command (which names the path) changes, so two checkouts sharing one folder rebuilt each

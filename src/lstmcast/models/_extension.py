@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import functools
 import hashlib
+import importlib.util
 import os
 import platform
 import sys
@@ -99,21 +100,23 @@ def _load() -> ModuleType | None:
         build.mkdir(parents=True, exist_ok=True)
         flags = _compile_flags()
         name = f"lstmcast_lstm_cpu_{key}"
-        if not any(build.glob(f"{name}*.so")):
-            print(
-                f"lstmcast: compiling the LSTM engine once for this machine into {build} "
-                "(about a minute)",
-                file=sys.stderr,
-                flush=True,
+        module = _import_built(name, build / f"{name}.so")
+        if module is None:
+            if not any(build.glob(f"{name}*.so")):
+                print(
+                    f"lstmcast: compiling the LSTM engine once for this machine into {build} "
+                    "(about a minute)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            module = cpp_extension.load(
+                name=name,
+                sources=[str(SOURCE)],
+                extra_cflags=flags,
+                extra_ldflags=["-fopenmp"],
+                build_directory=str(build),
+                verbose=False,
             )
-        module = cpp_extension.load(
-            name=name,
-            sources=[str(SOURCE)],
-            extra_cflags=flags,
-            extra_ldflags=["-fopenmp"],
-            build_directory=str(build),
-            verbose=False,
-        )
         if not module.has_blas():
             raise RuntimeError("libtorch exports no sgemm_/dgemm_ on this platform")
     except Exception as err:  # no compiler, no ninja, a foreign platform: fall back quietly
@@ -126,6 +129,26 @@ def _load() -> ModuleType | None:
         )
         return None
     _state["module"] = module
+    return module
+
+
+def _import_built(name: str, library: Path) -> ModuleType | None:
+    """The extension built earlier into ``library``, imported directly; None when there is none
+    or it does not import (a build killed halfway: ``cpp_extension.load`` then rebuilds it).
+
+    Its folder's key already covers everything the build depends on, so asking ninja whether it
+    is up to date adds nothing, and cost a whole rebuild (about 30 s) whenever the ninja found
+    on PATH differed from the last build's: ninja 1.12 changed how it hashes the build command,
+    so the venv's ninja and the system's rebuilt each other's engine in turn.
+    """
+    if not library.is_file():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(name, library)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except ImportError:
+        return None
     return module
 
 
