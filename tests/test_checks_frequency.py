@@ -212,3 +212,13 @@ def test_the_features_suggestion_says_so_when_no_column_varies():
         "feature column 'const' is constant (5) in the training split: it tells the model "
         "nothing; leave it out, though no other column varies in the training split either"
     )
+
+
+def test_a_long_step_against_a_long_table_is_another_frequency_not_a_crash():
+    """A yearly model against 300,000 hourly rows built a yearly range to year 302019 and
+    raised OutOfBoundsDatetime; the table is simply not at the model's steps."""
+    from lstmcast.data.checks import _steps_of
+
+    hourly = pd.date_range("2000-01-01", periods=300_000, freq="h")
+    assert _steps_of(hourly, "YS", "h") is False
+    assert _steps_of(hourly, "h", "h") is True

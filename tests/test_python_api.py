@@ -260,6 +260,20 @@ def test_inputs_beyond_float32_and_overflowing_forecasts_are_refused():
     )
 
 
+def test_a_target_that_arrives_as_text_is_named_when_scoring():
+    """A target that is no input, arriving as text in evaluate's table, was said to be missing
+    ("lacks the target column(s) ['y']"), though the table holds it."""
+    frame = _frame()
+    fc = Forecaster(_config(features=["x"])).fit(frame)
+    texty = frame.assign(y=np.where(frame.y > 10, "hi", "lo"))
+    with pytest.raises(DataError) as err:
+        fc.evaluate(texty)
+    assert str(err.value) == (
+        "DataFrame: column 'y' holds the text 'hi' at data row 1, but the model was trained on "
+        "it as numbers: pass rows in which it holds numbers"
+    )
+
+
 def test_warnings_name_the_callers_line_not_the_librarys(tmp_path):
     """However deep inside lstmcast a warning starts (a gap found while reading, a constant
     column found while fitting, a baseline left out while scoring), it names this file."""

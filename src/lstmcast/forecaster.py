@@ -413,6 +413,12 @@ class Forecaster:
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]
+        text = [c for c in missing if c in table.skipped]  # read past as free text
+        if text:
+            raise DataError(
+                f"{table.skipped[text[0]]}, but the model was trained on it as numbers: pass "
+                "rows in which it holds numbers"
+            )
         if missing:  # new data need not hold a target that is no input, unless it is scored
             raise DataError(
                 f"{table.name} lacks the target column(s) {missing} to score the forecasts "

@@ -196,7 +196,11 @@ def _steps_of(index: pd.DatetimeIndex, freq: str, table_freq: str | None) -> boo
     offset = frequency_offset(freq)
     if offset is None:  # an alias this pandas cannot read: compare the names
         return table_freq == freq
-    return pd.date_range(index[0], periods=len(index), freq=offset).equals(index)
+    try:
+        steps = pd.date_range(index[0], periods=len(index), freq=offset)
+    except (ValueError, OverflowError):  # OutOfBoundsDatetime: 300,000 years from the first row
+        return False
+    return steps.equals(index)
 
 
 def missing_columns_message(missing: list[str], columns: list[str], what: str = "column") -> str:
