@@ -354,14 +354,14 @@ def test_a_format_version_that_is_no_whole_number_is_damage_not_newer(model_dir,
 
 
 def test_the_fixture_manifest_has_no_problem():
-    from lstmcast.modelfile import manifest_problem
+    from lstmcast.manifest import manifest_problem
 
     assert manifest_problem(_manifest(FIXTURES / "model_v1")) is None
 
 
 @pytest.mark.parametrize("freq", ["h", "H", "15min", "D", "B", "W-SUN", "MS", "QS-JAN", "Y", None])
 def test_every_real_frequency_passes_the_check(freq):
-    from lstmcast.modelfile import manifest_problem
+    from lstmcast.manifest import manifest_problem
 
     manifest = _manifest(FIXTURES / "model_v1")
     manifest["freq"] = freq

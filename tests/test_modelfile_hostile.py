@@ -18,7 +18,8 @@ import lstmcast
 from lstmcast import ForecastConfig, Forecaster
 from lstmcast.cli import main
 from lstmcast.errors import ModelFileError
-from lstmcast.modelfile import MANIFEST, check_replaceable, manifest_sha256
+from lstmcast.manifest import MANIFEST, manifest_sha256
+from lstmcast.modelfile import check_replaceable
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EDITED = "manifest.json does not match its checksum: it was edited or corrupted; restore"
