@@ -7,10 +7,10 @@ execute code; the manifest records the SHA-256 of the weights, so a corrupted fi
 rather than silently predicting garbage, and every manifest entry the loader uses is checked
 (types, column lists, finite scaler statistics), so a hand-edited manifest is refused too.
 The manifest also records the SHA-256 of its own content (``manifest_sha256``; the manifest's
-checks live in ``lstmcast.manifest``), so an edit that leaves every entry plausible (a scaler statistic, the
-order of the inputs, the split dates) is refused as well. The weights' header is checked
-against the network the manifest describes before that network is built, so a manifest that
-lies about the network's size is refused before anything large is allocated.
+checks live in ``lstmcast.manifest``), so an edit that leaves every entry plausible (a scaler
+statistic, the order of the inputs, the split dates) is refused as well. The weights' header is
+checked against the network the manifest describes before that network is built, so a manifest
+that lies about the network's size is refused before anything large is allocated.
 Saving writes a sibling temporary directory and renames it into place, so a crash or a full disk
 never leaves a broken model where a good one was, and it never replaces a directory that holds
 anything but a model. A symbolic link is written through: its target is replaced, the link stays.
