@@ -356,6 +356,25 @@ def test_ctrl_c_during_compare_writes_no_report_and_exits_130(
     assert (out / "report.html").read_text() == "the earlier report" and not scores.exists()
 
 
+def test_compare_with_seeds_prints_writes_and_reports_the_seed_spread(
+    synthetic_csv, tmp_path, capsys
+):
+    out, scores = tmp_path / "report", tmp_path / "scores.json"
+    args = ["compare", "--data", str(synthetic_csv), *FAST, "--seeds", "2", "--seed", "3"]
+    assert main([*args, "--out", str(out), "--json", str(scores)]) == 0
+    seeds = json.loads(scores.read_text())["seeds"]
+    assert seeds["seed"] == [3, 4] and len(seeds["lstm-univariate"]) == 2
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Trained from"))
+    assert line.startswith("Trained from seeds 3, 4, the multivariate LSTM scores RMSE ")
+    html, md = (out / "report.html").read_text(), (out / "report.md").read_text()
+    assert f"<p class='seeds'>{line}</p>" in html.replace("&#x27;", "'")
+    assert line in md
+    assert main(["compare", "--data", str(synthetic_csv), *FAST, "--seeds", "0"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "lstmcast compare: error: seeds must be a positive whole number, got 0: pass --seeds 3"
+    )
+
+
 def test_outputs_never_overwrite_the_table_read_or_the_model(synthetic_csv, tmp_path, capsys):
     """`predict --output` on its own --data file, or into the model directory, and `evaluate
     --json` on the table it scores, replaced those files (the model could not load again)."""

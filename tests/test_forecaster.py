@@ -550,3 +550,42 @@ def test_an_older_model_file_without_split_ends_leaves_ridge_out_in_words(synthe
             str(tmp_path / "new.csv"), baselines=("persistence", "ridge")
         )
     assert [r["name"] for r in scores["results"]] == ["lstm", "persistence"]
+
+
+@pytest.mark.parametrize(
+    ("target", "ensemble"), [(["load"], 1), (["load", "temp"], 2)], ids=["one target", "two"]
+)
+def test_compare_with_several_seeds_scores_each_lstm_from_each_seed(synthetic_csv, target,
+                                                                    ensemble):  # fmt: skip
+    """`compare --seeds 3`: each LSTM trained from 3 seeds (spaced by the ensemble size, so no
+    member's seed repeats), each scored as a Forecaster of that seed scores on its own."""
+    from lstmcast.compare import compare
+    from lstmcast.report import seed_note
+
+    cfg = _config(synthetic_csv, target=target, epochs=1, seed=5, ensemble=ensemble)
+    result = compare(cfg, baselines=("persistence",), seeds=3)
+    seeds = result["seeds"]
+    assert seeds["seed"] == [5, 5 + ensemble, 5 + 2 * ensemble]
+    rows = {r["name"]: r["rmse"] for r in result["results"]}
+    assert seeds["lstm-multivariate"][0] == rows["lstm-multivariate"]  # the first is the run's
+    assert seeds["lstm-univariate"][0] == rows["lstm-univariate"]
+    for k, seed in enumerate(seeds["seed"][1:], start=1):
+        alone = Forecaster(cfg.replace(seed=seed)).fit()
+        scores = alone.evaluate(baselines=("persistence",), name="m")["results"][0]
+        assert seeds["lstm-multivariate"][k] == pytest.approx(scores["rmse"], rel=1e-9)
+    uni = Forecaster(cfg.replace(seed=seeds["seed"][2], target=["load"], features=["load"]))
+    if target == ["load"]:
+        scored = uni.fit().evaluate(baselines=("persistence",), name="u")["results"][0]["rmse"]
+        assert seeds["lstm-univariate"][2] == pytest.approx(scored, rel=1e-9)
+    assert len(set(seeds["lstm-multivariate"])) == 3  # the seeds really differ
+    note = seed_note(result)
+    assert note.startswith(f"Trained from seeds 5, {5 + ensemble}, {5 + 2 * ensemble}, the ")
+    assert "of 3 seeds, so the seed" in note
+
+
+def test_compare_refuses_a_seed_count_that_is_not_a_positive_whole_number(synthetic_csv):
+    from lstmcast.compare import compare
+
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match=r"seeds must be a positive whole number, got "):
+            compare(_config(synthetic_csv, epochs=1), seeds=bad)

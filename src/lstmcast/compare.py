@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstmcast.baselines import DEFAULT_BASELINES, UNIVARIATE_BASELINES
-from lstmcast.errors import DataError
+from lstmcast.errors import ConfigError, DataError
 from lstmcast.evaluation import diebold_mariano
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
@@ -27,6 +27,7 @@ def compare(
     *,
     baselines: tuple[str, ...] = BASELINES,
     split: str = "test",
+    seeds: int = 1,
     status: Callable[[str], None] = lambda message: None,
 ) -> dict:
     """Fit univariate and multivariate LSTMs and score them beside the baselines on ``split``.
@@ -35,7 +36,14 @@ def compare(
     own history alone (and ridge-univariate likewise); their forecasts are scored together, on
     the same windows as every other model. ``status`` hears each stage of the work (the CLI
     prints them on a terminal, between the training progress bars).
+
+    With ``seeds`` > 1 both LSTMs are trained again from further seeds (``config.seed`` plus
+    multiples of ``config.ensemble``) and scored on the same windows; ``result["seeds"]`` holds
+    each seed's RMSE per LSTM, so that a reader can see whether the seed alone could change
+    which one wins. The rows, figures and tests stay those of the first seed.
     """
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"seeds must be a positive whole number, got {seeds!r}: pass --seeds 3")
     multi = Forecaster(config)
     status(f"reading {config.data}...")
     table = multi.read(None)
@@ -44,35 +52,66 @@ def compare(
     targets = multi.targets_
     if multi.inputs_ == targets == targets[:1]:  # one column, the target: one LSTM
         status(f"scoring it and the baselines on the {split} split...")
-        return _alone(multi, config, baselines, split)
+        result = _alone(multi, config, baselines, split)
+    else:
+        unis = _fit_univariate(config, table, targets, status)
+        status(f"scoring both LSTMs and the baselines on the {split} split...")
+        result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
+        own = ("ridge",) if "ridge" in baselines else ()
+        # the same split, so the same windows: the targets' forecasts line up window by window
+        scored = [uni.evaluate(split=split, baselines=own, name="lstm-univariate") for uni in unis]
+        forecasts = dict(multi.last_forecasts_)
+        row, forecasts["lstm-univariate"] = _joined(multi, unis, scored, "lstm-univariate")
+        rows = result["results"]
+        rows.insert(1, row)
+        if own:  # ridge on each target's own history, named apart from the other
+            ridge, _ = _joined(multi, unis, scored, "ridge")
+            rows.append({**ridge, "name": "ridge-univariate"})
+        fitted = {"lstm-univariate" if len(unis) == 1 else f"lstm-univariate {t}": uni
+                  for t, uni in zip(targets, unis, strict=True)}  # fmt: skip
+        result = _finish(result, multi, config, forecasts, fitted)
+    if seeds > 1:
+        result["seeds"] = _seed_repeats(result, config, table, split, seeds, status)
+    return result
+
+
+def _fit_univariate(config: ForecastConfig, table, targets: list[str], status) -> list:
+    """One LSTM per target, each reading that target's own history alone."""
     unis = []
     for t in targets:
         status(f"training the univariate LSTM of {t}...")
         unis.append(_fit(Forecaster(config.replace(target=[t], features=[t])), table))
-    status(f"scoring both LSTMs and the baselines on the {split} split...")
-    result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
-    own = ("ridge",) if "ridge" in baselines else ()
-    # the same split, so the same windows: the targets' forecasts line up window by window
-    scored = [uni.evaluate(split=split, baselines=own, name="lstm-univariate") for uni in unis]
+    return unis
 
-    def joined(name: str) -> tuple[dict, np.ndarray]:
-        pred = np.concatenate([uni.last_forecasts_[name] for uni in unis], axis=-1)
-        each = [next(r for r in s["results"] if r["name"] == name) for s in scored]
-        fit, predict = (
-            sum(r[key] or 0.0 for r in each) for key in ("fit_seconds", "predict_seconds")
-        )
-        return multi.score_forecasts(name, "univariate", pred, fit=fit, predict=predict), pred
 
-    forecasts = dict(multi.last_forecasts_)
-    row, forecasts["lstm-univariate"] = joined("lstm-univariate")
-    rows = result["results"]
-    rows.insert(1, row)
-    if own:  # ridge on each target's own history, named apart from the other
-        ridge, _ = joined("ridge")
-        rows.append({**ridge, "name": "ridge-univariate"})
-    fitted = {"lstm-univariate" if len(unis) == 1 else f"lstm-univariate {t}": uni
-              for t, uni in zip(targets, unis, strict=True)}  # fmt: skip
-    return _finish(result, multi, config, forecasts, fitted)
+def _joined(multi: Forecaster, unis: list, scored: list[dict], name: str) -> tuple[dict, object]:
+    """The univariate LSTMs' (or ridges') forecasts of every target, scored together on the
+    multivariate model's windows: its row and the forecasts ``(S, H, Ft)``."""
+    pred = np.concatenate([uni.last_forecasts_[name] for uni in unis], axis=-1)
+    each = [next(r for r in s["results"] if r["name"] == name) for s in scored]
+    fit, predict = (sum(r[key] or 0.0 for r in each) for key in ("fit_seconds", "predict_seconds"))
+    return multi.score_forecasts(name, "univariate", pred, fit=fit, predict=predict), pred
+
+
+def _seed_repeats(result: dict, config: ForecastConfig, table, split: str, seeds: int,
+                  status) -> dict:  # fmt: skip
+    """Each LSTM's RMSE on ``split`` from ``seeds`` seeds, the first being ``result``'s own."""
+    first = {r["name"]: r["rmse"] for r in result["results"] if r["name"].startswith("lstm")}
+    out = {"seed": [config.seed], **{name: [rmse] for name, rmse in first.items()}}
+    for k in range(1, seeds):
+        cfg = config.replace(seed=config.seed + k * config.ensemble)  # no member's seed twice
+        out["seed"].append(cfg.seed)
+        status(f"seed {cfg.seed} ({k + 1} of {seeds}): training the LSTMs again...")
+        multi = _fit(Forecaster(cfg), table)
+        scores = multi.evaluate(split=split, baselines=("persistence",), name="lstm-multivariate")
+        if "lstm-multivariate" not in first:  # the table is the target alone: one LSTM
+            out["lstm-univariate"].append(scores["results"][0]["rmse"])
+            continue
+        out["lstm-multivariate"].append(scores["results"][0]["rmse"])
+        unis = _fit_univariate(cfg, table, multi.targets_, status)
+        scored = [uni.evaluate(split=split, baselines=(), name="lstm-univariate") for uni in unis]
+        out["lstm-univariate"].append(_joined(multi, unis, scored, "lstm-univariate")[0]["rmse"])
+    return out
 
 
 def _fit(fc: Forecaster, table) -> Forecaster:

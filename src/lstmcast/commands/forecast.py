@@ -252,6 +252,8 @@ def public_json(result: dict) -> dict:
     }
     if "tests" in result:  # compare: could chance explain the verdict's differences?
         public["tests"] = result["tests"]
+    if "seeds" in result:  # compare --seeds: each LSTM's RMSE from every seed
+        public["seeds"] = result["seeds"]
     return public
 
 
@@ -495,6 +497,14 @@ def _compare_parser(sub):
     )
     p.add_argument("--out", default="reports/compare", help="report directory")
     p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train both LSTMs from N seeds (--seed, then the next ones) and report each one's "
+        "RMSE range: can the seed alone change which wins? (N times the training time)",
+    )
     _add_baselines_option(p)
     add_config_options(p)
     return p
@@ -503,14 +513,16 @@ def _compare_parser(sub):
 @command("compare", _compare_parser)
 def compare(args: argparse.Namespace) -> int:
     from lstmcast.compare import compare as run_compare
-    from lstmcast.report import verdict, write_report
+    from lstmcast.report import seed_note, verdict, write_report
 
     config = config_from_args(args)
     check_output(args.json, "--json", config.data)
     say = _status("compare", config.progress)
-    result = run_compare(config, baselines=args.baselines, status=say)
+    result = run_compare(config, baselines=args.baselines, seeds=args.seeds, status=say)
     print(format_results(result))
     print(verdict(result))
+    if note := seed_note(result):
+        print(note)
     if args.json:  # before the report: a failure drawing it must not lose the scores
         write_json_atomic(args.json, public_json(result))
     say("drawing the figures and writing the report...")

@@ -156,6 +156,50 @@ def _split_phrase(result: dict) -> str:
     return f"the {split} split"
 
 
+def seed_note(result: dict) -> str | None:
+    """One sentence on the seed, when ``compare`` trained the LSTMs from several (``seeds``):
+    each LSTM's RMSE range and mean, and with how many seeds the better one wins; None else.
+
+    Example:
+        >>> seed_note({"seeds": {"seed": [0, 1, 2], "lstm-multivariate": [20.9, 21.1, 21.0],
+        ...                      "lstm-univariate": [21.9, 21.0, 22.0]}})
+        'Trained from seeds 0, 1, 2, the multivariate LSTM scores RMSE 20.90–21.10 (mean 21.00) and the univariate 21.00–22.00 (mean 21.63): the multivariate one wins with 2 of 3 seeds, so the seed alone can change which one wins.'
+    """  # noqa: E501
+    seeds = result.get("seeds")
+    if not seeds or len(seeds.get("seed", [])) < 2:
+        return None
+    unit = f" {result['unit']}" if result.get("unit") else ""
+    runs = {k: seeds[f"lstm-{k}"] for k in ("multivariate", "univariate") if f"lstm-{k}" in seeds}
+    text = f"Trained from seeds {', '.join(str(v) for v in seeds['seed'])}, "
+
+    def spread(values: list[float]) -> str:
+        low, high, mean = min(values), max(values), sum(values) / len(values)
+        return f"{_fine(low)}–{_fine(high)}{unit} (mean {_fine(mean)})"
+
+    if len(runs) == 1:
+        ((kind, values),) = runs.items()
+        return text + f"the {kind} LSTM scores RMSE {spread(values)}."
+    multi, uni = runs["multivariate"], runs["univariate"]
+    means = sum(multi) / len(multi), sum(uni) / len(uni)
+    better = "multivariate" if means[0] <= means[1] else "univariate"
+    pairs = list(zip(multi, uni, strict=True))  # the same seed for both
+    wins = sum((m < u) if better == "multivariate" else (u < m) for m, u in pairs)
+    n = len(pairs)
+    verdict_ = "so the seed does not change which one wins" if wins == n else (
+        "so the seed alone can change which one wins")  # fmt: skip
+    return (
+        text + f"the multivariate LSTM scores RMSE {spread(multi)} and the univariate "
+        f"{spread(uni)}: the {better} one wins with {wins} of {n} seeds, {verdict_}."
+    )
+
+
+def _fine(x: float) -> str:
+    """Four significant figures, at least two decimals: seeds differ in the third figure."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:.2f}"
+    return f"{x:.{max(2, 3 - math.floor(math.log10(abs(x))))}f}"
+
+
 def _num(x: float) -> str:
     """Three significant figures, at least one decimal: 20.1, 221.4, 5.30, 0.0123."""
     if x == 0 or not math.isfinite(x):

@@ -18,7 +18,7 @@ from lstmcast.data.download import write_atomic
 from lstmcast.evaluation.display import decimals
 from lstmcast.evaluation.metrics import skill
 from lstmcast.report import figures
-from lstmcast.report.headline import verdict
+from lstmcast.report.headline import seed_note, verdict
 from lstmcast.report.results import distinct_names, finite, inputs_text, model_rows, scored_rows
 
 PERSISTENCE = figures.PERSISTENCE
@@ -127,7 +127,9 @@ def render_html(result: dict, title: str, drawn: list[figures.Drawn]) -> str:
         f"<header><p class='kicker'>lstmcast report</p><h1>{e(title)}</h1><dl class='facts'>",
         *(f"<div><dt>{e(key)}</dt><dd>{e(value)}</dd></div>" for key, value in _facts(result)),
         "</dl></header>",
-        f"<section class='verdict'><p>{e(verdict(result))}</p></section>",
+        f"<section class='verdict'><p>{e(verdict(result))}</p>",
+        *([f"<p class='seeds'>{e(note)}</p>"] if (note := seed_note(result)) else []),
+        "</section>",
         "<section><h2>Metrics against the baselines</h2>",
         "<table class='metrics'><thead><tr><th>Model</th><th>Inputs</th>",
         f"<th class='num'>RMSE{unit}</th><th class='num'>MAE{unit}</th>",
@@ -209,6 +211,8 @@ def render_markdown(result: dict, title: str, drawn: list[figures.Drawn]) -> str
     unit = f" ({result['unit']})" if result.get("unit") else ""
     facts = " · ".join(f"{_md(key)}: {_md(value)}" for key, value in _facts(result))
     lines = [f"# {_md(title)}", "", facts, "", f"**{_md(verdict(result))}**", ""]
+    if note := seed_note(result):
+        lines += [_md(note), ""]
     lines += [
         "## Metrics against the baselines",
         "",
@@ -351,6 +355,7 @@ h2 { margin: 36px 0 12px; font-size: 18px; padding-bottom: 6px;
 .verdict { margin: 26px 0 8px; padding: 16px 20px; background: var(--soft);
   border-left: 4px solid var(--accent); border-radius: 4px; }
 .verdict p { margin: 0; font-size: 17px; font-weight: 500; }
+.verdict p.seeds { margin-top: 8px; font-size: 14px; font-weight: 400; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { padding: 8px 10px; border-bottom: 1px solid var(--line); text-align: left;
   white-space: nowrap; }
