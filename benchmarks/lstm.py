@@ -7,6 +7,7 @@ Adam 0.001, 50 epochs, batch 72, no shuffling, one hour of history, scaler fit o
 
     LSTMCAST_DATA=../shared/data python benchmarks/lstm.py            # B2a, B2b and B1
     LSTMCAST_DATA=../shared/data python benchmarks/lstm.py --tasks B2a
+    LSTMCAST_DATA=../shared/data python benchmarks/lstm.py --tasks B2a B2b --seeds 3  # ~15 min
 """
 
 from __future__ import annotations
@@ -28,18 +29,22 @@ from lstmcast.compare import compare  # noqa: E402
 from lstmcast.evaluation import mae, rmse  # noqa: E402
 from lstmcast.forecaster import ForecastConfig  # noqa: E402
 from lstmcast.models import LSTMNetwork  # noqa: E402
+from lstmcast.report import seed_note  # noqa: E402
 from lstmcast.train import TrainConfig, predict_network, seed_everything, train_network  # noqa: E402
 
 
-def b2(horizon: int, ensemble: int = 1, settings: dict | None = None) -> tuple[list, dict, list]:
-    """The rows, the settings, and compare's tests of whether chance could give the gaps."""
+def b2(
+    horizon: int, ensemble: int = 1, settings: dict | None = None, seeds: int = 1
+) -> tuple[list, dict, list, str | None]:
+    """The rows, the settings, compare's tests of whether chance could give the gaps, and
+    (with ``seeds`` > 1) the sentence on each LSTM's RMSE from every seed."""
     config = ForecastConfig(**(settings or {}), horizon=horizon, ensemble=ensemble, progress=False)
-    result = compare(config, baselines=("persistence",))
+    result = compare(config, baselines=("persistence",), seeds=seeds)
     if ensemble > 1:
         for row in result["results"]:
             if row["name"].startswith("lstm"):
                 row["name"] += f" (ensemble of {ensemble})"
-    return result["results"], result["config"], result.get("tests", [])
+    return result["results"], result["config"], result.get("tests", []), seed_note(result)
 
 
 def b1() -> list[dict]:
@@ -89,6 +94,12 @@ def main() -> None:
         help="B2 networks per model, averaged (section lstm-ensemble when > 1)",
     )
     parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="B2: train both LSTMs from this many seeds too (section lstm-seeds-N when > 1)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=torch.get_num_threads(),
@@ -100,14 +111,17 @@ def main() -> None:
         "| task | system | inputs | RMSE | MAE | skill vs persistence | n scored | fit s |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    settings, tests = None, []
+    settings, tests, notes = None, [], []
     overrides = read_toml(args.config) if args.config else None
     for task in args.tasks:
         if task == "B1":
             rows = b1()
         else:
-            rows, settings, found = b2(1 if task == "B2a" else 24, args.ensemble, overrides)
+            rows, settings, found, note = b2(
+                1 if task == "B2a" else 24, args.ensemble, overrides, args.seeds
+            )
             tests += [(task, t) for t in found]
+            notes += [f"- {task}: {note}"] if note else []
         base = next(r["rmse"] for r in rows if r["name"] == "persistence")
         for r in rows:
             fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
@@ -146,6 +160,8 @@ def main() -> None:
         if t["p_value"] is not None
     ]
     section = "lstm" if args.ensemble == 1 else "lstm-ensemble"
+    if args.seeds > 1:
+        section = f"lstm-seeds-{args.seeds}"
     if args.config:
         section = f"lstm-{Path(args.config).stem}"
         if args.ensemble > 1:
@@ -174,6 +190,12 @@ def main() -> None:
             "(`lstmcast.evaluation.diebold_mariano`; t < 0 when the first is better):\n\n"
             + "\n".join(chance)
             if chance
+            else ""
+        )
+        + (
+            "\n\nCould the seed give these gaps? Both LSTMs trained from each seed and scored on "
+            "the same test windows (the table above is the first seed's):\n\n" + "\n".join(notes)
+            if notes
             else ""
         )
     )
