@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import b1_data  # noqa: E402
 from _results import write_section  # noqa: E402
 
-from lstmcast.commands.forecast import read_toml  # noqa: E402
+from lstmcast.commands.options import read_toml  # noqa: E402
 from lstmcast.compare import compare  # noqa: E402
 from lstmcast.evaluation import mae, rmse  # noqa: E402
 from lstmcast.forecaster import ForecastConfig  # noqa: E402

@@ -99,7 +99,7 @@ def test_evaluate_prints_each_target_on_its_own(synthetic_csv, tmp_path, capsys)
 
 
 def test_results_tables_name_the_units_when_known():
-    from lstmcast.commands.forecast import format_results
+    from lstmcast.commands.output import format_results
 
     def row(name, rmse, per=None):
         r = {"name": name, "inputs": "univariate", "rmse": rmse, "mae": rmse / 2, "n_scored": 8}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.cli import main
-from lstmcast.commands.forecast import format_results
+from lstmcast.commands.output import format_results
 
 
 def _row(name, rmse, mae, per=None):

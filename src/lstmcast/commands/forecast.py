@@ -1,260 +1,29 @@
 """``lstmcast train | evaluate | predict | compare``: the forecasting commands.
 
-Every ``ForecastConfig`` field is a flag (``--lookback 48``, ``--units 64 32``,
-``--no-residual``); ``--config FILE.toml`` reads the same names from a TOML file, and flags
-given on the command line override it.
+Each is a paragraph: its options (the settings flags of ``commands.options``), a config, one
+library call, and the printed result (``commands.output``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import json
 import os
-import re
 import shutil
 import sys
-import tomllib
-import types
 import typing
 from pathlib import Path
 
 from lstmcast.cli import command
+from lstmcast.commands.options import add_config_options, config_from_args
+from lstmcast.commands.output import check_output, format_results, public_json, write_json_atomic
 from lstmcast.errors import ConfigError, LstmcastError, ModelFileError
 
 if typing.TYPE_CHECKING:
-    from lstmcast.config import ForecastConfig
+    pass
 
 DEFAULT_OUT = "runs/model"
-
-
-# ---------------------------------------------------------------- shared options
-def _field_help() -> dict[str, str]:
-    """The comment beside each ForecastConfig field: the help text of its flag."""
-    from lstmcast.config import ForecastConfig
-
-    source = inspect.getsource(ForecastConfig)
-    return dict(re.findall(r"^\s+(\w+): [^#\n]*#\s*(.+)$", source, flags=re.M))
-
-
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per ForecastConfig field (default: not given), plus ``--config FILE.toml``."""
-    from lstmcast.config import NETWORK_DEFAULTS, ForecastConfig
-
-    helps = _field_help()
-    parser.add_argument(
-        "--config",
-        metavar="FILE.toml",
-        help="read settings from a TOML file (keys as the flags, e.g. lookback = 48)",
-    )
-    group = parser.add_argument_group("settings (override --config)")
-    hints = typing.get_type_hints(ForecastConfig)
-    for f in dataclasses.fields(ForecastConfig):
-        flag = "--" + f.name.replace("_", "-")
-        kind, is_list = _scalar_type(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        default = NETWORK_DEFAULTS.get(f.name, default)
-        if isinstance(default, tuple):
-            default = list(default)
-        text = f"{helps.get(f.name, '')} (default: {default})"
-        if kind is bool:
-            group.add_argument(
-                flag,
-                dest=f.name,
-                action=argparse.BooleanOptionalAction,
-                default=argparse.SUPPRESS,
-                help=text,
-            )
-        else:
-            group.add_argument(
-                flag,
-                dest=f.name,
-                type=kind,
-                nargs="+" if is_list else None,
-                default=argparse.SUPPRESS,
-                help=text,
-                metavar=f.name.upper(),
-            )
-
-
-def _scalar_type(hint) -> tuple[type, bool]:
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        hint = args[0]
-    if typing.get_origin(hint) is list:
-        return typing.get_args(hint)[0], True
-    return hint, False
-
-
-def config_from_args(args: argparse.Namespace, **overrides) -> ForecastConfig:
-    """A ForecastConfig from ``--config`` TOML, then the flags given, then ``overrides``."""
-    from lstmcast.config import ForecastConfig
-
-    settings: dict = {}
-    if getattr(args, "config", None):
-        settings.update(read_toml(args.config))
-    names = {f.name for f in dataclasses.fields(ForecastConfig)}
-    settings.update({k: v for k, v in vars(args).items() if k in names})
-    settings.update(overrides)
-    _check_preset(settings)
-    return ForecastConfig(**settings)
-
-
-def _check_preset(settings: dict) -> None:
-    """A network setting named beside --preset is refused even when it equals the default
-    (--activation tanh with the relu presets), which ForecastConfig alone cannot tell."""
-    from lstmcast.config import PRESETS, preset_clash
-
-    preset = settings.get("preset")
-    clash = [k for k in PRESETS.get(preset, ()) if k in settings] if preset else []
-    if clash:
-        raise ConfigError(preset_clash(preset, clash[0]))
-
-
-def read_toml(path: str) -> dict:
-    from lstmcast.config import ForecastConfig
-
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} not found: check the path") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
-    settings = {k.replace("-", "_"): v for k, v in raw.items()}
-    unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})
-    if unknown:
-        raise ConfigError(
-            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
-            "see `lstmcast train --help` for the names"
-        )
-    return settings
-
-
-def write_json_atomic(path: str, obj: dict) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and a rename."""
-    from lstmcast.data.download import write_atomic
-
-    write_atomic(Path(path), json.dumps(obj, indent=2).encode())
-
-
-def check_output(output: str | None, flag: str, reads: object = None, model: str | None = None):
-    """Refuse an output path that would destroy what the command reads: the table (``reads``,
-    a path or a dataset name) or a file of the model directory ``model``. Checked before any
-    work, so that nothing is lost to a typo."""
-    if not output:
-        return
-    target = Path(output).resolve()
-    if model is not None:
-        folder = Path(model).resolve()
-        if target == folder or folder in target.parents:
-            raise ConfigError(
-                f"{flag} {output} is inside the model directory {model}, which it would damage: "
-                "write it elsewhere"
-            )
-    if isinstance(reads, str | os.PathLike) and Path(reads).is_file() and target.exists():
-        if os.path.samefile(target, reads):
-            raise ConfigError(
-                f"{flag} {output} is the table this command reads ({reads}), which it would "
-                "overwrite: write it elsewhere"
-            )
-
-
-SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
-
-
-def format_results(result: dict, note: str = "") -> str:
-    """The results as an aligned text table, best RMSE first, with skill against persistence;
-    under a line naming the split scored (when the result says) and ``note``."""
-    split = SPLIT_NAMES.get(result.get("split"))
-    title = [f"scores on the {split} split{note}:"] if split else []
-    rows = sorted(result["results"], key=lambda r: r["rmse"])
-    base = next((r["rmse"] for r in rows if r["name"] == "persistence"), None)
-    rmse = _column([r["rmse"] for r in rows], "RMSE")
-    mae = _column([r["mae"] for r in rows], "MAE")
-    names = f"{'model':<20} {'inputs':<13}"
-    lines = [f"{names} {rmse[0]} {mae[0]} {'skill':>7} {'n scored':>9} {'fit s':>8}"]
-    for r, rmse_text, mae_text in zip(rows, rmse[1:], mae[1:], strict=True):
-        fit = "" if r.get("fit_seconds") is None else f"{r['fit_seconds']:.1f}"
-        lines.append(
-            f"{r['name']:<20} {r['inputs']:<13} {rmse_text} {mae_text} "
-            f"{_skill(r['rmse'], base)} {r['n_scored']:>9d} {fit:>8}"
-        )
-    unit = result.get("unit")
-    if "per_target" in rows[0]:
-        pooled = f"targets all in {unit}" if unit else "targets whose units may differ"
-        lines[0] += f"   (pooled over {pooled}; per target below)"
-        lines += _per_target_lines(rows)
-    elif unit:
-        lines[0] += f"   (errors in {unit})"
-    return "\n".join(title + lines)
-
-
-def _per_target_lines(rows: list[dict]) -> list[str]:
-    """One small table per target column, best RMSE first, skill against its persistence."""
-    lines = []
-    for k, entry in enumerate(rows[0]["per_target"]):
-        scored = [(r["name"], r["inputs"], r["per_target"][k]) for r in rows]
-        scored = sorted(
-            (item for item in scored if item[2]["rmse"] is not None),
-            key=lambda item: item[2]["rmse"],
-        )
-        base = next((t["rmse"] for name, _, t in scored if name == "persistence"), None)
-        rmse = _column([t["rmse"] for _, _, t in scored], "RMSE")
-        mae = _column([t["mae"] for _, _, t in scored], "MAE")
-        unit = f" ({entry['unit']})" if entry.get("unit") else ""
-        lines += ["", f"target {entry['target']}{unit}:"]
-        for (name, inputs, t), rmse_text, mae_text in zip(scored, rmse[1:], mae[1:], strict=True):
-            lines.append(
-                f"  {name:<18} {inputs:<13} {rmse_text} {mae_text} {_skill(t['rmse'], base)} "
-                f"{t['n_scored']:>9d}"
-            )
-    return lines
-
-
-def _column(values: list[float], header: str) -> list[str]:
-    """A header and its right-aligned numbers, all with the decimals that show the column's
-    smallest nonzero value to four significant figures (never fewer than three decimals)."""
-    from lstmcast.evaluation.display import decimals
-
-    places = decimals(values, least=3)
-    texts = [f"{v:.{places}f}" for v in values]
-    width = max([9, *(len(text) for text in texts)])
-    return [f"{header:>{width}}", *(f"{text:>{width}}" for text in texts)]
-
-
-def _skill(rmse: float, base: float | None) -> str:
-    """1 - RMSE / persistence's RMSE, or "–" when persistence is unscored or exact (RMSE 0)."""
-    from lstmcast.evaluation import skill
-
-    return f"{skill(rmse, base):>+7.1%}" if base else f"{'–':>7}"
-
-
-def public_json(result: dict) -> dict:
-    """The documented ``--json`` schema: dataset, split, horizon, results[name, inputs, ...]."""
-    keep = (
-        "name",
-        "inputs",
-        "rmse",
-        "mae",
-        "n_scored",
-        "fit_seconds",
-        "rmse_per_step",
-        "mae_per_step",
-        "per_target",
-    )
-    public = {
-        "dataset": result["dataset"],
-        "split": result["split"],
-        "horizon": result["horizon"],
-        "results": [{k: r[k] for k in keep if k in r} for r in result["results"]],
-    }
-    if "tests" in result:  # compare: could chance explain the verdict's differences?
-        public["tests"] = result["tests"]
-    if "seeds" in result:  # compare --seeds: each LSTM's RMSE from every seed
-        public["seeds"] = result["seeds"]
-    return public
 
 
 # ---------------------------------------------------------------- train

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lstmcast.cli import command
-from lstmcast.commands.forecast import add_config_options, config_from_args
+from lstmcast.commands.options import add_config_options, config_from_args
 from lstmcast.config import OPTIMIZERS
 from lstmcast.errors import TrainingDivergedError
 

@@ -1,0 +1,121 @@
+"""The settings flags every forecasting command shares: each ``ForecastConfig`` field is a flag
+(``--lookback 48``, ``--units 64 32``, ``--no-residual``); ``--config FILE.toml`` reads the same
+names from a TOML file, and flags given on the command line override it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import re
+import tomllib
+import types
+import typing
+
+from lstmcast.errors import ConfigError
+
+if typing.TYPE_CHECKING:
+    from lstmcast.config import ForecastConfig
+
+
+def _field_help() -> dict[str, str]:
+    """The comment beside each ForecastConfig field: the help text of its flag."""
+    from lstmcast.config import ForecastConfig
+
+    source = inspect.getsource(ForecastConfig)
+    return dict(re.findall(r"^\s+(\w+): [^#\n]*#\s*(.+)$", source, flags=re.M))
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per ForecastConfig field (default: not given), plus ``--config FILE.toml``."""
+    from lstmcast.config import NETWORK_DEFAULTS, ForecastConfig
+
+    helps = _field_help()
+    parser.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="read settings from a TOML file (keys as the flags, e.g. lookback = 48)",
+    )
+    group = parser.add_argument_group("settings (override --config)")
+    hints = typing.get_type_hints(ForecastConfig)
+    for f in dataclasses.fields(ForecastConfig):
+        flag = "--" + f.name.replace("_", "-")
+        kind, is_list = _scalar_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = NETWORK_DEFAULTS.get(f.name, default)
+        if isinstance(default, tuple):
+            default = list(default)
+        text = f"{helps.get(f.name, '')} (default: {default})"
+        if kind is bool:
+            group.add_argument(
+                flag,
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=text,
+            )
+        else:
+            group.add_argument(
+                flag,
+                dest=f.name,
+                type=kind,
+                nargs="+" if is_list else None,
+                default=argparse.SUPPRESS,
+                help=text,
+                metavar=f.name.upper(),
+            )
+
+
+def _scalar_type(hint) -> tuple[type, bool]:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = args[0]
+    if typing.get_origin(hint) is list:
+        return typing.get_args(hint)[0], True
+    return hint, False
+
+
+def config_from_args(args: argparse.Namespace, **overrides) -> ForecastConfig:
+    """A ForecastConfig from ``--config`` TOML, then the flags given, then ``overrides``."""
+    from lstmcast.config import ForecastConfig
+
+    settings: dict = {}
+    if getattr(args, "config", None):
+        settings.update(read_toml(args.config))
+    names = {f.name for f in dataclasses.fields(ForecastConfig)}
+    settings.update({k: v for k, v in vars(args).items() if k in names})
+    settings.update(overrides)
+    _check_preset(settings)
+    return ForecastConfig(**settings)
+
+
+def _check_preset(settings: dict) -> None:
+    """A network setting named beside --preset is refused even when it equals the default
+    (--activation tanh with the relu presets), which ForecastConfig alone cannot tell."""
+    from lstmcast.config import PRESETS, preset_clash
+
+    preset = settings.get("preset")
+    clash = [k for k in PRESETS.get(preset, ()) if k in settings] if preset else []
+    if clash:
+        raise ConfigError(preset_clash(preset, clash[0]))
+
+
+def read_toml(path: str) -> dict:
+    from lstmcast.config import ForecastConfig
+
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found: check the path") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
+    settings = {k.replace("-", "_"): v for k, v in raw.items()}
+    unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+            "see `lstmcast train --help` for the names"
+        )
+    return settings
