@@ -1,7 +1,10 @@
 """The forecasting commands end to end on a synthetic CSV: train, evaluate, predict, errors."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -489,3 +492,45 @@ def test_a_model_trained_from_a_pipe_asks_for_the_data_to_score(synthetic_csv, t
         "be read again: pass the table to score on (--data FILE, or evaluate(frame))"
     )
     assert main(["evaluate", str(out), "--data", str(synthetic_csv)]) == 0
+
+
+def _lstmcast(*args: str, env: dict | None = None, close: int | None = None):
+    """lstmcast in a fresh process; ``close``: a standard stream (1, 2) it starts without."""
+    code = "import sys; from lstmcast.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})},
+        preexec_fn=None if close is None else (lambda: os.close(close)),  # after the pipes
+    )  # fmt: skip
+
+
+def test_terminals_that_cannot_print_everything_get_escapes_or_a_refusal(tmp_path):
+    """PYTHONIOENCODING=ascii: text with µg/m³ crashed with a UnicodeEncodeError traceback; a
+    closed stderr (2>&-) crashed the progress bar; a closed stdout lost the forecast, exit 0."""
+    frame = pd.DataFrame({"time": pd.date_range("2021-01-01", periods=120, freq="h"),
+                          "PM2.5 µg/m³": np.sin(np.arange(120) / 5)})  # fmt: skip
+    csv, model = tmp_path / "uni.csv", tmp_path / "model"
+    frame.to_csv(csv, index=False)
+    ascii_ = {"PYTHONIOENCODING": "ascii"}
+    run = _lstmcast("train", "--data", str(csv), "--time-col", "time", "--target", "PM2.5 µg/m³",
+                    "--epochs", "1", "--units", "4", "--lookback", "6", "--out", str(model),
+                    "--progress", env=ascii_)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    info = _lstmcast("datasets", "info", "beijing-pm25", env=ascii_)  # needs no data file
+    assert info.returncode == 0 and "pollution \\xb5g/m\\xb3" in info.stdout  # not a traceback
+    run = _lstmcast("predict", str(model), "--data", str(csv), env=ascii_)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip() == (
+        "lstmcast predict: error: standard output uses the ascii encoding, which cannot write "
+        "'\\xb5' of the forecast: set PYTHONIOENCODING=utf-8, or pass --output FILE"
+    )
+    closed_stdout = _lstmcast("predict", str(model), "--data", str(csv), close=1)
+    assert closed_stdout.returncode == 2
+    assert closed_stdout.stderr.strip() == (
+        "lstmcast predict: error: standard output is closed, so the forecast would be lost: "
+        "pass --output"
+    )
+    closed_stderr = _lstmcast("train", "--data", str(csv), "--time-col", "time", "--target",
+                              "PM2.5 µg/m³", "--epochs", "1", "--units", "4", "--lookback", "6",
+                              "--out", str(tmp_path / "m2"), "--progress", close=2)  # fmt: skip
+    assert closed_stderr.returncode == 0 and "saved to" in closed_stderr.stdout

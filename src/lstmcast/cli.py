@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _usable_streams()
     try:  # the first imports take a second or two: Ctrl-C there is an interruption too
         _load_commands()
         parser = build_parser()
@@ -79,6 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lstmcast {args._command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _usable_streams() -> None:
+    """Messages and tables print whatever the terminal: a closed stderr (``2>&-``, which Python
+    shows as None) is pointed at /dev/null instead of crashing the progress bar, and text the
+    streams' encoding lacks (``PYTHONIOENCODING=ascii`` and a unit such as µg/m³) is written as
+    escapes. Data on stdout (``predict``'s CSV) checks its own encoding: it refuses, never
+    alters a column name."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the whole process
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _load_commands() -> None:

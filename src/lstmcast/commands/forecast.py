@@ -242,15 +242,27 @@ def predict(args: argparse.Namespace) -> int:
     from lstmcast.modelfile import load
 
     check_output(args.output, "--output", args.data, args.model)
+    if not args.output and sys.stdout is None:
+        raise ConfigError("standard output is closed, so the forecast would be lost: pass --output")
     fc = load(args.model)
     forecast = fc.predict(args.data)
+    text = forecast.to_csv()
     if args.output:
         from lstmcast.data.download import write_atomic
 
-        target = write_atomic(Path(args.output), forecast.to_csv().encode(), parents=False)
+        target = write_atomic(Path(args.output), text.encode(), parents=False)
         print(f"wrote {len(forecast)} forecast rows to {target}", file=sys.stderr)
-    else:
-        forecast.to_csv(sys.stdout)
+        return 0
+    encoding = sys.stdout.encoding or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError as err:
+        raise ConfigError(
+            f"standard output uses the {encoding} encoding, which cannot write "
+            f"{err.object[err.start : err.end]!r} of the forecast: set PYTHONIOENCODING=utf-8, or "
+            "pass --output FILE"
+        ) from None
+    sys.stdout.write(text)
     return 0
 
 
