@@ -168,6 +168,7 @@ def main() -> None:
             section += f"-ensemble-{args.ensemble}"
     md = (
         f"## LSTM ({', '.join(args.tasks)}){' ensembles' if args.ensemble > 1 else ''}"
+        f"{f' from {args.seeds} seeds' if args.seeds > 1 else ''}"
         f"{' with ' + Path(args.config).name if args.config else ''}\n\n"
         "Written by `benchmarks/lstm.py` "
         "(`LSTMCAST_DATA=../shared/data python benchmarks/lstm.py`). Errors in µg/m³ on the test "
