@@ -271,6 +271,36 @@ def test_a_fresh_run_never_discards_the_checkpoint_of_an_interrupted_one(
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, WEIGHTS]
 
 
+def test_a_run_still_going_is_not_called_interrupted(synthetic_csv, tmp_path, monkeypatch, capsys):
+    """A second `train --out DIR` beside a live run said its checkpoint held an interrupted run
+    and advised --resume, which trained the same checkpoint twice at once. A live run holds a
+    lock on its checkpoint (dropped by the kernel however the process ends)."""
+    import fcntl
+
+    out = tmp_path / "model"
+    _interrupt_at_step(monkeypatch, 30)  # in epoch 2: a checkpoint stays
+    assert main(["train", "--data", str(synthetic_csv), "--out", str(out), *RUN]) == 130
+    monkeypatch.undo()
+    before = _snapshot(out)
+    live = os.open(out / CHECKPOINT_DIR, os.O_RDONLY)  # as the run's own process holds it
+    fcntl.flock(live, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    capsys.readouterr()
+    try:
+        for argv in (
+            ["--data", str(synthetic_csv), "--out", str(out), *RUN],
+            ["--resume", str(out)],
+        ):
+            assert main(["train", *argv]) == 2
+            assert capsys.readouterr().err.strip() == (
+                f"lstmcast train: error: another process is training into {out} now (it holds "
+                f"{out / CHECKPOINT_DIR}): wait for it to finish, or choose another --out"
+            )
+            assert _snapshot(out) == before
+    finally:
+        os.close(live)
+    assert main(["train", "--resume", str(out)]) == 0  # once it has ended, resume as before
+
+
 def test_saving_from_python_never_discards_the_checkpoint_of_an_interrupted_run(
     synthetic_csv, tmp_path, monkeypatch
 ):

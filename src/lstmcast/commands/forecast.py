@@ -66,6 +66,8 @@ def train(args: argparse.Namespace) -> int:
     if out.is_symlink():  # write through the link (ln -s v3 current): v3 is replaced, not the link
         out = Path(os.path.realpath(out))
     checkpoint = out / CHECKPOINT_DIR
+    if checkpoint.is_dir():  # a run still going is not an interrupted one
+        os.close(_hold_run(checkpoint, out))
     config = _resume_config(args, checkpoint) if resume else config_from_args(args)
     check_replaceable(out)  # before training, not after an hour of it
     created = not out.exists()
@@ -77,13 +79,18 @@ def train(args: argparse.Namespace) -> int:
         if Path(config.data).exists():  # --resume may run from another working directory
             settings["data"] = str(Path(config.data).resolve())
         write_json_atomic(str(checkpoint / "config.json"), settings)
+    held = _hold_run(checkpoint, out)  # until the model is saved (or the run stops)
     try:
         fc = Forecaster(config).fit(checkpoint_dir=checkpoint, resume=bool(resume))
     except LstmcastError:
+        os.close(held)
         if not resume:  # a run that cannot work leaves nothing behind
             shutil.rmtree(checkpoint, ignore_errors=True)
             if created:
                 shutil.rmtree(out, ignore_errors=True)
+        raise
+    except BaseException:
+        os.close(held)
         raise
     h = fc.history_
     if h.interrupted:
@@ -94,8 +101,12 @@ def train(args: argparse.Namespace) -> int:
             f"{out}: continue with `lstmcast train --resume {out}`",
             file=sys.stderr,
         )
+        os.close(held)
         return 130
-    fc.save(out)  # replaces the directory, checkpoint included
+    try:
+        fc.save(out)  # replaces the directory, checkpoint included
+    finally:
+        os.close(held)
     print(
         f"trained {len(h.train_loss)} epoch{'s' * (len(h.train_loss) != 1)} in "
         f"{fc.fit_seconds_:.1f} s "
@@ -106,6 +117,26 @@ def train(args: argparse.Namespace) -> int:
     print(format_results(scores, " (the rows early stopping watched; `lstmcast evaluate` scores "
                                  "the test split)"))  # fmt: skip
     return 0
+
+
+def _hold_run(checkpoint: Path, out: Path) -> int:
+    """A descriptor of the ``checkpoint`` folder holding an exclusive lock on it: the mark of a
+    live run, which the kernel drops whenever the process ends (Ctrl-C, kill -9 alike). A
+    ConfigError when another process holds it: that run is not interrupted but going on."""
+    fd = os.open(checkpoint, os.O_RDONLY)
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): live runs are not told apart
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(
+            f"another process is training into {out} now (it holds {checkpoint}): wait for it "
+            "to finish, or choose another --out"
+        ) from None
+    return fd
 
 
 def _resume_config(args, checkpoint: Path):
