@@ -534,3 +534,34 @@ def test_terminals_that_cannot_print_everything_get_escapes_or_a_refusal(tmp_pat
                               "PM2.5 µg/m³", "--epochs", "1", "--units", "4", "--lookback", "6",
                               "--out", str(tmp_path / "m2"), "--progress", close=2)  # fmt: skip
     assert closed_stderr.returncode == 0 and "saved to" in closed_stderr.stdout
+
+
+def test_an_output_place_that_cannot_be_written_is_refused_before_any_work(
+    synthetic_csv, tmp_path, monkeypatch, capsys
+):
+    """compare --out on a read-only folder fitted every model and printed the verdict before
+    failing; evaluate --json named an internal temporary file. (Simulated: tests run as root,
+    for whom permissions do not stop writes, so os.access answers as for a read-only mount.)"""
+    import lstmcast.forecaster
+
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: str(p) != str(readonly) and real(p, mode))
+
+    def no_training(self, *args, **kwargs):
+        raise AssertionError("trained before checking the output")
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", no_training)
+    for argv in (
+        ["compare", "--data", str(synthetic_csv), *FAST, "--out", str(readonly / "rep")],
+        ["compare", "--data", str(synthetic_csv), *FAST, "--json", str(readonly / "s.json")],
+        ["tune", "--data", str(synthetic_csv), *FAST, "--out", str(readonly / "t")],
+    ):
+        assert main(argv) == 2
+        flag, path = argv[-2:]
+        err = capsys.readouterr().err.strip()
+        assert err.endswith(
+            f"error: {flag} {path} cannot be written: {readonly} is read-only "
+            "(its permissions, or a read-only file system); choose another place"
+        )

@@ -329,6 +329,7 @@ def compare(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     check_output(args.json, "--json", config.data)
+    check_output(args.out, "--out")
     say = _status("compare", config.progress)
     result = run_compare(config, baselines=args.baselines, seeds=args.seeds, status=say)
     print(format_results(result))

@@ -22,12 +22,18 @@ def write_json_atomic(path: str, obj: dict) -> None:
 
 
 def check_output(output: str | None, flag: str, reads: object = None, model: str | None = None):
-    """Refuse an output path that would destroy what the command reads: the table (``reads``,
-    a path or a dataset name) or a file of the model directory ``model``. Checked before any
-    work, so that nothing is lost to a typo."""
+    """Refuse an output path that cannot be written (a read-only place), or that would destroy
+    what the command reads: the table (``reads``, a path or a dataset name) or a file of the
+    model directory ``model``. Checked before any work, so that nothing is lost to a typo."""
     if not output:
         return
     target = Path(output).resolve()
+    place = next(p for p in (target, *target.parents) if p.exists())
+    if not os.access(place if place.is_dir() else place.parent, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{flag} {output} cannot be written: {place} is read-only (its permissions, or a "
+            "read-only file system); choose another place"
+        )
     if model is not None:
         folder = Path(model).resolve()
         if target == folder or folder in target.parents:

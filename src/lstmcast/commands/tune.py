@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from lstmcast.cli import command
 from lstmcast.commands.options import add_config_options, config_from_args
+from lstmcast.commands.output import check_output
 from lstmcast.config import OPTIMIZERS
 from lstmcast.errors import TrainingDivergedError
 
@@ -69,6 +70,7 @@ def tune(args: argparse.Namespace) -> int:
     from lstmcast.tune import tune as run_tune
 
     base = config_from_args(args)
+    check_output(args.out, "--out")  # before the search, not after an hour of it
     out = Path(args.out)
     storage = getattr(args, "storage", None)
     if not storage:  # the study beside best.toml; otherwise OUT is made once trials ran
