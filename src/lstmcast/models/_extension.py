@@ -6,6 +6,14 @@ folder), where the key changes with the source, torch's version and the CPU. If 
 missing, ``available()`` is False, ``unavailable_reason()`` says why, and ``lstmcast.nn.LSTM``
 runs the pure-torch engine instead: same results, slower. ``LSTMCAST_NO_EXTENSION=1`` forces
 the fallback.
+
+Beside the library, ``<library>.sha256`` holds its digest and size, written once it imported;
+a library that does not match is never imported (a truncated one crashes the process with a
+bus error before Python can raise) but built again. ``build-failed.txt`` remembers why a build
+failed, so that later starts do not spend a minute failing again; delete it to retry. Builders
+take turns under an ``flock`` on ``build.lock``, which the kernel releases however a builder
+dies, unlike the lock file of torch's own (a build killed by a signal left it, and every later
+start waited on it forever).
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ import hashlib
 import importlib.util
 import os
 import platform
+import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +37,18 @@ import torch
 
 from lstmcast.errors import warn
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, builders rely on torch's lock file alone
+    fcntl = None
+
 SOURCE = Path(__file__).resolve().parent / "csrc" / "lstm_cpu.cpp"
+FAILED = "build-failed.txt"  # in the build folder: why its build failed (delete it to retry)
 _state: dict[str, object] = {}  # "module": the loaded extension, or "reason": why there is none
+
+
+class _Unavailable(RuntimeError):
+    """A reason the engine cannot be built, worded for the user (shown without a type name)."""
 
 
 def _compile_flags() -> list[str]:
@@ -92,35 +113,16 @@ def _load() -> ModuleType | None:
         _state["reason"] = "disabled by LSTMCAST_NO_EXTENSION"
         return None
     try:
-        from torch.utils import cpp_extension
-
         key = _cpu_key()
-        root = Path(os.environ.get("LSTMCAST_EXT_DIR", Path.home() / ".cache/lstmcast/ext"))
-        build = root / key
+        build = _root() / key
         build.mkdir(parents=True, exist_ok=True)
-        flags = _compile_flags()
         name = f"lstmcast_lstm_cpu_{key}"
-        module = _import_built(name, build / f"{name}.so")
-        if module is None:
-            if not any(build.glob(f"{name}*.so")):
-                print(
-                    f"lstmcast: compiling the LSTM engine once for this machine into {build} "
-                    "(about a minute)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            module = cpp_extension.load(
-                name=name,
-                sources=[str(SOURCE)],
-                extra_cflags=flags,
-                extra_ldflags=["-fopenmp"],
-                build_directory=str(build),
-                verbose=False,
-            )
+        library = build / f"{name}.so"
+        module = _import_built(name, library) or _build(name, library)
         if not module.has_blas():
             raise RuntimeError("libtorch exports no sgemm_/dgemm_ on this platform")
     except Exception as err:  # no compiler, no ninja, a foreign platform: fall back quietly
-        reason = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err) else ''}"
+        reason = str(err) if isinstance(err, _Unavailable) else _cause(err)
         _state["reason"] = reason
         warn(
             f"lstmcast: the compiled LSTM engine is unavailable ({reason}); using the pure-torch "
@@ -132,24 +134,197 @@ def _load() -> ModuleType | None:
     return module
 
 
+def _root() -> Path:
+    """The folder of the build folders: ``LSTMCAST_EXT_DIR`` (``~`` expanded: a literal ``~``
+    folder in the working directory invites ``rm -rf ~``), else ``~/.cache/lstmcast/ext``."""
+    given = os.environ.get("LSTMCAST_EXT_DIR", "")
+    return Path(given).expanduser().absolute() if given else Path.home() / ".cache/lstmcast/ext"
+
+
+def _build(name: str, library: Path) -> ModuleType:
+    """Compile the extension into ``library``'s folder, one process at a time, and import it."""
+    from torch.utils import cpp_extension
+
+    build = library.parent
+    ninja = _ninja_dir()
+    if ninja is None and shutil.which("ninja") is None:
+        raise _Unavailable(
+            "ninja not found: pip install ninja into this Python environment, or set "
+            "LSTMCAST_NO_EXTENSION=1 to skip the build"
+        )
+    compiler = os.environ.get("CXX") or "c++"  # what torch's build runs
+    if shutil.which(compiler) is None:
+        raise _Unavailable(
+            f"no C++ compiler ({compiler}) on PATH: install g++ or clang++, or set "
+            "LSTMCAST_NO_EXTENSION=1 to skip the build"
+        )
+    _refuse_failed_build(build)
+    with _build_lock(build) as held:
+        module = _import_built(name, library) or _adopt_unmarked(name, library)
+        if module is not None:  # built by the process we waited for
+            return module
+        _refuse_failed_build(build)  # or failed there
+        if held:  # every live builder holds build.lock: torch's lock is a killed build's
+            (build / "lock").unlink(missing_ok=True)
+        _say(f"lstmcast: compiling the LSTM engine once for this machine into {build} (a minute)")
+        try:
+            with _first_on_path(ninja):
+                module = cpp_extension.load(
+                    name=name,
+                    sources=[str(SOURCE)],
+                    extra_cflags=_compile_flags(),
+                    extra_ldflags=["-fopenmp"],
+                    build_directory=str(build),
+                    verbose=False,
+                )
+        except Exception as err:
+            reason = _cause(err)
+            with contextlib.suppress(OSError):
+                (build / FAILED).write_text(reason + "\n")
+            raise _Unavailable(reason) from err
+        _mark(library)
+        return module
+
+
+def _cause(err: Exception) -> str:
+    """``Type: line`` naming what went wrong: torch's build error ends with ninja's "build
+    stopped: subcommand failed.", the compiler's own complaint ("c++: not found", "error: ...")
+    comes above it."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    named = [line for line in lines if re.search(r"\berror\b|not found|fatal", line, re.I)]
+    named = [line for line in named if not line.startswith(("Error building extension", "["))]
+    line = (named or lines or [""])[0 if named else -1]
+    return f"{type(err).__name__}: {line[:300]}"
+
+
+def _refuse_failed_build(build: Path) -> None:
+    """Raise the reason an earlier build in ``build`` failed, if one did."""
+    marker = build / FAILED
+    try:
+        reason = marker.read_text().strip()
+    except OSError:
+        return
+    raise _Unavailable(f"{reason}; an earlier build failed: delete {marker} to try again")
+
+
+def _ninja_dir() -> str | None:
+    """The folder of this Python environment's ninja (a dependency of lstmcast), which is not on
+    PATH when the environment is not activated (cron, pipx, ``venv/bin/lstmcast`` run directly)."""
+    folders = [os.path.dirname(sys.executable)]
+    with contextlib.suppress(ImportError, AttributeError):
+        import ninja
+
+        folders.insert(0, ninja.BIN_DIR)
+    return next((folder for folder in folders if shutil.which("ninja", path=folder)), None)
+
+
+@contextlib.contextmanager
+def _first_on_path(folder: str | None) -> Iterator[None]:
+    """PATH with ``folder`` first, for the build only (torch runs ``ninja`` from PATH)."""
+    old = os.environ.get("PATH")
+    if folder:
+        os.environ["PATH"] = folder + os.pathsep + (old or "")
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = old
+
+
+@contextlib.contextmanager
+def _build_lock(build: Path) -> Iterator[bool]:
+    """Hold an ``flock`` on ``build/build.lock``: yields whether it is held (not without fcntl,
+    nor on a file system without locks). The kernel releases it however the holder dies."""
+    if fcntl is None:
+        yield False
+        return
+    with open(build / "build.lock", "a") as handle:
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                _say(f"lstmcast: waiting for another process compiling the LSTM engine in {build}")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            held = True
+        except OSError:
+            held = False
+        yield held
+
+
+def _say(message: str) -> None:
+    """One progress line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _digest(library: Path) -> str:
+    """``sha256 size`` of a file."""
+    data = library.read_bytes()
+    return f"{hashlib.sha256(data).hexdigest()} {len(data)}"
+
+
+def _marker(library: Path) -> Path:
+    """Where the digest of a library that imported is kept."""
+    return library.with_name(library.name + ".sha256")
+
+
+def _mark(library: Path) -> None:
+    """Record ``library`` as whole: it was just built (or checked) and imported."""
+    with contextlib.suppress(OSError):
+        _marker(library).write_text(_digest(library) + "\n")
+
+
 def _import_built(name: str, library: Path) -> ModuleType | None:
-    """The extension built earlier into ``library``, imported directly; None when there is none
-    or it does not import (a build killed halfway: ``cpp_extension.load`` then rebuilds it).
+    """The extension built earlier into ``library``, imported directly; None when there is none,
+    it does not match its marker (a truncated library would crash the process with a bus error,
+    not raise) or it does not import.
 
     Its folder's key already covers everything the build depends on, so asking ninja whether it
     is up to date adds nothing, and cost a whole rebuild (about 30 s) whenever the ninja found
     on PATH differed from the last build's: ninja 1.12 changed how it hashes the build command,
     so the venv's ninja and the system's rebuilt each other's engine in turn.
     """
-    if not library.is_file():
-        return None
     try:
+        if _marker(library).read_text().strip() != _digest(library):
+            return None
         spec = importlib.util.spec_from_file_location(name, library)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    except ImportError:
+    except (OSError, ImportError):
         return None
     return module
+
+
+def _adopt_unmarked(name: str, library: Path) -> ModuleType | None:
+    """A library without a marker (built before markers, or its build killed halfway), kept
+    and marked if it imports in a separate process (a bad one may crash it: about 2 s, once);
+    else it is removed with its objects (ninja would think them up to date) and None returned.
+    Runs under the build lock: nothing else writes the library meanwhile."""
+    if not library.is_file():
+        return None
+    if not _marker(library).is_file() and _imports_elsewhere(name, library):
+        _mark(library)
+        return _import_built(name, library)
+    for path in [library, _marker(library), *library.parent.glob("*.o")]:
+        path.unlink(missing_ok=True)
+    return None
+
+
+def _imports_elsewhere(name: str, library: Path) -> bool:
+    """Whether ``library`` imports in a fresh Python process."""
+    check = (
+        "import importlib.util, sys, torch; "
+        "spec = importlib.util.spec_from_file_location(sys.argv[1], sys.argv[2]); "
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", check, name, str(library)], capture_output=True, timeout=300
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def module() -> ModuleType | None:
