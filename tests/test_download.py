@@ -232,3 +232,42 @@ def test_a_damaged_cached_copy_is_refused_by_fetch_too_and_named_with_the_fix(
             "is truncated or not the UCI table: delete it (a cached copy is then downloaded "
             "again), or point LSTMCAST_DATA at the UCI table"
         ), err
+
+
+def test_lstmcast_data_that_is_wrong_is_named_not_skipped(tmp_path, cache, monkeypatch):
+    """LSTMCAST_DATA naming a folder that does not exist was skipped silently (online, a
+    download replaced the user's copy); one that lacks the file got advice to set it."""
+    monkeypatch.setenv("LSTMCAST_DATA", str(tmp_path / "typo"))
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_dataset("beijing-pm25")
+    assert str(err.value) == (
+        f"LSTMCAST_DATA={tmp_path / 'typo'} does not exist: set it to the folder that holds "
+        "beijing_pm25.csv, or unset it to use the cache (and a download)"
+    )
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("LSTMCAST_DATA", str(tmp_path / "empty"))
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_dataset("beijing-pm25", download=False)
+    assert f"to use a local copy, put beijing_pm25.csv in LSTMCAST_DATA={tmp_path / 'empty'}, " \
+        "which lacks it (the file may" in str(err.value)  # fmt: skip
+
+
+def test_a_download_the_cache_cannot_keep_says_where_to_put_it(
+    server, cache, monkeypatch, synthetic_csv
+):
+    """A read-only home folder: the download succeeded, then 'Read-only file system' with no
+    fix. (Simulated: the test runs as root, whom permissions do not stop.)"""
+    from lstmcast.data import download
+
+    def read_only(path, data, **kwargs):
+        raise OSError(30, "Read-only file system", str(path))
+
+    monkeypatch.setattr(download, "write_atomic", read_only)
+    monkeypatch.setenv("LSTMCAST_BEIJING_URL", server.serve("/381.zip", _zip(synthetic_csv)))
+    with pytest.raises(DatasetUnavailableError) as err:
+        load_dataset("beijing-pm25")
+    assert str(err.value) == (
+        f"beijing-pm25 was downloaded but cannot be kept in the cache {cache} (Read-only file "
+        "system): set LSTMCAST_CACHE to a writable folder, or LSTMCAST_DATA to a folder holding "
+        "beijing_pm25.csv"
+    )

@@ -589,3 +589,14 @@ def test_compare_refuses_a_seed_count_that_is_not_a_positive_whole_number(synthe
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ConfigError, match=r"seeds must be a positive whole number, got "):
             compare(_config(synthetic_csv, epochs=1), seeds=bad)
+
+
+def test_a_home_relative_data_path_is_expanded_as_a_shell_would(synthetic_csv, monkeypatch):
+    """`data = "~/x.csv"` in a TOML config (no shell in between) was 'neither a registered
+    dataset nor an existing file'."""
+    from lstmcast.data.sources import source_of
+
+    monkeypatch.setenv("HOME", str(synthetic_csv.parent))
+    cfg = _config(f"~/{synthetic_csv.name}", epochs=1)
+    assert len(Forecaster(cfg).read(None).frame) == len(pd.read_csv(synthetic_csv))
+    assert source_of(f"~/{synthetic_csv.name}") == str(synthetic_csv.resolve())

@@ -161,7 +161,13 @@ def locate(
                 "pass the folder that holds the file (or the file itself)"
             )
         return found
-    for folder in (os.environ.get("LSTMCAST_DATA"), cache_root(cache_dir)):
+    chosen = os.environ.get("LSTMCAST_DATA")
+    if chosen and not Path(chosen).expanduser().exists():  # a typo must not trigger a download
+        raise DatasetUnavailableError(
+            f"LSTMCAST_DATA={chosen} does not exist: set it to the folder that holds "
+            f"{info.filenames[0]}, or unset it to use the cache (and a download)"
+        )
+    for folder in (chosen, cache_root(cache_dir)):
         if folder:
             found = _in_folder(Path(folder).expanduser(), info)
             if found is not None:
@@ -183,10 +189,15 @@ def fetch(
     found = locate(name, data_dir=data_dir, cache_dir=cache_dir)
     if found is not None:
         return found
+    chosen = os.environ.get("LSTMCAST_DATA")
+    where = (
+        f"put {info.filenames[0]} in LSTMCAST_DATA={chosen}, which lacks it"
+        if chosen
+        else f"set LSTMCAST_DATA=/folder/with/{info.filenames[0]}"
+    )
     help_offline = (
-        f"to use a local copy, set LSTMCAST_DATA=/folder/with/{info.filenames[0]} "
-        f"(the file may also be named {info.filenames[-1]}) or pass its path "
-        f"(data_dir=..., or --data /path/to/{info.filenames[0]})"
+        f"to use a local copy, {where} (the file may also be named {info.filenames[-1]}) or "
+        f"pass its path (data_dir=..., or --data /path/to/{info.filenames[0]})"
     )
     if not download_ok:
         raise DatasetUnavailableError(
@@ -196,7 +207,15 @@ def fetch(
     data = download.fetch_bytes(url, what=name, help_offline=help_offline)
     csv = download.csv_from_zip(data, BEIJING_RAW, what=name, url=url)
     download.verify_csv(csv, columns=info.columns, rows=info.rows, what=name, url=url)
-    return download.write_atomic(cache_root(cache_dir) / info.filenames[0], csv)
+    cache = cache_root(cache_dir)
+    try:
+        return download.write_atomic(cache / info.filenames[0], csv)
+    except OSError as err:  # a read-only or full home folder
+        raise DatasetUnavailableError(
+            f"{name} was downloaded but cannot be kept in the cache {cache} ({err.strerror}): "
+            "set LSTMCAST_CACHE to a writable folder, or LSTMCAST_DATA to a folder holding "
+            f"{info.filenames[0]}"
+        ) from None
 
 
 def load_dataset(

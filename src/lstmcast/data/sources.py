@@ -53,6 +53,7 @@ def read_data(
                 "for a new fit: pass the table, fit(frame)"
             )
         data = cfg.data
+    data = _home(data)
     if not isinstance(data, str | os.PathLike | pd.DataFrame):
         fix = {
             "Series": "make it a table first, series.to_frame()",
@@ -94,6 +95,7 @@ def source_of(data: object) -> str | None:
     a file path made absolute, a dataset name or a pipe as given, None for an in-memory table."""
     if not isinstance(data, str | os.PathLike):
         return None
+    data = _home(data)
     if str(data) in REGISTRY or not Path(data).is_file():  # names win over files, as on reading
         return str(data)
     return str(Path(data).resolve())
@@ -124,3 +126,11 @@ def check_readable_again(source: str, what: str, fix: str) -> None:
         raise DataError(
             f"{what} was trained from a pipe ({source}), which cannot be read again: {fix}"
         )
+
+
+def _home(data: object) -> object:
+    """``~/x.csv`` as the shell would expand it: a TOML config (``data = "~/x.csv"``) and Python
+    calls get no shell in between."""
+    if isinstance(data, str) and data.startswith("~"):
+        return os.path.expanduser(data)
+    return data
