@@ -8,23 +8,33 @@ rather than silently predicting garbage, and every manifest entry the loader use
 (types, column lists, finite scaler statistics), so a hand-edited manifest is refused too.
 The manifest also records the SHA-256 of its own content (``manifest_sha256``; the manifest's
 checks live in ``lstmcast.manifest``), so an edit that leaves every entry plausible (a scaler
-statistic, the order of the inputs, the split dates) is refused as well. The weights' header is
-checked against the network the manifest describes before that network is built, so a manifest
-that lies about the network's size is refused before anything large is allocated.
+statistic, the order of the inputs, the split dates) is refused as well. The weights' tensors
+(no larger than the file) are checked against the network the manifest describes before that
+network is built, so a manifest that lies about the network's size is refused before anything
+large is allocated.
 Saving writes a sibling temporary directory and renames it into place, so a crash or a full disk
 never leaves a broken model where a good one was, and it never replaces a directory that holds
 anything but a model. A symbolic link is written through: its target is replaced, the link stays.
+On Linux an existing model is swapped with the new one in a single step (renameat2), so the path
+never goes missing; a load that meets a save reads the directory again if it was swapped while
+being read, so it returns the old model or the new one, never an error or a mix of the two.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -44,6 +54,9 @@ if TYPE_CHECKING:
 
 WEIGHTS = "weights.safetensors"
 CHECKPOINT_DIR = "checkpoint"  # training checkpoint kept inside the model directory while training
+# how many times load reads a directory that saves keep swapping while its two files are opened
+# (a fraction of a millisecond): one save meanwhile costs a second reading
+LOAD_ATTEMPTS = 20
 
 
 def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
@@ -97,14 +110,16 @@ def load(path: str | os.PathLike) -> Forecaster:
 
     Checked in order, each refusal a ModelFileError: the manifest's entries, its own checksum
     (files written before it had none and load without), the weights' presence and checksum,
-    the names and shapes in the weights' header against the network the manifest describes,
-    and only then is that network built and filled.
+    the names and shapes of the weights' tensors against the network the manifest describes,
+    and only then is that network built and filled. A directory that a save replaces while it
+    is read is read again (up to ``LOAD_ATTEMPTS`` times), so the result is the old model or
+    the new one, never an error or a mix of the two.
     """
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load as load_tensors
 
     path = Path(path)
-    manifest = read_manifest(path)
+    manifest, data = _read_files(path)
     problem = manifest_problem(manifest)
     if problem is not None:
         raise ModelFileError(
@@ -119,24 +134,25 @@ def load(path: str | os.PathLike) -> Forecaster:
         )
     fc = _forecaster_of(path, manifest)
     weights = path / WEIGHTS
-    if not weights.is_file():
+    if data is None:
         raise ModelFileError(
             f"{weights} is missing: the model directory is incomplete; retrain and save it again"
         )
     expected = manifest.get("weights_sha256")  # absent in files of lstmcast 0.1.0 before it
-    if expected is not None and expected != _sha256(weights):
+    if expected is not None and expected != hashlib.sha256(data).hexdigest():
         raise ModelFileError(
             f"{weights} does not match the checksum in its manifest: the file is corrupted or "
             "was replaced; retrain and save the model again"
         )
     unreadable = (SafetensorError, OSError, ValueError, RuntimeError)
     try:
-        found = _header_shapes(weights)
+        state = load_tensors(data)  # no larger than the file, already read
     except unreadable as err:
         raise ModelFileError(
             f"{weights} is not a readable safetensors file ({err}): the file "
             "is truncated or corrupted; retrain and save it again"
         ) from None
+    found = {name: list(t.shape) for name, t in state.items()}
     try:
         problem = _weights_problem(fc, found)
     except LstmcastError as err:  # a network setting the config lets through (an activation)
@@ -148,13 +164,6 @@ def load(path: str | os.PathLike) -> Forecaster:
             f"{weights} does not match its manifest ({problem}): the directory mixes files "
             "of different models, or the manifest was edited; retrain and save the model again"
         )
-    try:
-        state = load_file(str(weights))
-    except unreadable as err:
-        raise ModelFileError(
-            f"{weights} is not a readable safetensors file ({err}): the file "
-            "is truncated or corrupted; retrain and save it again"
-        ) from None
     network = fc.untrained_network()  # of the shapes just checked: as large as the file
     try:
         network.load_state_dict(state, strict=True)
@@ -171,6 +180,64 @@ def load(path: str | os.PathLike) -> Forecaster:
     network.eval()
     fc.network_ = network
     return fc
+
+
+def _read_files(path: Path) -> tuple[dict, bytes | None]:
+    """The manifest and the weights (None if absent) of model directory ``path``, both of the
+    same save: a directory that a save swaps while the two are opened is read again."""
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        with _pinned(path) as before:
+            try:
+                manifest = read_manifest(path)
+                file = _open_weights(path)
+            except (LstmcastError, OSError):
+                if attempt == LOAD_ATTEMPTS or _identity(path) == before:
+                    raise  # the directory stayed as it was: the fault is in its files
+                continue  # a save swapped the directory meanwhile: read the new one
+            if attempt < LOAD_ATTEMPTS and _identity(path) != before:
+                if file is not None:
+                    file.close()
+                continue
+        if file is None:
+            return manifest, None
+        with file:  # a save that removes the file now leaves it readable through ``file``
+            return manifest, file.read()
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _open_weights(path: Path) -> BinaryIO | None:
+    """``path``'s weights file, opened for reading; None if there is none."""
+    try:
+        return open(path / WEIGHTS, "rb")  # closed by the caller
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+@contextmanager
+def _pinned(path: Path) -> Iterator[tuple[int, int] | None]:
+    """``_identity(path)``, the directory held open meanwhile: no new one can take its number,
+    and a directory once swapped out never returns, so an unchanged identity means the path
+    named this directory throughout."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_PATH", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # no directory there, or a system that opens none (Windows)
+        yield _identity(path)
+        return
+    try:
+        st = os.fstat(fd)
+        yield (st.st_dev, st.st_ino)
+    finally:
+        os.close(fd)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the directory at ``path``; None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _forecaster_of(path: Path, manifest: dict) -> Forecaster:
@@ -207,16 +274,8 @@ def _forecaster_of(path: Path, manifest: dict) -> Forecaster:
     return fc
 
 
-def _header_shapes(weights: Path) -> dict[str, list[int]]:
-    """The name and shape of every tensor in a safetensors file, read from its header alone."""
-    from safetensors import safe_open
-
-    with safe_open(str(weights), framework="pt") as file:
-        return {name: list(file.get_slice(name).get_shape()) for name in file.keys()}
-
-
 def _weights_problem(fc: Forecaster, found: dict[str, list[int]]) -> str | None:
-    """How the tensors ``found`` in the weights' header differ from those of ``fc``'s network,
+    """How the tensors ``found`` in the weights differ from those of ``fc``'s network,
     in a few words; None if not at all. The network is sized on the meta device, so a manifest
     that claims a huge network allocates nothing."""
     import torch
@@ -316,6 +375,9 @@ def _replace_dir(tmp: Path, path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise ModelFileError(f"{path} exists and is not a directory: choose another --out")
     if path.is_dir():
+        if _exchange(tmp, path):  # one step: ``path`` never goes missing, ``tmp`` holds the old
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
         os.replace(path, old / "model")
         try:
@@ -327,6 +389,44 @@ def _replace_dir(tmp: Path, path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, path)
+
+
+_AT_FDCWD = -100  # <fcntl.h>: paths relative to the working directory
+_RENAME_EXCHANGE = 2  # <linux/fs.h>: swap the two paths in one step
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the existing directories ``a`` and ``b`` atomically; False where the system or the
+    file system cannot (not Linux, a libc before glibc 2.28, a file system without it)."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+@functools.cache
+def _renameat2():
+    """libc's renameat2 as a ctypes function; None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    function.restype = ctypes.c_int
+    return function
 
 
 def _jsonable(obj):
