@@ -5,6 +5,7 @@ Every test builds into its own folder. One real build (about 30 s) is shared; th
 in for ``cpp_extension.load``.
 """
 
+import os
 import shutil
 import threading
 import types
@@ -122,7 +123,7 @@ def test_the_environments_ninja_is_used_when_its_folder_is_not_on_path(folder, m
     )
     assert _extension.available(), _extension.unavailable_reason()
     assert len(seen) == 1
-    assert _extension.os.environ["PATH"] == path  # changed for the build only
+    assert os.environ["PATH"] == path  # changed for the build only
 
 
 def test_no_compiler_is_named_and_no_build_is_started(folder, monkeypatch, capsys):
