@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
 import subprocess
@@ -683,6 +684,31 @@ def test_failed_figure_leaves_the_old_report_intact(tmp_path, monkeypatch):
     monkeypatch.undo()
     write_report(make_result(), tmp_path)
     assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_disk_full_on_the_last_file_leaves_the_whole_old_report_untouched(tmp_path, monkeypatch):
+    import lstmcast.report.html as report_html
+
+    write_report(make_result(seed=0), tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_write = report_html.write_atomic
+
+    def full_disk_at_the_page(path, data, **kwargs):  # report.html is the last file written
+        if path.name == "report.html":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, data, **kwargs)
+
+    monkeypatch.setattr(report_html, "write_atomic", full_disk_at_the_page)
+    with pytest.raises(OSError, match="No space left"):
+        write_report(make_result(horizon=12, seed=1), tmp_path)
+    # not report.md and the figures of the new run beside the page of the old one
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporaries
+
+    monkeypatch.undo()
+    write_report(make_result(horizon=12, seed=1), tmp_path)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after.keys() == before.keys()  # the new report, and no temporaries
+    assert after["report.html"] != before["report.html"]
 
 
 # --- a real browser ------------------------------------------------------------------------

@@ -8,9 +8,13 @@ The headline sentence (the verdict) comes from ``lstmcast.report.headline``.
 from __future__ import annotations
 
 import base64
+import errno
 import html
 import json
+import os
 import re
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,8 +33,9 @@ def write_report(
 ) -> dict[str, Path | list[Path]]:
     """Write ``report.html`` and ``report.md`` (with its PNG figures) into ``out_dir``.
 
-    Every figure is drawn before anything is written, and each file is written to a temporary
-    name and moved into place, so a failure leaves an earlier report untouched.
+    Every figure is drawn before anything is written, and every file is written into a hidden
+    folder in ``out_dir`` and moved into place only once all are written, so a failure (a full
+    disk) leaves an earlier report untouched, never half old and half new.
 
     Args:
         result: the dict of ``lstmcast compare`` (see docs/report.md for its keys).
@@ -54,16 +59,31 @@ def write_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pngs = []
-    for fig in drawn:
-        pngs.append(out / f"report_{fig.name}.png")
-        write_atomic(pngs[-1], fig.png, parents=False)
-    write_atomic(out / "report.md", markdown.encode("utf-8"), parents=False)
-    write_atomic(out / "report.html", page.encode("utf-8"), parents=False)
+    files = {f"report_{fig.name}.png": fig.png for fig in drawn}
+    files["report.md"] = markdown.encode("utf-8")
+    files["report.html"] = page.encode("utf-8")
+    _write_together(out, files)
+    pngs = [out / f"report_{fig.name}.png" for fig in drawn]
     for stale in out.glob("report_*.png"):  # figures of an earlier report with more data
         if stale not in pngs and stale.stem.removeprefix("report_") in figures.NAMES:
             stale.unlink()
     return {"html": out / "report.html", "markdown": out / "report.md", "figures": pngs}
+
+
+def _write_together(out: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (name: content) into folder ``out``: all are written to a hidden folder
+    there first, then each is renamed into place; a failed write changes nothing in ``out``."""
+    for name in files:
+        if (out / name).is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out / name))
+    staging = Path(tempfile.mkdtemp(prefix=".report.", dir=out))
+    try:
+        for name, data in files.items():
+            write_atomic(staging / name, data, parents=False)
+        for name in files:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def metrics_rows(result: dict) -> list[dict]:
