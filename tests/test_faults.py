@@ -74,29 +74,6 @@ def test_a_crash_while_writing_weights_leaves_the_old_model_and_no_temporary_fil
     lstmcast.load(model)
 
 
-def test_a_crash_while_swapping_directories_puts_the_old_model_back(fitted, tmp_path, monkeypatch):
-    import lstmcast.modelfile as modelfile
-
-    model = tmp_path / "model"
-    fitted.save(model)
-    before = _snapshot(model)
-    calls = []
-    real_replace = os.replace
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:  # the new directory moving into place
-            raise OSError(5, "Input/output error")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(modelfile.os, "replace", replace)
-    monkeypatch.setattr(modelfile, "_renameat2", lambda: None)  # the two renames of macOS, Windows
-    with pytest.raises(OSError, match="Input/output error"):
-        fitted.save(model)
-    assert _snapshot(model) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
-
-
 def test_saving_never_replaces_a_folder_of_other_files(fitted, tmp_path):
     (tmp_path / "notes.txt").write_text("my thesis")
     with pytest.raises(ModelFileError, match="holds files that are not an lstmcast model"):
