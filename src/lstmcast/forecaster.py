@@ -27,7 +27,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from lstmcast.checkpoint import CHECKPOINT
 from lstmcast.config import ForecastConfig
 from lstmcast.data import Table, make_scaler, make_windows
-from lstmcast.data.checks import check_columns_used, check_length, check_regular
+from lstmcast.data.checks import (
+    check_columns_used,
+    check_length,
+    check_no_free_text,
+    check_regular,
+)
 from lstmcast.data.columns import resolve_columns
 from lstmcast.data.history import last_window
 from lstmcast.data.periods import scoring_rows, split_fractions, split_table
@@ -413,12 +418,7 @@ class Forecaster:
 
     def _arrays(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
         missing = [c for c in self.columns_ if c not in table.frame.columns]
-        text = [c for c in missing if c in table.skipped]  # read past as free text
-        if text:
-            raise DataError(
-                f"{table.skipped[text[0]]}, but the model was trained on it as numbers: pass "
-                "rows in which it holds numbers"
-            )
+        check_no_free_text(table, missing)
         if missing:  # new data need not hold a target that is no input, unless it is scored
             raise DataError(
                 f"{table.name} lacks the target column(s) {missing} to score the forecasts "

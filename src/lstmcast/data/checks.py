@@ -154,16 +154,22 @@ def check_columns_used(table: Table, train: slice, columns: list[str], targets: 
             )
 
 
-def check_new_table(table: Table, columns: list[str], freq: str | None) -> None:
-    """New data must hold the trained columns (any order; extra ones are ignored) and its rows
-    must be consecutive steps of the trained frequency ``freq``."""
-    missing = [c for c in columns if c not in table.frame.columns]
-    free = [c for c in missing if c in table.skipped]
+def check_no_free_text(table: Table, columns: list[str]) -> None:
+    """DataError when one of ``columns``, which a model read as numbers, was read past as text
+    (``Table.skipped``): name it and its text rather than call it missing."""
+    free = [c for c in columns if c in table.skipped]
     if free:
         raise DataError(
             f"{table.skipped[free[0]]}, but the model was trained on it as numbers: pass rows "
             "in which it holds numbers"
         )
+
+
+def check_new_table(table: Table, columns: list[str], freq: str | None) -> None:
+    """New data must hold the trained columns (any order; extra ones are ignored) and its rows
+    must be consecutive steps of the trained frequency ``freq``."""
+    missing = [c for c in columns if c not in table.frame.columns]
+    check_no_free_text(table, missing)
     if missing:
         raise DataError(
             f"{table.name} lacks the column(s) {missing} the model was trained on; it needs "
