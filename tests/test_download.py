@@ -14,7 +14,7 @@ import pytest
 
 from lstmcast.data import load_dataset, locate
 from lstmcast.data.registry import BEIJING_COLUMNS, BEIJING_RAW
-from lstmcast.errors import DatasetUnavailableError
+from lstmcast.errors import DataError, DatasetUnavailableError
 
 ROWS = 43_824
 
@@ -271,3 +271,12 @@ def test_a_download_the_cache_cannot_keep_says_where_to_put_it(
         "system): set LSTMCAST_CACHE to a writable folder, or LSTMCAST_DATA to a folder holding "
         "beijing_pm25.csv"
     )
+
+
+def test_a_wrong_file_found_through_lstmcast_data_names_the_variable(tmp_path, cache, monkeypatch):
+    other = tmp_path / "mine.csv"
+    other.write_text("time,y\n2020-01-01,1\n2020-01-02,2\n")
+    monkeypatch.setenv("LSTMCAST_DATA", str(other))  # a file, not the folder of the UCI table
+    with pytest.raises(DataError) as err:
+        load_dataset("beijing-pm25")
+    assert str(err.value).startswith(f"LSTMCAST_DATA={other} gave {other}: ")

@@ -242,7 +242,13 @@ def load_dataset(
     """
     if str(name_or_path) == "beijing-pm25":
         path = fetch("beijing-pm25", data_dir=data_dir, cache_dir=cache_dir, download_ok=download)
-        return _beijing(path, **read_kwargs)
+        try:
+            return _beijing(path, **read_kwargs)
+        except DataError as err:  # say where the file came from when a variable chose it
+            chosen = os.environ.get("LSTMCAST_DATA")
+            if data_dir is None and chosen and Path(chosen).expanduser() in (path, path.parent):
+                raise DataError(f"LSTMCAST_DATA={chosen} gave {err}") from None
+            raise
     if str(name_or_path) == "us-macro":
         return _us_macro(**read_kwargs)
     if str(name_or_path) not in REGISTRY and not Path(name_or_path).exists():
