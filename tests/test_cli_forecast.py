@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from lstmcast.cli import main
+from lstmcast.errors import ConfigError
 
 FAST = [
     "--time-col",
@@ -565,3 +566,21 @@ def test_an_output_place_that_cannot_be_written_is_refused_before_any_work(
             f"error: {flag} {path} cannot be written: {readonly} is read-only "
             "(its permissions, or a read-only file system); choose another place"
         )
+
+
+def test_an_output_over_a_dataset_read_by_name_is_refused(tmp_path, monkeypatch):
+    """The check compared paths only, so `predict --data beijing-pm25 --output
+    data/beijing_pm25.csv` replaced the dataset's local copy with 24 forecast rows."""
+    from lstmcast.commands.output import check_output
+
+    (tmp_path / "beijing_pm25.csv").write_text("No,year\n")
+    monkeypatch.setenv("LSTMCAST_DATA", str(tmp_path))
+    copy = tmp_path / "beijing_pm25.csv"
+    with pytest.raises(ConfigError) as err:
+        check_output(str(copy), "--output", "beijing-pm25")
+    assert str(err.value) == (
+        f"--output {copy} is the table this command reads ({copy}), which it would overwrite: "
+        "write it elsewhere"
+    )
+    check_output(str(tmp_path / "forecast.csv"), "--output", "beijing-pm25")  # elsewhere: fine
+    check_output(str(copy), "--output", "us-macro")  # bundled: no file to overwrite

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import typing
 from pathlib import Path
 
-from lstmcast.errors import ConfigError
-
-if typing.TYPE_CHECKING:
-    pass
+from lstmcast.errors import ConfigError, LstmcastError
 
 
 def write_json_atomic(path: str, obj: dict) -> None:
@@ -41,12 +37,29 @@ def check_output(output: str | None, flag: str, reads: object = None, model: str
                 f"{flag} {output} is inside the model directory {model}, which it would damage: "
                 "write it elsewhere"
             )
-    if isinstance(reads, str | os.PathLike) and Path(reads).is_file() and target.exists():
+    reads = _file_of(reads)
+    if reads is not None and target.exists():
         if os.path.samefile(target, reads):
             raise ConfigError(
                 f"{flag} {output} is the table this command reads ({reads}), which it would "
                 "overwrite: write it elsewhere"
             )
+
+
+def _file_of(data: object) -> str | None:
+    """The file behind ``data``: a path as given, a dataset name's local copy (never
+    downloaded); None for anything else."""
+    from lstmcast.data.registry import REGISTRY, locate
+
+    if isinstance(data, str) and data in REGISTRY:
+        try:
+            found = locate(data) if REGISTRY[data].url else None
+        except LstmcastError:  # LSTMCAST_DATA names nothing: the command itself will say so
+            return None
+        return None if found is None else str(found)
+    if isinstance(data, str | os.PathLike) and Path(os.path.expanduser(data)).is_file():
+        return os.path.expanduser(data)
+    return None
 
 
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
