@@ -423,3 +423,26 @@ def test_separators_in_column_names_do_not_change_the_separator(tmp_path):
                        r"column: use a comma-separated file \(';', tab and '\|' are recognised "
                        r"too; the first lines read as ','-separated\)"):  # fmt: skip
         read_table(tmp_path / "colon.csv")
+
+
+def test_a_semicolon_header_longer_than_the_sniffed_head_still_reads(tmp_path):
+    """A ';' CSV whose header alone passed the bytes read to guess the separator fell back to
+    ',' and was refused as a single column (it read before the separator sniffing changed)."""
+    names = [f"column_number_{k}" for k in range(4000)]
+    path = tmp_path / "wide.csv"
+    rows = [";".join(["time", *names])]
+    rows += [";".join([f"2020-01-01 0{h}:00", *["1"] * len(names)]) for h in range(3)]
+    path.write_text("\n".join(rows) + "\n")
+    assert len(rows[0]) > 65536
+    assert read_table(path, time_col="time").frame.shape == (3, 4000)
+
+
+def test_a_corrupt_gzip_file_is_one_line_not_a_traceback(tmp_path):
+    import gzip
+
+    data = bytearray(gzip.compress(b"time,a\n" + b"2020-01-01 00:00,1\n" * 24))
+    data[12:-8] = bytes(x ^ 0x55 for x in data[12:-8])
+    path = tmp_path / "corrupt.csv"
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"corrupt.csv: cannot be read as a table \("):
+        read_table(path)

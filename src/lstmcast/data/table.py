@@ -18,6 +18,7 @@ import io
 import lzma
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,7 +259,7 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise DataError(
             f"{path}: is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8 CSV"
         ) from None
-    except (ValueError, OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as err:
+    except (ValueError, OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataError(
             f"{path}: cannot be read as a table ({first}); pass a CSV or Parquet file"
@@ -310,8 +311,8 @@ def _head_lines(source: Path | io.BytesIO, compression: str | None) -> list[str]
     if own:
         source.seek(0)  # pandas reads from here
     lines = head.decode("utf-8-sig", errors="replace").splitlines()
-    if len(head) == HEAD_BYTES:
-        lines = lines[:-1]  # cut short
+    if len(head) == HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # cut short; a header longer than HEAD_BYTES still shows its separator
     return [line for line in lines if line.strip()][:SNIFF_LINES]
 
 
