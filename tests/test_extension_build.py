@@ -178,6 +178,22 @@ def test_a_failed_build_names_the_compilers_complaint_and_is_not_retried(
     assert len(calls) == 2
 
 
+def test_ctrl_c_during_the_first_build_is_an_interruption_not_a_failed_build(folder, monkeypatch):
+    """Ctrl-C stops ninja, which torch reports as a RuntimeError: it was caught as a failed
+    build, remembered in build-failed.txt, and the run went on with the slow engine."""
+
+    def interrupted(**kwargs):
+        raise RuntimeError(
+            "Error building extension 'lstmcast_lstm_cpu_x': ninja: build stopped: interrupted "
+            "by user."
+        )
+
+    monkeypatch.setattr(cpp_extension, "load", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _extension.available()
+    assert not (folder / "build-failed.txt").exists()
+
+
 def test_a_tilde_in_lstmcast_ext_dir_means_home(folder, monkeypatch, tmp_path):
     """LSTMCAST_EXT_DIR='~/lstmcast-ext' made a folder named ~ in the working directory (which a
     user then removes with rm -rf ~)."""

@@ -178,6 +178,8 @@ def _build(name: str, library: Path) -> ModuleType:
                     verbose=False,
                 )
         except Exception as err:
+            if "interrupted by user" in str(err):  # Ctrl-C stopped ninja: an interruption,
+                raise KeyboardInterrupt from err  # not a failed build to remember
             reason = _cause(err)
             with contextlib.suppress(OSError):
                 (build / FAILED).write_text(reason + "\n")
