@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from lstmcast.evaluation.display import decimals
 from lstmcast.evaluation.metrics import skill
 from lstmcast.report.figures import PERSISTENCE
 from lstmcast.report.results import distinct_names, inputs_text, scored_rows
@@ -195,9 +196,7 @@ def seed_note(result: dict) -> str | None:
 
 def _fine(x: float) -> str:
     """Four significant figures, at least two decimals: seeds differ in the third figure."""
-    if x == 0 or not math.isfinite(x):
-        return f"{x:.2f}"
-    return f"{x:.{max(2, 3 - math.floor(math.log10(abs(x))))}f}"
+    return f"{x:.{decimals([x], least=2)}f}"
 
 
 def _num(x: float) -> str:
