@@ -19,6 +19,7 @@ import lzma
 import os
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,7 +220,7 @@ def _own_frame(source: pd.DataFrame) -> pd.DataFrame:
 
 def _check_repeats(names: list[str], name: str) -> None:
     """DataError when a column name appears more than once (pandas would rename or drop one)."""
-    repeated = sorted({c for c in names if c and names.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(names).items() if c and n > 1)  # linear: wide tables
     if repeated:
         raise DataError(
             f"{name}: column name(s) {repeated} appear more than once; rename or drop the "
