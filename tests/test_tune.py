@@ -419,3 +419,18 @@ def test_a_killed_trial_is_reported_and_the_given_configuration_is_scored_on_res
     assert main(_tune_argv(synthetic_csv, out)) == 0  # once scored, it is not enqueued again
     study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{out / 'study.db'}")
     assert "fixed_params" not in study.trials[2].system_attrs
+
+
+def test_a_queued_given_trial_is_not_queued_twice(synthetic_csv, tmp_path, monkeypatch):
+    # a run stopped between queuing the given settings and starting the trial leaves it waiting:
+    # the next run scores that trial instead of queuing a second copy
+    out = tmp_path / "t"
+    with monkeypatch.context() as m:
+        m.setattr(optuna.Study, "optimize", lambda self, *a, **k: None)
+        assert main(_tune_argv(synthetic_csv, out)) == 2  # "no trial has finished (waiting)"
+    study = optuna.load_study(study_name="lstmcast", storage=f"sqlite:///{out / 'study.db'}")
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.WAITING]
+    given = study.trials[0].user_attrs["given"]
+    assert main(_tune_argv(synthetic_csv, out)) == 0
+    ((_, state, _, params),) = _trials(out / "study.db")
+    assert state == optuna.trial.TrialState.COMPLETE and given.items() <= params.items()

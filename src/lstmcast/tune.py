@@ -151,7 +151,7 @@ def tune(
     # queues it again until it is scored (its trial may have been interrupted or killed)
     given = _params_of(config, space)
     if not any(_scores(trial, given) for trial in study.trials):
-        study.enqueue_trial(given)
+        study.enqueue_trial(given, user_attrs={"given": given})
 
     def objective(trial: optuna.Trial) -> float:
         cfg = suggest(trial, config, space)
@@ -189,7 +189,7 @@ def _scores(trial: optuna.trial.FrozenTrial, params: dict) -> bool:
     done = trial.state in (TrialState.COMPLETE, TrialState.WAITING) or (
         trial.state == TrialState.FAIL and "failed_because" in trial.user_attrs
     )
-    given = trial.system_attrs.get("fixed_params", trial.params)  # a waiting trial's are fixed
+    given = trial.params or trial.user_attrs.get("given", {})  # a waiting trial has no params yet
     return done and all(name in given and given[name] == v for name, v in params.items())
 
 
