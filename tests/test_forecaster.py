@@ -600,3 +600,20 @@ def test_a_home_relative_data_path_is_expanded_as_a_shell_would(synthetic_csv, m
     cfg = _config(f"~/{synthetic_csv.name}", epochs=1)
     assert len(Forecaster(cfg).read(None).frame) == len(pd.read_csv(synthetic_csv))
     assert source_of(f"~/{synthetic_csv.name}") == str(synthetic_csv.resolve())
+
+
+def test_fit_on_a_frame_leaves_config_as_given(synthetic_csv):
+    # scikit-learn manners: fit never changes a constructor parameter. fit(frame) used to write
+    # data="DataFrame" into config, so a clone or a later fit() forgot the configured CSV
+    import sklearn.base
+
+    frame = pd.read_csv(synthetic_csv)
+    config = _config(synthetic_csv, epochs=1)
+    fc = Forecaster(config).fit(frame)
+    assert fc.config == config and fc.get_params()["config"].data == str(synthetic_csv)
+    assert fc.data_name_ == "DataFrame" and fc.run_config().data == "DataFrame"
+    assert fc.evaluate(frame)["dataset"] == "DataFrame"
+    again = sklearn.base.clone(fc).fit()  # reads the configured CSV
+    assert again.data_name_ == str(synthetic_csv)
+    assert fc.fit().data_name_ == str(synthetic_csv)  # and so does the same forecaster
+    assert fc.predict().equals(again.predict())

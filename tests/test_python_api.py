@@ -7,6 +7,7 @@ import pytest
 import sklearn.base
 import torch
 
+import lstmcast
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
@@ -119,7 +120,7 @@ def test_tables_that_cannot_be_read_say_what_to_do(data, config, error, message)
     assert str(err.value) == message
 
 
-def test_misuse_of_the_estimator_says_what_to_do():
+def test_misuse_of_the_estimator_says_what_to_do(tmp_path):
     with pytest.raises(ConfigError) as err:
         Forecaster({"units": [8]})
     assert str(err.value) == (
@@ -127,8 +128,9 @@ def test_misuse_of_the_estimator_says_what_to_do():
         "Forecaster(ForecastConfig(**settings))"
     )
     fc = Forecaster(_config()).fit(_frame())
+    fc.save(tmp_path / "m")
     with pytest.raises(DataError) as err:
-        fc.fit()  # the in-memory table is not kept for a new fit
+        lstmcast.load(tmp_path / "m").fit()  # its files do not hold the in-memory table
     assert str(err.value) == (
         "this Forecaster was fitted on an in-memory table, which it does not keep for a new "
         "fit: pass the table, fit(frame)"

@@ -129,8 +129,8 @@ class Forecaster:
         table = self.read(data)
         for stale in ("last_forecasts_", "last_truth_"):  # of an earlier fit's evaluate()
             self.__dict__.pop(stale, None)
-        if data is not None:  # the data actually fitted names the run: its split, target, units
-            self.config = self.config.replace(data=name_of(data, table))
+        # the data actually fitted names the run (its dataset, units); config stays as given
+        self.data_name_ = self.config.data if data is None else name_of(data, table)
         cfg = self.config
         self.targets_, self.inputs_, self.split_ = self.plan(table)
         index = table.frame.index  # where training and validation end: evaluate splits there
@@ -291,13 +291,13 @@ class Forecaster:
         """
         self._check_fitted()
         if data is None and not hasattr(self, "table_"):
-            data = training_data_again(getattr(self, "data_source_", None), self.config.data)
+            data = training_data_again(getattr(self, "data_source_", None), self._data_name())
         table = self.table_ if data is None else self.read(data, for_predict=True)
         if split not in ("train", "val", "test"):
             raise ConfigError(f"split must be train, val or test, got {split!r}")
         own_split = self.split_ if data is None and hasattr(self, "split_") else None
         rows, train_rows = scoring_rows(
-            table, split, self.config, own_split, getattr(self, "split_ends_", None)
+            table, split, self.run_config(), own_split, getattr(self, "split_ends_", None)
         )
         values, observed = self._arrays(table)
         truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
@@ -384,7 +384,7 @@ class Forecaster:
         """The targets, inputs and split that fitting on ``table`` would use, after the checks
         that fit makes first (a regular time step, splits long enough for ``lookback``, default
         the config's, and the columns observed in the training split)."""
-        cfg = self.config
+        cfg = self.run_config()
         check_regular(table)
         targets, inputs = resolve_columns(table, cfg)
         split = split_table(table, cfg)
@@ -482,7 +482,14 @@ class Forecaster:
         return "univariate" if single else "multivariate"  # several targets read each other
 
     def _data_name(self) -> str:
-        return self.config.data
+        """The name of the data the network was fitted on: a path, a dataset, or "DataFrame"."""
+        return getattr(self, "data_name_", self.config.data)
+
+    def run_config(self) -> ForecastConfig:
+        """``config`` with ``data`` naming the data actually fitted (``fit(frame)`` leaves
+        ``config`` as given): what chose the run's default target, split and units."""
+        name = self._data_name()
+        return self.config if name == self.config.data else self.config.replace(data=name)
 
     def score_forecasts(
         self,

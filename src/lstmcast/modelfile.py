@@ -75,7 +75,7 @@ def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
-        "config": _jsonable(vars(fc.config)),
+        "config": _jsonable(vars(fc.run_config())),
         "inputs": fc.inputs_,
         "targets": fc.targets_,
         "columns": fc.columns_,
