@@ -111,8 +111,11 @@ def read_table(
             (except local dates that only read regular as such: daily steps across daylight
             saving); dd/mm/yyyy dates must fit one day/month order only.
         columns: keep only these (raw) columns, in this order; default all.
-        categorical: ``"label"`` (alphabetical codes 0, 1, ...) or ``"onehot"`` (``col_CAT``
-            0/1 columns).
+        categorical: ``"label"`` (codes 0, 1, ...) or ``"onehot"`` (``col_CAT`` 0/1 columns)
+            for text columns of at most ``MAX_CATEGORIES`` values, categories in alphabetical
+            order, and for pandas ``category`` columns (of text, numbers or anything else),
+            categories in their declared order (``series.cat.categories``, ordered or not; used
+            or not): a category column is never read as its values.
         fill: ``"ffill"`` (the default; then bfill of the leading edge), ``"interpolate"`` (linear,
             then edge ffill/bfill; it can look ahead), ``"none"`` (NaN stays) or ``"refuse"``
             (DataError on any missing value).
@@ -345,9 +348,16 @@ def _encode(
     ``given`` encodings, if any, and then no others), free text left out (the third dict says
     why)."""
     known = given or {}
+    complex_ = [c for c, dtype in raw.dtypes.items() if pd.api.types.is_complex_dtype(dtype)]
+    if complex_:
+        raise DataError(
+            f"{name}: column {complex_[0]!r} holds complex numbers; pass real numbers, e.g. "
+            "its .real and .imag (or abs) as two columns"
+        )
     if not any(str(c) in known for c in raw.columns) and all(
-        pd.api.types.is_bool_dtype(raw[c]) or pd.api.types.is_numeric_dtype(raw[c])
-        for c in raw.columns
+        (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype))
+        and not isinstance(dtype, pd.CategoricalDtype)  # a category of numbers: its codes
+        for dtype in raw.dtypes
     ):  # all numbers (the common case, and every forecast call): one conversion, one check
         values = raw.to_numpy(dtype="float64", na_value=np.nan)
         infinite = np.isinf(values).any(axis=0)
@@ -360,13 +370,19 @@ def _encode(
     skipped: dict[str, str] = {}
     for col in raw.columns:
         series = raw[col]
+        if isinstance(series.dtype, pd.CategoricalDtype) and given is None:
+            categories = _declared(series, col, name)
+            out.update(
+                _codes(_as_categories(series, categories), col, categorical, categories, encodings)
+            )
+            continue
         numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
         if numeric and str(col) not in known:
             out[col] = _finite(series.astype("float64"), col, name)
             continue
         if str(col) in known:
             kind, categories = known[str(col)]["kind"], list(known[str(col)]["categories"])
-            text = series.astype("string")
+            text = _as_categories(series, categories)
             unknown = text.notna() & ~text.isin(categories)
             if unknown.any():
                 row = int(np.flatnonzero(unknown.to_numpy())[0])
@@ -450,6 +466,33 @@ def _check_decimal_comma(
         f"{name}: column {col!r} writes numbers with a decimal comma ({text[label]!r} at data "
         f"row {row + 1}); re-export the table with '.' as the decimal mark"
     )
+
+
+def _declared(series: pd.Series, col, name: str) -> list[str]:
+    """The categories of a pandas category column as text, in their declared order; a DataError
+    when two read alike (1 and '1')."""
+    categories = [str(c) for c in series.cat.categories]
+    if len(set(categories)) < len(categories):
+        twice = next(c for c, n in Counter(categories).items() if n > 1)
+        raise DataError(
+            f"{name}: category column {col!r} has two categories that both read {twice!r}; "
+            "give each category its own name (series.cat.rename_categories)"
+        )
+    return categories
+
+
+def _as_categories(series: pd.Series, categories: list[str]) -> pd.Series:
+    """``series`` as the text of its categories: each value as ``str`` gives it (a category
+    column by its categories), a number matched by value when all ``categories`` are numbers
+    (101.0 is the category '101')."""
+    values = series.astype(object)
+    text = values.map(str, na_action="ignore").astype("string")
+    levels = pd.to_numeric(pd.Series(categories, dtype=object), errors="coerce")
+    if len(levels) and levels.notna().all():
+        numbers = pd.to_numeric(values, errors="coerce")
+        matched = numbers.map(dict(zip(levels, categories, strict=True))).astype("string")
+        text = matched.where(matched.notna(), text)
+    return text
 
 
 def _codes(
