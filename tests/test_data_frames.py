@@ -1,4 +1,5 @@
-"""read_table on DataFrames: pandas category columns and other dtypes."""
+"""read_table on DataFrames: pandas category columns, time columns beside calendar features, and
+indexes that hold no usable time."""
 
 from __future__ import annotations
 
@@ -72,3 +73,61 @@ def test_a_complex_column_is_refused_by_name():
         DataError, match=r"^DataFrame: column 'z' holds complex numbers; pass real "
     ):
         read_table(_frame(z=np.arange(6) + 1j))
+
+
+def _calendar(time_name: str) -> pd.DataFrame:
+    days = pd.date_range("2020-01-30", periods=6, freq="D")
+    frame = pd.DataFrame({time_name: days, "y": np.arange(6.0)})
+    return frame.assign(year=days.year, month=days.month, day=days.day)
+
+
+@pytest.mark.parametrize("time_name", ["date", "Timestamp"])
+def test_a_datetime_time_column_wins_over_year_month_day_features(time_name):
+    table = read_table(_calendar(time_name))
+    assert table.freq == "D" and table.frame.index[0] == pd.Timestamp("2020-01-30")
+    assert list(table.frame.columns) == ["y", "year", "month", "day"]
+    assert table.frame["month"].tolist() == [1, 1, 2, 2, 2, 2]
+
+
+def test_year_month_day_still_build_the_time_beside_a_text_date_column():
+    frame = _calendar("date").assign(date=lambda f: f["date"].dt.strftime("%d %b"))
+    table = read_table(frame)  # the parts build the time; the text is a category, as before
+    assert table.freq == "D" and list(table.frame.columns) == ["date", "y"]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [HOURS.date, HOURS.strftime("%Y-%m-%d %H:%M"), list(HOURS.strftime("%d/%m/%Y %H:%M"))],
+)
+def test_an_index_of_dates_that_is_no_datetime_index_names_the_fix(index):
+    with pytest.raises(
+        DataError,
+        match=r"^DataFrame: the index holds dates but is not a DatetimeIndex \(it holds .*\); "
+        r"make it one first: df\.index = pd\.to_datetime\(df\.index\)$",
+    ):
+        read_table(_frame().set_axis(index))
+
+
+def test_a_frame_without_any_time_names_the_ways_to_give_one(tmp_path):
+    with pytest.raises(
+        DataError,
+        match=r"^DataFrame: no time column or DatetimeIndex \(columns \['y'\], index of "
+        r"RangeIndex\); set one with df\.index = pd\.to_datetime\(\.\.\.\), or pass time_col=",
+    ):
+        read_table(_frame().reset_index(drop=True))
+    with pytest.raises(DataError, match=r"no time column or DatetimeIndex .*index of Index\)"):
+        read_table(_frame().set_axis(list("abcdef")))
+    _frame().to_csv(tmp_path / "n.csv", index=False)  # a file has no index to set
+    with pytest.raises(DataError, match=r"cannot tell which column holds the time.*--time-col"):
+        read_table(tmp_path / "n.csv")
+
+
+@pytest.mark.parametrize("name, shown", [(None, "the index"), ("stamp", "the index 'stamp'")])
+def test_an_empty_timestamp_in_the_index_is_named_as_the_index(name, shown):
+    index = pd.DatetimeIndex([*HOURS[:3], pd.NaT, *HOURS[4:]], name=name)
+    with pytest.raises(
+        DataError,
+        match=rf"^DataFrame: {shown} holds an empty value \(NaT\) at row 4 \(df\.iloc\[3\]\); "
+        r"drop or fix those rows first, e.g\. df = df\[df\.index\.notna\(\)\]$",
+    ):
+        read_table(_frame().set_axis(index))

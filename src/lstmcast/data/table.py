@@ -144,7 +144,8 @@ def read_table(
     raw, name, index_col = _load(source)
     if raw.empty:
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
-    index, time_parts = time_index(raw, time_col, name, index_col)
+    own_index = source.index if isinstance(source, pd.DataFrame) else None  # explains no time
+    index, time_parts = time_index(raw, time_col, name, index_col, own_index)
     raw = raw.drop(columns=time_parts)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
     if columns is not None:

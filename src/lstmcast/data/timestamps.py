@@ -10,6 +10,7 @@ that fills its gaps; ``read_table`` (``lstmcast.data.table``) re-indexes onto it
 
 from __future__ import annotations
 
+import datetime
 import re
 import warnings
 
@@ -28,13 +29,20 @@ UTC_OFFSET = re.compile(
     r".*\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)", re.I
 )
 INDEX_TIME = "__index_time__"  # the column a DatetimeIndex becomes when it has no usable name
+SNIFF_DATES = 20  # values of a non-time index read to tell whether it holds dates
 
 
 def time_index(
-    raw: pd.DataFrame, time_col: str | None, name: str, index_col: str | None
+    raw: pd.DataFrame,
+    time_col: str | None,
+    name: str,
+    index_col: str | None,
+    frame_index: pd.Index | None = None,
 ) -> tuple[pd.DatetimeIndex, list]:
     """The timestamps and the columns that built them (dropped afterwards); ``index_col`` holds
-    the source's DatetimeIndex, the time unless ``time_col`` names another column."""
+    the source's DatetimeIndex, the time unless ``time_col`` names another column;
+    ``frame_index``, a DataFrame's own index (no DatetimeIndex), only explains a missing
+    time."""
     lower = {str(c).lower(): c for c in raw.columns}
     if len(raw.columns) == 1 and " " in str(raw.columns[0]).strip():
         raise DataError(
@@ -47,8 +55,14 @@ def time_index(
         if time_col not in raw.columns:
             shown = [c for c in raw.columns if c != INDEX_TIME]
             raise DataError(f"{name}: time column {time_col!r} not found; the columns are {shown}")
+        if time_col == index_col:
+            _check_no_nat(raw[time_col], name)
         index_time = [index_col] if index_col not in (None, time_col) else []
         return _parse_times(raw[time_col], time_col, name), [time_col, *index_time]
+    found = [lower[n] for n in TIME_NAMES if n in lower]
+    if len(found) == 1 and pd.api.types.is_datetime64_any_dtype(raw[found[0]]):
+        # a datetime column named time/date/...: the time, even beside year/month/day features
+        return _parse_times(raw[found[0]], found[0], name), found
     if {"year", "month", "day"} <= lower.keys():
         parts = [lower[p] for p in ("year", "month", "day", "hour", "minute") if p in lower]
         fields = {p.lower(): _integers(raw[p], p, name) for p in parts}
@@ -66,13 +80,51 @@ def time_index(
             raise DataError(f"{name}: column {parts[1]!r} must hold quarters 1-4")
         periods = pd.PeriodIndex.from_fields(year=year, quarter=quarter, freq="Q")
         return periods.to_timestamp(how="start"), parts
-    found = [lower[n] for n in TIME_NAMES if n in lower]
     if len(found) == 1:
         return _parse_times(raw[found[0]], found[0], name), found
+    if frame_index is None:
+        raise DataError(
+            f"{name}: cannot tell which column holds the time (columns {list(raw.columns)}); "
+            "pass time_col=... (--time-col NAME), or provide year/month/day[/hour] columns"
+        )
+    if _holds_dates(frame_index):
+        raise DataError(
+            f"{name}: the index holds dates but is not a DatetimeIndex (it holds "
+            f"{show_value(frame_index[0])}, ...); make it one first: "
+            "df.index = pd.to_datetime(df.index)"
+        )
     raise DataError(
-        f"{name}: cannot tell which column holds the time (columns {list(raw.columns)}); "
-        "pass time_col=... (--time-col NAME), or provide year/month/day[/hour] columns"
+        f"{name}: no time column or DatetimeIndex (columns {list(raw.columns)}, index of "
+        f"{type(frame_index).__name__}); set one with df.index = pd.to_datetime(...), or pass "
+        "time_col=... naming the column of timestamps"
     )
+
+
+def _check_no_nat(column: pd.Series, name: str) -> None:
+    """DataError naming the first NaT of a DataFrame's DatetimeIndex (here ``column``)."""
+    empty = column.isna().to_numpy()
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        index = "the index" if column.name == INDEX_TIME else f"the index {column.name!r}"
+        raise DataError(
+            f"{name}: {index} holds an empty value (NaT) at row {row + 1} (df.iloc[{row}]); "
+            "drop or fix those rows first, e.g. df = df[df.index.notna()]"
+        )
+
+
+def _holds_dates(index: pd.Index) -> bool:
+    """Whether a DataFrame's index that is not a DatetimeIndex holds dates (``datetime.date``
+    objects, or text that reads as timestamps); only to explain a missing time."""
+    values = pd.Series(index[:SNIFF_DATES], dtype=object).dropna()
+    if values.empty:
+        return False
+    if values.map(lambda v: isinstance(v, (datetime.date, np.datetime64))).all():
+        return True
+    if not values.map(lambda v: isinstance(v, str)).all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return bool(pd.to_datetime(values, errors="coerce", format="mixed").notna().all())
 
 
 def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
