@@ -106,10 +106,11 @@ def read_table(
             and other clearly non-CSV formats are refused; gzip, bz2, xz or single-file zip
             compression is known by the first bytes, whatever the name), or a DataFrame.
         time_col: the column (or the name of the DatetimeIndex) holding timestamps. When None:
-            a DatetimeIndex, else year/month/day[/hour[/minute]] or year/quarter columns, else
-            a column named time/date/datetime/timestamp. UTC offsets are converted to UTC
-            (except local dates that only read regular as such: daily steps across daylight
-            saving); dd/mm/yyyy dates must fit one day/month order only.
+            a DatetimeIndex, else a datetime column named time/date/datetime/timestamp, else
+            year/month/day[/hour[/minute]] or year/quarter columns (which otherwise stay
+            inputs), else a text column named time/date/datetime/timestamp. UTC offsets are
+            converted to UTC (except local dates that only read regular as such: daily steps
+            across daylight saving); dd/mm/yyyy dates must fit one day/month order only.
         columns: keep only these (raw) columns, in this order; default all.
         categorical: ``"label"`` (codes 0, 1, ...) or ``"onehot"`` (``col_CAT`` 0/1 columns)
             for text columns of at most ``MAX_CATEGORIES`` values, categories in alphabetical

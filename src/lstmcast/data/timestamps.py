@@ -1,8 +1,9 @@
 """The time index of a table: which column holds the time, how its timestamps are read, and
 their frequency.
 
-The time comes from a named column, a DatetimeIndex, year/month/day[/hour[/minute]] or
-year/quarter columns, or a column called time/date/datetime/timestamp. dd/mm/yyyy dates are read
+The time comes from a named column, a DatetimeIndex, a datetime column called
+time/date/datetime/timestamp, year/month/day[/hour[/minute]] or year/quarter columns, or a text
+column called time/date/datetime/timestamp. dd/mm/yyyy dates are read
 day-first only when no value can be month-first; UTC offsets become UTC unless only the local
 dates are regular. ``regular_index`` finds the frequency of a gappy index and the complete index
 that fills its gaps; ``read_table`` (``lstmcast.data.table``) re-indexes onto it.
