@@ -131,3 +131,9 @@ def test_an_empty_timestamp_in_the_index_is_named_as_the_index(name, shown):
         r"drop or fix those rows first, e.g\. df = df\[df\.index\.notna\(\)\]$",
     ):
         read_table(_frame().set_axis(index))
+
+
+def test_category_names_that_read_alike_are_refused():
+    alike = pd.Categorical([1, "1"] * 3)
+    with pytest.raises(DataError, match=r"column 'c' has two categories that both read '1'; give "):
+        read_table(_frame(c=alike))
