@@ -434,3 +434,22 @@ def test_a_queued_given_trial_is_not_queued_twice(synthetic_csv, tmp_path, monke
     assert main(_tune_argv(synthetic_csv, out)) == 0
     ((_, state, _, params),) = _trials(out / "study.db")
     assert state == optuna.trial.TrialState.COMPLETE and given.items() <= params.items()
+
+
+def test_a_resumed_study_draws_new_settings(synthetic_csv, tmp_path):
+    # the sampler was seeded with --seed alone, so a second run drew the first run's random
+    # start-up trials again and trained them twice
+    out = tmp_path / "t"
+    argv = _tune_argv(synthetic_csv, out)
+    argv[argv.index("--trials") + 1] = "3"
+    assert main(argv) == 0
+    argv[argv.index("--trials") + 1] = "2"
+    assert main(argv) == 0
+    params = [p for _, _, _, p in _trials(out / "study.db")]
+    assert len(params) == 5
+    assert params[3] not in params[:3] and params[4] not in params[:3]
+    fresh = tmp_path / "fresh"  # a new study with the same seed still draws the same trials
+    argv[argv.index("--out") + 1] = str(fresh)
+    argv[argv.index("--trials") + 1] = "3"
+    assert main(argv) == 0
+    assert [p for _, _, _, p in _trials(fresh / "study.db")] == params[:3]

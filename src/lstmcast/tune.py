@@ -142,8 +142,16 @@ def tune(
         storage=_open_storage(storage),
         direction="minimize",
         load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=config.seed),
     )
+    # a resumed study seeds its sampler with the trials it holds too: the same seed alone
+    # drew the earlier trials' settings again (TPE's first trials are random)
+    held = len(study.trials)
+    seed = (
+        config.seed
+        if held == 0
+        else int(np.random.SeedSequence([config.seed, held]).generate_state(1)[0])
+    )
+    study.sampler = optuna.samplers.TPESampler(seed=seed)
     _check_fingerprint(study, fingerprint, table.name, storage)
 
     _warn_running(study)
