@@ -754,3 +754,22 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert image.std() > 0.06
     assert ink > 0.01
     assert colour > 0.003
+
+
+@pytest.mark.parametrize(
+    ("multi", "uni", "ending"),
+    [
+        ([1.0, 1.0], [1.0, 1.0], "their means are equal; the multivariate one wins with 0 of 2 "
+                                 "seeds, the univariate with 0, 2 ties."),
+        ([1.0, 0.9, 2.0], [1.0, 1.0, 2.1], "the multivariate one wins with 2 of 3 seeds, 1 tie, so "
+                                           "the seed does not change which one wins."),
+        ([1.0, 1.5], [1.5, 1.0], "their means are equal; the multivariate one wins with 1 of 2 "
+                                 "seeds, the univariate with 1."),
+    ],
+)  # fmt: skip
+def test_the_seed_sentence_calls_a_tie_a_tie(multi, uni, ending):
+    """Equal RMSEs were counted as losses: "the multivariate one wins with 0 of 2 seeds"."""
+    from lstmcast.report import seed_note
+
+    seeds = {"seed": list(range(len(multi))), "lstm-multivariate": multi, "lstm-univariate": uni}
+    assert seed_note({"seeds": seeds}).endswith(ending)

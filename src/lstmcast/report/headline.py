@@ -181,17 +181,22 @@ def seed_note(result: dict) -> str | None:
         ((kind, values),) = runs.items()
         return text + f"the {kind} LSTM scores RMSE {spread(values)}."
     multi, uni = runs["multivariate"], runs["univariate"]
-    means = sum(multi) / len(multi), sum(uni) / len(uni)
-    better = "multivariate" if means[0] <= means[1] else "univariate"
     pairs = list(zip(multi, uni, strict=True))  # the same seed for both
-    wins = sum((m < u) if better == "multivariate" else (u < m) for m, u in pairs)
-    n = len(pairs)
-    verdict_ = "so the seed does not change which one wins" if wins == n else (
+    n, wins = len(pairs), {"multivariate": sum(m < u for m, u in pairs),
+                           "univariate": sum(u < m for m, u in pairs)}  # fmt: skip
+    ties = n - sum(wins.values())
+    text += f"the multivariate LSTM scores RMSE {spread(multi)} and the univariate {spread(uni)}: "
+    tied = f", {ties} tie{'s' * (ties != 1)}" if ties else ""
+    if sum(multi) / len(multi) == sum(uni) / len(uni):
+        return text + (
+            f"their means are equal; the multivariate one wins with {wins['multivariate']} of "
+            f"{n} seeds, the univariate with {wins['univariate']}{tied}."
+        )
+    better = "multivariate" if sum(multi) / len(multi) < sum(uni) / len(uni) else "univariate"
+    other = "univariate" if better == "multivariate" else "multivariate"
+    verdict_ = "so the seed does not change which one wins" if not wins[other] else (
         "so the seed alone can change which one wins")  # fmt: skip
-    return (
-        text + f"the multivariate LSTM scores RMSE {spread(multi)} and the univariate "
-        f"{spread(uni)}: the {better} one wins with {wins} of {n} seeds, {verdict_}."
-    )
+    return text + f"the {better} one wins with {wins[better]} of {n} seeds{tied}, {verdict_}."
 
 
 def _fine(x: float) -> str:
