@@ -773,3 +773,16 @@ def test_the_seed_sentence_calls_a_tie_a_tie(multi, uni, ending):
 
     seeds = {"seed": list(range(len(multi))), "lstm-multivariate": multi, "lstm-univariate": uni}
     assert seed_note({"seeds": seeds}).endswith(ending)
+
+
+def test_a_stretch_of_one_test_hour_is_drawn_without_a_warning():
+    """One scored test row: matplotlib warned "Attempting to set identical low and high xlims"
+    (printed by the CLI as a warning of lstmcast's), and one-point lines were invisible."""
+    result = make_result(horizon=1)
+    stretch = result["stretch"]
+    stretch["time"], stretch["actual"] = stretch["time"][:1], stretch["actual"][:1]
+    stretch["forecasts"] = {k: v[:1] for k, v in stretch["forecasts"].items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = figures.forecast_stretch(result)
+    assert all(line.get_marker() == "o" for line in fig.axes[0].get_lines())

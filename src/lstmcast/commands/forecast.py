@@ -314,7 +314,8 @@ def _compare_parser(sub):
         type=int,
         default=1,
         metavar="N",
-        help="train both LSTMs from N seeds (--seed, then the next ones) and report each one's "
+        help="train both LSTMs from N seeds (--seed, then spaced by --ensemble so that no "
+        "network's seed repeats) and report each one's "
         "RMSE range: can the seed alone change which wins? (N times the training time)",
     )
     _add_baselines_option(p)

@@ -241,20 +241,23 @@ def _draw_stretch(ax, result: dict) -> None:
         when = when.tz_localize(None)
     when = when.to_numpy()
     colors, kinds = model_colors(result), _kinds(result)
+    dot = {"marker": "o"} if len(when) == 1 else {}  # a line of one point is not drawn
     actual = _floats(stretch.get("actual") or [])
     if len(actual) == len(when):
         base = _fill_base(actual)
         ax.fill_between(when, base, actual, color="#dcdfe5", linewidth=0, zorder=0)
-        ax.plot(when, actual, color="#8a8f99", linewidth=1.0, label="actual", zorder=1)
+        ax.plot(when, actual, color="#8a8f99", linewidth=1.0, label="actual", zorder=1, **dot)
     for name in stretch_models(result):
         values = _floats(forecasts[name])
         if len(values) == len(when):
             front = 2 if kinds.get(name) == "baseline" else 3  # the LSTMs on top
-            ax.plot(when, values, **_line_style(name, colors, kinds.get(name)), zorder=front)
+            style = _line_style(name, colors, kinds.get(name))
+            ax.plot(when, values, **style, zorder=front, **dot)
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    ax.set_xlim(when[0], when[-1])
+    if len(when) > 1:  # one test hour: matplotlib widens the axis itself (it warned)
+        ax.set_xlim(when[0], when[-1])
     ax.set_ylabel(value_label(result))
 
 
