@@ -79,3 +79,18 @@ def test_plot_gate_traces_writes_a_png(run, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     with pytest.raises(ConfigError, match=r"sample must be in \[0, 1\] \(batch size 2\), got 5"):
         plot_gate_traces(gates["l1"], tmp_path / "bad.png", sample=5)
+
+
+def test_plot_gate_traces_writes_the_format_its_suffix_names(run, tmp_path):
+    """g.pdf and g.svg held PNG bytes, and a missing folder was a FileNotFoundError traceback."""
+    from lstmcast.report.gates import plot_gate_traces
+
+    _, _, gates = run
+    starts = {"pdf": b"%PDF", "svg": b"<?xml", "png": b"\x89PNG"}
+    for suffix, start in starts.items():
+        path = plot_gate_traces(gates["l0"], tmp_path / "new" / "dir" / f"g.{suffix}")
+        assert path.read_bytes().startswith(start)
+    message = r"cannot tell the image format of '\S+g.txt' from its suffix: end the name in one of "
+    with pytest.raises(ConfigError, match=message + r"\.avif, \.eps, "):
+        plot_gate_traces(gates["l0"], tmp_path / "g.txt")
+    assert not (tmp_path / "g.txt").exists()

@@ -227,7 +227,9 @@ class Forecaster:
 
         Runs the NumPy reference (``lstmcast.reference``) on a float64 copy of the trained LSTM
         and returns its ``GateTrace`` dict keyed ``"l0"``, ``"l0_reverse"``, ``"l1"``, ...; each
-        array is ``(1, lookback, units)``. See docs/lstm_cell.md.
+        array is ``(1, lookback, units)``. With ``ensemble > 1`` these are the first network's
+        gates (the one trained from ``seed``); the forecasts average every network's. See
+        docs/lstm_cell.md.
         """
         from lstmcast.reference import NumpyLSTM
 

@@ -6,6 +6,7 @@ needed and the caller's backend is left alone.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from lstmcast.data.download import write_atomic
 from lstmcast.errors import ConfigError
 
 PANELS = (  # field, title
@@ -32,12 +34,13 @@ def plot_gate_traces(
     sample: int = 0,
     units: Sequence[int] | None = None,
 ) -> Path:
-    """Save a PNG with the gates f, i, g, o and the memories c, h of one sequence over time.
+    """Save a figure of the gates f, i, g, o and the memories c, h of one sequence over time.
 
     Args:
         trace: a ``GateTrace`` from ``NumpyLSTM.forward(x, return_gates=True)`` (or any object
             with arrays ``f, i, g, o, c, h`` of shape (B, T, H)).
-        path: where to write the PNG.
+        path: where to write it; the suffix gives the format (``.png``, ``.pdf``, ``.svg``,
+            ...). Missing folders are made.
         sample: which sequence of the batch (index into B).
         units: which hidden units to draw (indices into H); the first four by default.
 
@@ -48,6 +51,14 @@ def plot_gate_traces(
         >>> _, _, gates = model.forward(x, return_gates=True)  # doctest: +SKIP
         >>> plot_gate_traces(gates["l0"], "gates.png", units=[0, 1])  # doctest: +SKIP
     """
+    path = Path(path)
+    kinds = FigureCanvasAgg.get_supported_filetypes()  # png, pdf, svg, jpg, ...
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in kinds:
+        raise ConfigError(
+            f"cannot tell the image format of {str(path)!r} from its suffix: end the name in "
+            f"one of {', '.join('.' + k for k in sorted(kinds))} (e.g. gates.png)"
+        )
     B, T, H = np.shape(trace.h)
     if not 0 <= sample < B:
         raise ConfigError(f"sample must be in [0, {B - 1}] (batch size {B}), got {sample}")
@@ -72,6 +83,6 @@ def plot_gate_traces(
     axes[0].legend(fontsize=8, frameon=False)
     name = getattr(trace, "name", "")
     fig.suptitle(f"LSTM gate traces {name}, sample {sample}".replace("  ", " "))
-    path = Path(path)
-    fig.savefig(path, format="png")
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=kind)
+    return write_atomic(path, buffer.getvalue())  # missing folders made; no half-written file
