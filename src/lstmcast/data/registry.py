@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from lstmcast.data import download
-from lstmcast.data.table import PARQUET, Table, read_table
+from lstmcast.data.files import PARQUET
+from lstmcast.data.table import Table, read_table
 from lstmcast.errors import DataError, DatasetUnavailableError
 
 BEIJING_URL = "https://archive.ics.uci.edu/static/public/381/beijing+pm2+5+data.zip"

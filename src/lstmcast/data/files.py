@@ -1,0 +1,150 @@
+"""Reading a file into a raw frame: Parquet, or CSV (plain or compressed) with its separator.
+
+The first bytes tell the compression (a pipe has no suffix), the first lines the separator;
+formats that are not CSV and would be misread as one are refused by their suffix. What the
+columns hold is ``lstmcast.data.table``'s business.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import csv
+import gzip
+import io
+import lzma
+import zipfile
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from lstmcast.errors import DataError
+
+DELIMITERS = (",", ";", "\t", "|")  # CSV separators, told apart on the first lines (ties: first)
+SNIFF_LINES = 20  # lines read to tell the separator: the header and the rows that agree with it
+HEAD_BYTES = 65536  # at most this much of a file is read (decompressed) for that
+# Compressed CSVs, known by their first bytes whatever the file is called (a pipe has no suffix)
+COMPRESSIONS = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
+OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+PARQUET = (".parquet", ".pq")
+# Formats that are not CSV and would otherwise be misread as one (anything else is read as CSV)
+REFUSED = {
+    ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".xlsx": "Excel",
+    ".xlsm": "Excel", ".xls": "Excel", ".ods": "OpenDocument spreadsheet", ".feather": "Feather",
+    ".arrow": "Arrow", ".orc": "ORC", ".pkl": "pickle", ".pickle": "pickle", ".h5": "HDF5",
+    ".hdf5": "HDF5", ".hdf": "HDF5", ".npy": "NumPy", ".npz": "NumPy", ".xml": "XML",
+    ".html": "HTML", ".sqlite": "SQLite", ".db": "database", ".dta": "Stata", ".sav": "SPSS",
+}  # fmt: skip
+
+
+def check_repeats(names: list[str], name: str) -> None:
+    """DataError when a column name appears more than once (pandas would rename or drop one)."""
+    repeated = sorted(c for c, n in Counter(names).items() if c and n > 1)  # linear: wide tables
+    if repeated:
+        raise DataError(
+            f"{name}: column name(s) {repeated} appear more than once; rename or drop the "
+            "repeats so that each column has its own name"
+        )
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """A Parquet file (index kept), or anything else read as CSV; known non-CSV formats refused.
+    A pipe (``--data <(zcat data.csv.gz)``) is read once, then parsed from memory."""
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass the path of a CSV or Parquet table in it")
+    if not path.exists():
+        raise DataError(f"no such file: {str(path)!r}; pass the path of a CSV or Parquet table")
+    source = path if path.is_file() else io.BytesIO(path.read_bytes())
+    suffix = path.suffix.lower()
+    if suffix in REFUSED:
+        raise DataError(
+            f"{path}: {REFUSED[suffix]} files are not supported; pass a CSV or Parquet table "
+            "(.csv, .parquet, .pq): export it first, e.g. with pandas' df.to_csv or df.to_parquet"
+        )
+    try:
+        if suffix in PARQUET:
+            import pyarrow.parquet as pq
+
+            check_repeats(pq.read_schema(source).names, str(path))
+            frame = pd.read_parquet(source)
+        else:
+            frame = _read_csv(source, str(path))
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the file is empty; pass a CSV with a header row and data rows"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8 CSV"
+        ) from None
+    except (ValueError, OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(
+            f"{path}: cannot be read as a table ({first}); pass a CSV or Parquet file"
+        ) from None
+    return frame
+
+
+def _read_csv(source: Path | io.BytesIO, name: str) -> pd.DataFrame:
+    """A CSV, plain or compressed, with the separator its first lines agree on; DataError for
+    repeated column names and for a header that reads as one joined column."""
+    compression = _compression(source)
+    lines = _head_lines(source, compression)
+    sep = _sniff_delimiter(lines)
+    header = next(csv.reader(lines[:1], delimiter=sep, skipinitialspace=True), [])
+    check_repeats(header, name)
+    frame = pd.read_csv(source, sep=sep, skipinitialspace=True, compression=compression)
+    joined = str(frame.columns[0]) if len(frame.columns) == 1 else ""
+    if any(d in joined for d in (*DELIMITERS, " ", ":")):  # a header joined by another sep
+        raise DataError(
+            f"{name}: the header {joined!r} reads as a single column: use a comma-separated "
+            f"file (';', tab and '|' are recognised too; the first lines read as {sep!r}-"
+            "separated), and quote a name that holds the separator"
+        )
+    return frame
+
+
+def _compression(source: Path | io.BytesIO) -> str | None:
+    """``gzip``, ``bz2``, ``xz`` or ``zip`` by the file's first bytes; None for plain text."""
+    if isinstance(source, io.BytesIO):
+        start = source.getbuffer()[:8].tobytes()
+    else:
+        with open(source, "rb") as fh:
+            start = fh.read(8)
+    return next((kind for magic, kind in COMPRESSIONS.items() if start.startswith(magic)), None)
+
+
+def _head_lines(source: Path | io.BytesIO, compression: str | None) -> list[str]:
+    """The first ``SNIFF_LINES`` non-empty lines of a CSV, decompressed, as text."""
+    own = isinstance(source, io.BytesIO)
+    with contextlib.nullcontext(source) if own else open(source, "rb") as stream:
+        if compression == "zip":  # pandas reads a zip holding one file: that file
+            with zipfile.ZipFile(stream) as archive, archive.open(archive.namelist()[0]) as fh:
+                head = fh.read(HEAD_BYTES)
+        elif compression is not None:
+            with OPENERS[compression](stream) as fh:  # leaves ``stream`` open
+                head = fh.read(HEAD_BYTES)
+        else:
+            head = stream.read(HEAD_BYTES)
+    if own:
+        source.seek(0)  # pandas reads from here
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    if len(head) == HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # cut short; a header longer than HEAD_BYTES still shows its separator
+    return [line for line in lines if line.strip()][:SNIFF_LINES]
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The separator of a CSV: of , ; tab |, the one that splits the header into columns and the
+    most rows into as many (then the most columns; ties go to the comma, listed first). A name
+    holding '|' or ';' does not outvote the rows."""
+
+    def agreement(sep: str) -> tuple[bool, int, int]:
+        widths = [len(row) for row in csv.reader(lines, delimiter=sep)] or [0]
+        return widths[0] > 1, sum(w == widths[0] for w in widths[1:]), widths[0]
+
+    return max(DELIMITERS, key=agreement)
