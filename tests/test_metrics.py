@@ -97,45 +97,86 @@ def test_diebold_mariano_is_a_t_test_on_block_means_of_the_mse_difference():
     y = rng.normal(size=(203, 4, 2))
     a, b = y + rng.normal(0, 1.0, y.shape), y + rng.normal(0, 1.1, y.shape)
     mask = rng.random(y.shape) > 0.2
+    mask[10:15] = False  # windows with nothing scored are dropped
     y_nan = np.where(rng.random(y.shape) > 0.9, np.nan, y)  # NaN truth is not scored either
     keep = mask & np.isfinite(y_nan)
     test = diebold_mariano(y_nan, a, b, mask, blocks=7)
     mse = lambda p: ((p - y)[keep] ** 2).mean()  # noqa: E731
     assert test["mse_diff"] == pytest.approx(mse(a) - mse(b))
-    # by hand: each window's summed difference, scaled so that its mean is the MSE difference
-    d = np.where(keep, (a - y) ** 2 - (b - y) ** 2, 0).sum(axis=(1, 2)) * 203 / keep.sum()
-    means = np.array([part.mean() for part in np.array_split(d, 7)])
-    t = means.mean() / (means.std(ddof=1) / np.sqrt(7))
+    # by hand: each block's summed difference over the mean scored pairs per block
+    sums = np.where(keep, (a - y) ** 2 - (b - y) ** 2, 0).sum(axis=(1, 2))[keep.any(axis=(1, 2))]
+    values = np.array([part.sum() for part in np.array_split(sums, 7)]) * 7 / keep.sum()
+    assert values.mean() == pytest.approx(test["mse_diff"])
+    t = values.mean() / (values.std(ddof=1) / np.sqrt(7))
     assert test["statistic"] == pytest.approx(t)
-    assert test["blocks"] == 7 and test["n_windows"] == 203
+    assert test["blocks"] == 7 and test["n_windows"] == 198
     swapped = diebold_mariano(y_nan, b, a, mask, blocks=7)
     assert swapped["statistic"] == pytest.approx(-t) and swapped["p_value"] == test["p_value"]
 
 
+def test_diebold_mariano_ignores_windows_with_nothing_scored():
+    """Windows whose targets are all missing change nothing, wherever they lie: before, they
+    counted as no difference and moved the block boundaries."""
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(700, 2, 1))
+    a, b = y + rng.normal(0, 1.0, y.shape), y + rng.normal(0, 1.05, y.shape)
+    test = diebold_mariano(y, a, b)
+    gaps = np.r_[np.arange(100), np.arange(300), np.arange(600, 700).repeat(3)]  # (1000,)
+    spread = np.insert(y, gaps, np.nan, axis=0)
+    padded = [np.insert(p, gaps, 0.0, axis=0) for p in (a, b)]
+    assert diebold_mariano(spread, *padded) == pytest.approx(test)
+    mask = np.isfinite(spread)
+    assert diebold_mariano(np.nan_to_num(spread), *padded, mask) == pytest.approx(test)
+
+
+def test_diebold_mariano_blocks_grow_with_the_horizon_and_short_splits_are_not_tested():
+    """Each block holds at least 5 (H + 24) scored windows, up to 20 blocks, at least 5."""
+    rng = np.random.default_rng(2)
+
+    def blocks(windows: int, horizon: int) -> int:
+        y = np.zeros((windows, horizon, 1))
+        return diebold_mariano(y, rng.normal(size=y.shape), rng.normal(size=y.shape))["blocks"]
+
+    assert [blocks(2000, h) for h in (1, 3, 24)] == [16, 14, 8]
+    assert blocks(625, 1) == 5 and blocks(1200, 24) == 5 and blocks(9000, 24) == 20
+    y = np.zeros((1199, 24, 1))
+    needs = (
+        r"the Diebold–Mariano test needs 5 blocks of 240 scored windows at horizon 24 "
+        r"\(1200 windows\), got 1199: score a longer split"
+    )
+    with pytest.raises(DataError, match=needs):
+        diebold_mariano(y, y + 1, y - 1)
+    # 40 windows at horizon 24 (2 per block before) called equal forecasts different in 67%
+    with pytest.raises(DataError, match="needs 5 blocks of 240 scored windows"):
+        diebold_mariano(y[:40], rng.normal(size=(40, 24, 1)), rng.normal(size=(40, 24, 1)))
+
+
 def test_diebold_mariano_keeps_its_level_on_persistent_errors_and_finds_a_real_gap():
-    """Equal forecasts with AR(1) errors (rho 0.95) are called different about 5% of the time
-    at p < 0.05 (rule-of-thumb Newey-West lags say so in about 25%: benchmarks/dm_level.py), and a
-    forecast with half the error variance is told apart."""
-    rng = np.random.default_rng(7)
-    n, runs = 4000, 300
+    """Equal forecasts with AR(1) errors (rho 0.98) on a short split (700 windows) are called
+    different about 5% of the time at p < 0.05 (the 20 blocks of 35 windows used before said so
+    in about 15%; more cells: benchmarks/dm_level.py), and a forecast with half the error
+    variance is told apart."""
+    rng = np.random.default_rng(11)
+    n, runs = 700, 400
     y = np.zeros(n)
     rejected = sum(
-        diebold_mariano(y, _ar1(rng, n, 0.95), _ar1(rng, n, 0.95))["p_value"] < 0.05
+        diebold_mariano(y, _ar1(rng, n, 0.98), _ar1(rng, n, 0.98))["p_value"] < 0.05
         for _ in range(runs)
     )
     assert 0.02 <= rejected / runs <= 0.09
-    better = diebold_mariano(y, np.sqrt(0.5) * _ar1(rng, n, 0.95), _ar1(rng, n, 0.95))
-    assert better["statistic"] < 0 and better["p_value"] < 1e-4
+    n = 4000
+    better = diebold_mariano(np.zeros(n), np.sqrt(0.5) * _ar1(rng, n, 0.95), _ar1(rng, n, 0.95))
+    assert better["statistic"] < 0 and better["p_value"] < 1e-3
 
 
 def test_diebold_mariano_needs_windows_and_differences():
     y = np.zeros(39)
-    needs = r"at least 2 windows per block \(40 for 20 blocks\), got 39: score a longer split"
+    needs = r"at least 2 scored windows per block \(40 for 20 blocks\), got 39: score a longer"
     with pytest.raises(DataError, match=needs):
-        diebold_mariano(y, y + 1, y - 1)
+        diebold_mariano(y, y + 1, y - 1, blocks=20)
     with pytest.raises(DataError, match="blocks must be an integer of at least 2, got 1"):
         diebold_mariano(np.zeros(50), np.ones(50), np.ones(50), blocks=1)
-    same = diebold_mariano(np.zeros(50), np.ones(50), -np.ones(50))  # equal squared errors
+    same = diebold_mariano(np.zeros(700), np.ones(700), -np.ones(700))  # equal squared errors
     assert np.isnan(same["statistic"]) and np.isnan(same["p_value"]) and same["mse_diff"] == 0
     with pytest.raises(DataError, match="same shape"):
         diebold_mariano(np.zeros(50), np.ones(50), np.ones(49))
