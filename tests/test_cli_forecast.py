@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_synthetic_frame
 
 from lstmcast.cli import main
 from lstmcast.errors import ConfigError
@@ -261,12 +262,14 @@ def test_a_failed_train_leaves_an_existing_model_intact(trained, tmp_path):
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
 
 
-def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, capsys):
+def test_compare_writes_the_report_and_the_json_schema(tmp_path, capsys):
     out, scores = tmp_path / "report", tmp_path / "compare.json"
+    data = tmp_path / "long.csv"  # a test split long enough for the Diebold–Mariano test
+    make_synthetic_frame(5000).to_csv(data, index=False)
     argv = [
         "compare",
         "--data",
-        str(synthetic_csv),
+        str(data),
         "--lookback",
         "24",
         "--horizon",
@@ -299,7 +302,7 @@ def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, 
     assert [(t["a"], t["b"]) for t in doc["tests"]] == [(better, worse), (better, "persistence")]
     for test in doc["tests"]:
         assert test["mse_diff"] == pytest.approx(rmse[test["a"]] ** 2 - rmse[test["b"]] ** 2)
-        assert 0 <= test["p_value"] <= 1 and test["blocks"] == 20
+        assert 0 <= test["p_value"] <= 1 and test["blocks"] == 5  # of 5 (3 + 24) windows
     html = (out / "report.html").read_text()
     assert "lstm-univariate" in html and "data:image/png;base64," in html
     assert (out / "report.md").is_file()
@@ -308,6 +311,18 @@ def test_compare_writes_the_report_and_the_json_schema(synthetic_csv, tmp_path, 
     first = doc["tests"][0]["p_value"]
     shown = "p < 0.001" if first < 1e-3 else f"p = {first:.2g}"
     assert f"(Diebold–Mariano {shown})" in printed
+
+
+def test_compare_on_a_short_test_split_says_nothing_about_chance(synthetic_csv, tmp_path, capsys):
+    """87 test windows at horizon 3 are too few blocks of 5 x (3 + 24) windows for the
+    Diebold-Mariano test to keep its level: it is left out, not reported as 'p < 0.001'."""
+    scores = tmp_path / "compare.json"
+    argv = ["compare", "--data", str(synthetic_csv), "--lookback", "24", "--horizon", "3",
+            "--out", str(tmp_path / "r"), "--json", str(scores), *FAST[:-3],
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads(scores.read_text())["tests"] == []
+    assert "Diebold" not in capsys.readouterr().out
 
 
 def test_train_and_evaluate_name_the_split_their_tables_score(synthetic_csv, tmp_path, capsys):
