@@ -89,6 +89,23 @@ def test_a_datetime_time_column_wins_over_year_month_day_features(time_name):
     assert table.frame["month"].tolist() == [1, 1, 2, 2, 2, 2]
 
 
+def test_year_month_day_hour_still_build_the_time_beside_a_coarser_datetime_date():
+    """A day-only datetime `date` beside year/month/day/hour took over the time (a regression):
+    '17 duplicate timestamps', where the parts had always built the hours."""
+    hours = pd.date_range("2020-01-01", periods=48, freq="h")
+    frame = pd.DataFrame({"date": hours.normalize(), "year": hours.year, "month": hours.month,
+                          "day": hours.day, "hour": hours.hour, "y": np.arange(48.0)})  # fmt: skip
+    table = read_table(frame, columns=["y"])
+    assert table.freq == "h" and (table.frame.index == hours).all()
+
+
+def test_category_values_that_read_as_the_same_number_keep_their_own_codes():
+    """'01' and '1' are different categories; matching by number gave both the code of '1'."""
+    for categories in (["01", "1", "2"], ["1", "1.0", "2"], ["007", "7", "8"]):
+        table = read_table(_frame(c=pd.Categorical(categories * 2, categories)))
+        assert table.frame["c"].tolist() == [0.0, 1.0, 2.0] * 2
+
+
 def test_year_month_day_still_build_the_time_beside_a_text_date_column():
     frame = _calendar("date").assign(date=lambda f: f["date"].dt.strftime("%d %b"))
     table = read_table(frame)  # the parts build the time; the text is a category, as before

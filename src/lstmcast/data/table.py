@@ -351,15 +351,18 @@ def _declared(series: pd.Series, col, name: str) -> list[str]:
 
 def _as_categories(series: pd.Series, categories: list[str]) -> pd.Series:
     """``series`` as the text of its categories: each value as ``str`` gives it (a category
-    column by its categories), a number matched by value when all ``categories`` are numbers
-    (101.0 is the category '101')."""
+    column by its categories); a value that is no category's text, matched by number when all
+    ``categories`` are numbers (101.0 is the category '101'; not '1' when '01' is one too)."""
     values = series.astype(object)
     text = values.map(str, na_action="ignore").astype("string")
     levels = pd.to_numeric(pd.Series(categories, dtype=object), errors="coerce")
     if len(levels) and levels.notna().all():
+        once = levels.map(levels.value_counts()) == 1  # '01' and '1' are no number's category
         numbers = pd.to_numeric(values, errors="coerce")
-        matched = numbers.map(dict(zip(levels, categories, strict=True))).astype("string")
-        text = matched.where(matched.notna(), text)
+        matched = numbers.map(dict(zip(levels[once], pd.Series(categories)[once], strict=True)))
+        matched = matched.astype("string")
+        exact = text.isin(categories)  # a value that reads as a category is that category
+        text = text.where(exact | matched.isna(), matched)
     return text
 
 
