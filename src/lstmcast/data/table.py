@@ -216,15 +216,10 @@ def _encode(
     ``given`` encodings, if any, and then no others), free text left out (the third dict says
     why)."""
     known = given or {}
-    complex_ = [c for c, dtype in raw.dtypes.items() if pd.api.types.is_complex_dtype(dtype)]
-    if complex_:
-        raise DataError(
-            f"{name}: column {complex_[0]!r} holds complex numbers; pass real numbers, e.g. "
-            "its .real and .imag (or abs) as two columns"
-        )
     if not any(str(c) in known for c in raw.columns) and all(
         (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype))
         and not isinstance(dtype, pd.CategoricalDtype)  # a category of numbers: its codes
+        and not pd.api.types.is_complex_dtype(dtype)  # float64 would drop the imaginary part
         for dtype in raw.dtypes
     ):  # all numbers (the common case, and every forecast call): one conversion, one check
         values = raw.to_numpy(dtype="float64", na_value=np.nan)
@@ -242,6 +237,12 @@ def _encode(
             categories = _declared(series, col, name)
             out.update(
                 _codes(_as_categories(series, categories), col, categorical, categories, encodings)
+            )
+            continue
+        if pd.api.types.is_complex_dtype(series):  # refused where it is used, like free text
+            skipped[col] = (
+                f"{name}: column {col!r} holds complex numbers, not real measurements (its "
+                ".real and .imag, or abs, as two columns can be)"
             )
             continue
         numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)

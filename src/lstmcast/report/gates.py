@@ -52,7 +52,8 @@ def plot_gate_traces(
         >>> plot_gate_traces(gates["l0"], "gates.png", units=[0, 1])  # doctest: +SKIP
     """
     path = Path(path)
-    kinds = FigureCanvasAgg.get_supported_filetypes()  # png, pdf, svg, jpg, ...
+    kinds = dict(FigureCanvasAgg.get_supported_filetypes())  # png, pdf, svg, jpg, ... (a copy)
+    kinds.pop("pgf", None)  # LaTeX code that needs xelatex installed, not an image
     kind = path.suffix.lower().lstrip(".")
     if kind not in kinds:
         raise ConfigError(
