@@ -30,7 +30,7 @@ from lstmcast.errors import DataError  # noqa: E402
 from lstmcast.evaluation import diebold_mariano  # noqa: E402
 
 RUNS = 1000
-SIZES = (40, 100, 200, 500, 700, 1200, 2000, 8000)
+SIZES = (40, 100, 200, 500, 700, 1200, 2000, 2500, 8000)  # 2,500: 20 blocks at their shortest
 
 
 def row_errors(rng: np.random.Generator, rows: int, rho: float) -> np.ndarray:
