@@ -61,8 +61,8 @@ def time_index(
         index_time = [index_col] if index_col not in (None, time_col) else []
         return _parse_times(raw[time_col], time_col, name), [time_col, *index_time]
     found = [lower[n] for n in TIME_NAMES if n in lower]
-    datetime = len(found) == 1 and pd.api.types.is_datetime64_any_dtype(raw[found[0]])
-    if datetime and raw[found[0]].is_unique:
+    typed = len(found) == 1 and pd.api.types.is_datetime64_any_dtype(raw[found[0]])
+    if typed and raw[found[0]].is_unique:
         # a datetime column named time/date/...: the time, even beside year/month/day features;
         # a coarser one (days beside year/month/day/hour) repeats, and the parts build the time
         return _parse_times(raw[found[0]], found[0], name), found

@@ -187,12 +187,13 @@ def seed_note(result: dict) -> str | None:
     ties = n - sum(wins.values())
     text += f"the multivariate LSTM scores RMSE {spread(multi)} and the univariate {spread(uni)}: "
     tied = f", {ties} tie{'s' * (ties != 1)}" if ties else ""
-    if sum(multi) / len(multi) == sum(uni) / len(uni):
+    mean_multi, mean_uni = sum(multi) / len(multi), sum(uni) / len(uni)
+    if mean_multi == mean_uni:
         return text + (
             f"their means are equal; the multivariate one wins with {wins['multivariate']} of "
             f"{n} seeds, the univariate with {wins['univariate']}{tied}."
         )
-    better = "multivariate" if sum(multi) / len(multi) < sum(uni) / len(uni) else "univariate"
+    better = "multivariate" if mean_multi < mean_uni else "univariate"
     other = "univariate" if better == "multivariate" else "multivariate"
     verdict_ = "so the seed does not change which one wins" if not wins[other] else (
         "so the seed alone can change which one wins")  # fmt: skip
