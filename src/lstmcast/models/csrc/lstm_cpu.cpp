@@ -74,9 +74,15 @@ inline void mm(int m, int n, int k, const double* a, int lda, const double* b, i
   gemm(false, false, m, n, k, 1.0, a, lda, b, ldb, accumulate ? 1.0 : 0.0, c, ldc);
 }
 
+// x limited to [lo, hi], NaN kept (every comparison with NaN is false): a NaN pre-activation
+// must give NaN out, as in torch, so that training notices a broken weight.
+template <typename T>
+inline T clamp_keep_nan(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
 // exp for float: Cephes' polynomial after range reduction by ln 2; ~1 ulp, vectorisable.
+// NaN in, NaN out (the polynomial of NaN is NaN, whatever the scale bits hold).
 inline float exp_f(float x) {
-  x = std::min(std::max(x, -87.3f), 88.3f);
+  x = clamp_keep_nan(x, -87.3f, 88.3f);
   const float n = std::floor(x * 1.44269504088896341f + 0.5f);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -106,12 +112,20 @@ inline T act(T x, bool relu) { return relu ? std::max(x, T(0)) : tanh_(x); }
 // in v (a minimax fit of e^r on |r| <= ln2 / 2, relative error 1.3e-7, with the factors
 // (-s)^k folded into its coefficients); 1/d from rcp14 and one Newton step (~4e-9).
 // tanh(x) = 2 sigmoid(2x) - 1. Overall within 3e-7 of the exact values.
+// NaN in must give NaN out, as in torch (else a NaN weight trains on silently): max_ps/min_ps
+// return their SECOND operand when either is NaN, so x goes second below.
+// relu(x) = max(0, x), NaN kept.
+inline __m512 relu16(__m512 x) { return _mm512_max_ps(_mm512_setzero_ps(), x); }
+
 template <int kScale>
 inline __m512 sigmoid16_scaled(__m512 x) {
   constexpr float s = static_cast<float>(kScale);
   constexpr float c0 = 1.0000001192092896f, c1 = 0.9999997019767761f, c2 = 0.49998894333839417f;
   constexpr float c3 = 0.16667574644088745f, c4 = 0.04191538318991661f, c5 = 0.008297654800117016f;
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f / s)), _mm512_set1_ps(87.3f / s));
+  // x < -87.3 / s: e^(-s x) overflows, the result is 0 (as torch's sigmoid(-inf)), set at the
+  // end through the mask `kept` (x >= -87.3 / s, or NaN); x > 87.3 / s: clamped (the result is 1).
+  const __mmask16 kept = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f / s), _CMP_NLT_UQ);
+  x = _mm512_min_ps(_mm512_set1_ps(87.3f / s), x);
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(-1.44269504088896341f * s)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f / s), x);
@@ -124,7 +138,7 @@ inline __m512 sigmoid16_scaled(__m512 x) {
   q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c0));
   const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_scalef_ps(q, n));
   const __m512 r = _mm512_rcp14_ps(d);
-  return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+  return _mm512_maskz_mul_ps(kept, r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
 }
 inline __m512 sigmoid16(__m512 x) { return sigmoid16_scaled<1>(x); }
 inline __m512 tanh16(__m512 x) {
@@ -142,9 +156,9 @@ inline int cell_forward16(float* zi, float* zf, float* zg, float* zo, const floa
     const __m512 f = sigmoid16(_mm512_add_ps(_mm512_loadu_ps(zf + j), _mm512_loadu_ps(bf + j)));
     const __m512 o = sigmoid16(_mm512_add_ps(_mm512_loadu_ps(zo + j), _mm512_loadu_ps(bo + j)));
     const __m512 zgj = _mm512_add_ps(_mm512_loadu_ps(zg + j), _mm512_loadu_ps(bg + j));
-    const __m512 g = kRelu ? _mm512_max_ps(zgj, _mm512_setzero_ps()) : tanh16(zgj);
+    const __m512 g = kRelu ? relu16(zgj) : tanh16(zgj);
     const __m512 c = _mm512_fmadd_ps(f, _mm512_loadu_ps(cp + j), _mm512_mul_ps(i, g));
-    const __m512 t = kRelu ? _mm512_max_ps(c, _mm512_setzero_ps()) : tanh16(c);
+    const __m512 t = kRelu ? relu16(c) : tanh16(c);
     _mm512_storeu_ps(zi + j, i);
     _mm512_storeu_ps(zf + j, f);
     _mm512_storeu_ps(zg + j, g);
