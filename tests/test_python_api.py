@@ -293,3 +293,17 @@ def test_warnings_name_the_callers_line_not_the_librarys(tmp_path):
     assert any("feature column 'flat' is constant" in m for m in places), places
     assert any("the var baseline" in m for m in places), places
     assert {f for f, _ in places.values()} == {__file__}, places
+
+
+def test_fit_puts_back_the_callers_flush_denormal_setting():
+    from lstmcast.train import flush_denormal_on
+
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush denormal floats")
+    try:
+        for setting in (True, False):
+            torch.set_flush_denormal(setting)
+            Forecaster(_config(epochs=1)).fit(_frame(n=60))
+            assert flush_denormal_on() is setting
+    finally:
+        torch.set_flush_denormal(False)

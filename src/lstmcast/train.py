@@ -67,10 +67,21 @@ class History:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed torch (weights, dropout) and return a generator for shuffling."""
+    """Seed torch (weights, dropout) and return a generator for shuffling.
+
+    This reseeds the process-wide generators, ``torch.manual_seed`` and ``np.random.seed``: a
+    caller's own draws from ``torch.rand`` or ``np.random`` after a fit continue from ``seed``,
+    not from where they were (keep an own ``np.random.default_rng()`` to be unaffected).
+    """
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     return torch.Generator().manual_seed(seed)
+
+
+def flush_denormal_on() -> bool:
+    """Whether this thread flushes denormal floats to zero (``torch.set_flush_denormal``, which
+    has no getter): a denormal float64 times 1 reads 0 then."""
+    return torch.tensor([1e-320], dtype=torch.float64).mul(1.0).item() == 0.0
 
 
 def masked_loss(
@@ -186,7 +197,9 @@ def train_network(
     loss, or without validation windows the lowest training loss. If the loss diverges,
     ``model`` keeps the weights of the last finished epoch (its initial ones in epoch 1).
     Ctrl-C stops after the current step with ``history.interrupted`` set; the checkpoint of the
-    last finished epoch stays in ``checkpoint_dir``.
+    last finished epoch stays in ``checkpoint_dir``. Denormal floats are flushed to zero while
+    it trains (``torch.set_flush_denormal(True)``, on this thread); the caller's setting is put
+    back afterwards.
     """
     X, Y, mask = _as_tensors(X, Y, mask, "training")
     has_val = X_val is not None
@@ -243,6 +256,7 @@ def train_network(
     )
     # Denormal floats flushed to zero while training, as TensorFlow does: relu cells push Adam's
     # second moments into the denormal range, where x86 CPUs run about 100x slower.
+    flushing = flush_denormal_on()  # the caller's setting, put back at the end
     torch.set_flush_denormal(True)
     threads = torch.get_num_threads()
     torch.set_num_threads(_threads_for(model, X, bs, threads))
@@ -329,7 +343,7 @@ def train_network(
         model.load_state_dict(last_good)  # not the weights of half an epoch
     finally:
         torch.set_num_threads(threads)
-        torch.set_flush_denormal(False)
+        torch.set_flush_denormal(flushing)
         bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
