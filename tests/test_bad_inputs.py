@@ -396,6 +396,30 @@ def test_a_baseline_that_cannot_be_fitted_is_left_out_with_a_warning(tmp_path):
     assert [w.category for w in caught] == [UserWarning]  # no numpy "invalid value" line too
 
 
+def test_only_numerical_failures_of_a_baseline_are_blamed_on_the_values(tmp_path, monkeypatch):
+    """Ridge's overflowing Gram matrix (scipy's "array must not contain infs or NaNs") is the
+    values' fault; a ValueError that is a bug (a shape that does not fit) was reported as
+    "the table's values may be too large or too alike" too, and is now raised."""
+    from lstmcast.baselines import RidgeBaseline
+
+    csv = tmp_path / "huge.csv"
+    make_synthetic_frame().assign(temp=lambda f: f["temp"] * 1e300).to_csv(csv, index=False)
+    fc = Forecaster(ForecastConfig(**dict(API, data=str(csv)))).fit()
+    with pytest.warns(UserWarning, match=r"the ridge baseline could not be fitted \(array must "
+                      r"not contain infs or NaNs\) and is left out: the table's values may be "
+                      r"too large"):  # fmt: skip
+        result = fc.evaluate(baselines=("persistence", "ridge"))
+    assert [r["name"] for r in result["results"]] == ["lstm", "persistence"]
+
+    def bug(self, X, Y, observed):
+        raise ValueError("operands could not be broadcast together with shapes (3,) (4,)")
+
+    monkeypatch.setattr(RidgeBaseline, "_fit", bug)
+    fc = Forecaster(ForecastConfig(**API)).fit(make_synthetic_frame())
+    with pytest.raises(ValueError, match="operands could not be broadcast"):
+        fc.evaluate(baselines=("persistence", "ridge"))
+
+
 def test_a_constant_input_leaves_var_out_with_a_warning_not_a_traceback(tmp_path, capsys):
     """A constant input column (which train only warns about) crashed evaluate and compare
     inside statsmodels' VAR ("x contains one or more constant columns")."""
