@@ -42,10 +42,14 @@ def test_bad_arguments():
     with pytest.raises(ConfigError) as caught:
         chronological_split(HOURS, fractions=(0.9, 0.2))
     assert str(caught.value) == (
-        "train_fraction (--train-fraction) must be above 0 and val_fraction (--val-fraction) "
-        "at least 0, with a sum below 1 to leave rows for the test split; got "
-        "train_fraction=0.9, val_fraction=0.2 (sum 1.1): pass e.g. the defaults 0.7 and 0.15"
+        "train_fraction (--train-fraction) and val_fraction (--val-fraction) must be above 0 "
+        "(validation picks the epoch and stops training early), with a sum below 1 to leave "
+        "rows for the test split; got train_fraction=0.9, val_fraction=0.2 (sum 1.1): pass e.g. "
+        "the defaults 0.7 and 0.15"
     )
+    # no validation split: the message said "at least 0", and 0 then failed as an empty split
+    with pytest.raises(ConfigError, match=r"must be above 0 .*got train_fraction=0.7, val_fr"):
+        chronological_split(HOURS, fractions=(0.7, 0))
     with pytest.raises(ConfigError, match=r"got train_fraction=0, val_fraction=0.15 \(sum"):
         chronological_split(HOURS, fractions=(0, 0.15))
     with pytest.raises(ConfigError, match="val_end '2012-12-30' comes before train_end"):

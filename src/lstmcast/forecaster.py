@@ -154,7 +154,7 @@ class Forecaster:
                 f"it needs at least lookback + horizon = "
                 f"{cfg.lookback + cfg.horizon} rows"
             )
-        if len(val.X) and not val.mask.any():  # early stopping would watch a loss of 0
+        if not val.mask.any():  # early stopping would watch a loss of 0
             index = table.frame.index
             raise DataError(
                 f"the validation split ({index[self.split_.val.start]} to "
@@ -178,8 +178,8 @@ class Forecaster:
                     train.X[..., :n_in],
                     self._encode_targets(train),
                     dataclasses.replace(cfg.train_config(), seed=cfg.seed + k),
-                    X_val=val.X[..., :n_in] if len(val.X) else None,
-                    Y_val=self._encode_targets(val) if len(val.X) else None,
+                    X_val=val.X[..., :n_in],  # check_length: the split holds a window
+                    Y_val=self._encode_targets(val),
                     checkpoint_dir=folder,
                     # members finished before a stop resume from their own checkpoint
                     resume=resume and (k == 0 or (Path(folder) / CHECKPOINT).is_file()),

@@ -39,7 +39,9 @@ def chronological_split(
         index: the table's sorted ``DatetimeIndex``.
         train_end, val_end: inclusive ends. A string is read at its own resolution: ``"2012"`` is
             the whole year, ``"2012-12-31"`` the whole day, ``"2012-12-31 23:00"`` that hour.
-        fractions: ``(train, val)`` shares of the rows; the test split gets the rest.
+        fractions: ``(train, val)`` shares of the rows, both above 0 (every fit validates:
+            early stopping, the best epoch, tune and compare read the validation loss); the
+            test split gets the rest.
             Default (when no dates are given): ``(0.7, 0.15)``.
 
     Example:
@@ -61,11 +63,12 @@ def chronological_split(
             raise ConfigError(f"val_end {val_end!r} comes before train_end {train_end!r}")
     else:
         train, val = DEFAULT_FRACTIONS if fractions is None else fractions
-        if not (train > 0 and val >= 0 and train + val < 1):
+        if not (train > 0 and val > 0 and train + val < 1):  # validation picks the epoch
             raise ConfigError(
-                "train_fraction (--train-fraction) must be above 0 and val_fraction "
-                "(--val-fraction) at least 0, with a sum below 1 to leave rows for the test "
-                f"split; got train_fraction={train:g}, val_fraction={val:g} (sum {train + val:g}): "
+                "train_fraction (--train-fraction) and val_fraction (--val-fraction) must be "
+                "above 0 (validation picks the epoch and stops training early), with a sum "
+                f"below 1 to leave rows for the test split; got train_fraction={train:g}, "
+                f"val_fraction={val:g} (sum {train + val:g}): "
                 f"pass e.g. the defaults {DEFAULT_FRACTIONS[0]:g} and {DEFAULT_FRACTIONS[1]:g}"
             )
         n_train = round(n * train)
