@@ -89,3 +89,49 @@ def test_a_nan_weight_stops_training_on_both_engines(engine):
     config = TrainConfig(epochs=2, batch_size=32, progress=False, patience=None, clip_norm=None)
     with pytest.raises(TrainingDivergedError, match="training diverged at epoch 1"):
         train_network(net, X, Y, config)
+
+
+def saturated_cell(hidden: int) -> lstmcast.nn.LSTM:
+    """A one-input float32 layer whose i and o gates are 1, f is 0 and g's pre-activation is the
+    input itself: c_n = tanh(x) and h_n = tanh(tanh(x)) for the last step x, in every unit."""
+    lstm = lstmcast.nn.LSTM(1, hidden)
+    with torch.no_grad():
+        for p in lstm.parameters():
+            p.zero_()
+        lstm.bias_ih_l0[:hidden] = 100.0  # i = sigmoid(100) = 1
+        lstm.bias_ih_l0[hidden : 2 * hidden] = -100.0  # f = 0
+        lstm.bias_ih_l0[3 * hidden :] = 100.0  # o = 1
+        lstm.weight_ih_l0[2 * hidden : 3 * hidden] = 1.0  # g = tanh(x)
+    return lstm
+
+
+@pytest.mark.parametrize("hidden", WIDTHS)
+def test_float32_tanh_is_accurate_in_relative_terms_near_zero_and_absolute_everywhere(
+    engine, hidden
+):
+    small = torch.logspace(-20, 0, 201, dtype=F64)
+    values = torch.cat([small, -small, torch.linspace(-12, 12, 2401, dtype=F64)])
+    x = values.float().view(1, -1, 1)  # (T, B, I): one step, one value per row
+    with torch.no_grad():
+        _, (h_n, c_n) = saturated_cell(hidden)(x)
+    exact = torch.tanh(x.double().view(-1, 1))
+    for got, want in ((c_n[0], exact), (h_n[0], torch.tanh(c_n[0].double()))):
+        err = (got.double() - want).abs()
+        assert err.max() <= 3e-7
+        assert (err / want.abs().clamp_min(1e-30)).max() <= 1e-6
+
+
+def test_float32_layer_with_tiny_weights_and_inputs_keeps_relative_precision(engine):
+    """Weights and inputs scaled down, so that every h is ~1e-4: the audit's case."""
+    torch.manual_seed(0)
+    for hidden in (4, 16, 33):
+        lstm = lstmcast.nn.LSTM(2, hidden, batch_first=True)
+        with torch.no_grad():
+            for p in lstm.parameters():
+                p.mul_(1e-3)
+        exact = torch.nn.LSTM(2, hidden, batch_first=True, dtype=F64)
+        exact.load_state_dict({k: v.double() for k, v in lstm.state_dict().items()})
+        x = torch.randn(3, 5, 2) * 1e-2
+        with torch.no_grad():
+            got, want = lstm(x)[0].double(), exact(x.double())[0]
+        assert (got - want).abs().max() / want.abs().max() <= 1e-6

@@ -100,49 +100,76 @@ inline float exp_f(float x) {
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + exp_f(-x)); }
 inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-inline float tanh_(float x) { return 2.0f / (1.0f + exp_f(-2.0f * x)) - 1.0f; }
+
+// tanh for float: Eigen's rational approximation x P(x^2) / Q(x^2) (degrees 13 and 6), within a
+// few ulp of tanh in relative terms everywhere, near 0 too (2 sigmoid(2x) - 1 is not: its
+// absolute error ~6e-8 is a relative error of 1e-4 at x = 1e-3). Beyond |x| = kTanhClamp the
+// fraction would pass 1, so x is clamped there, where it gives exactly 1.
+constexpr float kTanhClamp = 7.99881172180175781f;
+constexpr float kTanhP[7] = {4.89352455891786e-03f, 6.37261928875436e-04f,  1.48572235717979e-05f,
+                             5.12229709037114e-08f, -8.60467152213735e-11f, 2.00018790482477e-13f,
+                             -2.76076847742355e-16f};  // P's coefficients of x^0, x^2, ... x^12
+constexpr float kTanhQ[4] = {4.89352518554385e-03f, 2.26843463243900e-03f, 1.18534705686654e-04f,
+                             1.19825839466702e-06f};  // Q's coefficients of x^0, x^2, ... x^6
+inline float tanh_(float x) {
+  x = clamp_keep_nan(x, -kTanhClamp, kTanhClamp);
+  const float x2 = x * x;
+  float p = kTanhP[6];
+  for (int k = 5; k >= 0; --k) p = p * x2 + kTanhP[k];
+  float q = kTanhQ[3];
+  for (int k = 2; k >= 0; --k) q = q * x2 + kTanhQ[k];
+  return x * p / q;
+}
 inline double tanh_(double x) { return std::tanh(x); }
 template <typename T>
 inline T act(T x, bool relu) { return relu ? std::max(x, T(0)) : tanh_(x); }
 
 #if defined(__AVX512F__)
 // The same activations, 16 floats at a time, written for few instructions (the forward gate
-// math is bound by their count): sigmoid(s x) = 1 / (1 + e^(-s x)) with e^(-s x) = 2^n e^r,
-// n = round(-s x log2 e), r = -s (x + n ln2 / s) = -s v, and e^r from a degree-5 polynomial
-// in v (a minimax fit of e^r on |r| <= ln2 / 2, relative error 1.3e-7, with the factors
-// (-s)^k folded into its coefficients); 1/d from rcp14 and one Newton step (~4e-9).
-// tanh(x) = 2 sigmoid(2x) - 1. Overall within 3e-7 of the exact values.
+// math is bound by their count).
+// sigmoid(x) = 1 / (1 + e^(-x)) with e^(-x) = 2^n e^r, n = round(-x log2 e), r = -(x + n ln2)
+// = -v, and e^r from a degree-5 polynomial in v (a minimax fit of e^r on |r| <= ln2 / 2,
+// relative error 1.3e-7, the signs (-1)^k folded into its coefficients); 1/d from rcp14 and one
+// Newton step (~4e-9). tanh as tanh_ above, 1/Q from rcp14 and one Newton step. Both within
+// 3e-7 of the exact values; tanh within a few ulp relative, near 0 too.
 // NaN in must give NaN out, as in torch (else a NaN weight trains on silently): max_ps/min_ps
 // return their SECOND operand when either is NaN, so x goes second below.
 // relu(x) = max(0, x), NaN kept.
 inline __m512 relu16(__m512 x) { return _mm512_max_ps(_mm512_setzero_ps(), x); }
 
-template <int kScale>
-inline __m512 sigmoid16_scaled(__m512 x) {
-  constexpr float s = static_cast<float>(kScale);
+inline __m512 sigmoid16(__m512 x) {
   constexpr float c0 = 1.0000001192092896f, c1 = 0.9999997019767761f, c2 = 0.49998894333839417f;
   constexpr float c3 = 0.16667574644088745f, c4 = 0.04191538318991661f, c5 = 0.008297654800117016f;
-  // x < -87.3 / s: e^(-s x) overflows, the result is 0 (as torch's sigmoid(-inf)), set at the
-  // end through the mask `kept` (x >= -87.3 / s, or NaN); x > 87.3 / s: clamped (the result is 1).
-  const __mmask16 kept = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f / s), _CMP_NLT_UQ);
-  x = _mm512_min_ps(_mm512_set1_ps(87.3f / s), x);
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(-1.44269504088896341f * s)),
+  // x < -87.3: e^(-x) overflows, the result is 0 (as torch's sigmoid(-inf)), set at the end
+  // through the mask `kept` (x >= -87.3, or NaN); x > 87.3: clamped (the result is 1).
+  const __mmask16 kept = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_NLT_UQ);
+  x = _mm512_min_ps(_mm512_set1_ps(87.3f), x);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(-1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f / s), x);
-  v = _mm512_fmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f / s), v);
-  __m512 q = _mm512_set1_ps(-c5 * s * s * s * s * s);
-  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c4 * s * s * s * s));
-  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(-c3 * s * s * s));
-  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c2 * s * s));
-  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(-c1 * s));
+  __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  v = _mm512_fmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), v);
+  __m512 q = _mm512_set1_ps(-c5);
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c4));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(-c3));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c2));
+  q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(-c1));
   q = _mm512_fmadd_ps(q, v, _mm512_set1_ps(c0));
   const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_scalef_ps(q, n));
   const __m512 r = _mm512_rcp14_ps(d);
   return _mm512_maskz_mul_ps(kept, r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
 }
-inline __m512 sigmoid16(__m512 x) { return sigmoid16_scaled<1>(x); }
 inline __m512 tanh16(__m512 x) {
-  return _mm512_fmsub_ps(sigmoid16_scaled<2>(x), _mm512_set1_ps(2.0f), _mm512_set1_ps(1.0f));
+  x = _mm512_min_ps(_mm512_set1_ps(kTanhClamp), _mm512_max_ps(_mm512_set1_ps(-kTanhClamp), x));
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(kTanhP[6]);
+  for (int k = 5; k >= 0; --k) p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(kTanhP[k]));
+  __m512 q = _mm512_set1_ps(kTanhQ[3]);
+  for (int k = 2; k >= 0; --k) q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(kTanhQ[k]));
+  p = _mm512_mul_ps(x, p);
+  // p / q = y + y e with y = p r, r ~ 1/q (rcp14), e = 1 - q r
+  const __m512 r = _mm512_rcp14_ps(q);
+  const __m512 y = _mm512_mul_ps(p, r);
+  return _mm512_fmadd_ps(y, _mm512_fnmadd_ps(q, r, _mm512_set1_ps(1.0f)), y);
 }
 
 // The gate math of cell_forward for j = 0, 16, ... while 16 fit; returns the first j left.
