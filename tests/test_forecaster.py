@@ -617,3 +617,38 @@ def test_fit_on_a_frame_leaves_config_as_given(synthetic_csv):
     assert again.data_name_ == str(synthetic_csv)
     assert fc.fit().data_name_ == str(synthetic_csv)  # and so does the same forecaster
     assert fc.predict().equals(again.predict())
+
+
+@pytest.mark.parametrize("categorical", ["label", "onehot"])
+def test_new_rows_as_a_table_get_the_models_codes_and_checks_as_a_frame_does(categorical):
+    """A Table was used as it was read: rows without category 'E' got codes for ['N', 'S']
+    instead of the fitted ['E', 'N', 'S'] (another forecast, no error), and daily rows into an
+    hourly model got hourly timestamps."""
+    from lstmcast.data import read_table
+
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame(
+        {"a": np.sin(np.arange(n) / 5) + rng.normal(0, 0.1, n), "b": rng.normal(0, 1, n)},
+        index=pd.date_range("2020-01-01", periods=n, freq="h").rename("time"),
+    )
+    frame["w"] = np.array(["E", "N", "S"])[(np.arange(n) // 7) % 3]
+    frame["a"] += (frame["w"] == "E") * 3
+    fc = Forecaster(ForecastConfig(target=["a"], epochs=1, units=[4], lookback=4, horizon=2,
+                                   categorical=categorical, progress=False)).fit(frame)  # fmt: skip
+    new = frame.iloc[-20:].copy()
+    new["w"] = new["w"].replace("E", "N")  # no 'E' in the new rows
+    new.iloc[3, 1] = np.nan  # filled as the model fills, whatever the Table's own fill
+    table = read_table(new, categorical="onehot" if categorical == "label" else "label",
+                       fill="none")  # fmt: skip
+    pd.testing.assert_frame_equal(fc.predict(table), fc.predict(new))
+    scores = [[(r["name"], r["rmse"], r["n_scored"]) for r in fc.evaluate(data)["results"]]
+              for data in (table, new)]  # fmt: skip
+    assert scores[0] == scores[1]
+    daily = new.set_axis(pd.date_range("2021-01-01", periods=20, freq="D").rename("time"))
+    with pytest.raises(DataError, match="is at frequency 'D', but the model was trained on 'h'"):
+        fc.predict(read_table(daily))
+    unknown = new.assign(w="W")
+    with pytest.raises(DataError, match=r"column 'w' holds 'W' at data row 1, not one of the "
+                       r"categories it was fitted on \['E', 'N', 'S'\]"):  # fmt: skip
+        fc.predict(read_table(unknown))

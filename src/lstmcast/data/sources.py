@@ -2,7 +2,8 @@
 
 A forecaster reads a registered dataset's name, a CSV/Parquet path, a DataFrame or a ``Table``.
 New rows for a trained model get its category codes and are checked for its inputs and time
-step. A fitted model records the name its run goes by (``config.data``) and the source of its
+step; a ``Table`` of new rows too: it is read again from its values and categories' text.
+A fitted model records the name its run goes by (``config.data``) and the source of its
 training table, so that a loaded model can score on that table again, from any working
 directory; an in-memory table or a pipe cannot be read again, and says so.
 
@@ -17,6 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.data.checks import check_new_table
@@ -44,8 +46,11 @@ def read_data(
     ``encodings``, rows in the own layout of the registered dataset ``source`` it was trained on
     are read as that dataset, and the table is checked to hold ``inputs`` at time step ``freq``.
     """
+    table = None
     if isinstance(data, Table):
-        return data
+        if not for_predict:
+            return data
+        table, data = data, raw_frame(data)  # read again, as new rows in a DataFrame are
     if data is None:
         if cfg.data == IN_MEMORY:
             raise DataError(
@@ -67,9 +72,9 @@ def read_data(
     # free text is refused only where it is used (plan, check_new_table), so that
     # --features can leave a column of names or notes out
     kwargs = {"categorical": cfg.categorical, "fill": cfg.fill, "free_text": "skip"}
-    if cfg.time_col is not None:
+    if cfg.time_col is not None and table is None:  # a Table's time is its index
         kwargs["time_col"] = cfg.time_col
-    table = None
+    given, table = table, None
     if for_predict:  # new data gets the training categories' codes and columns
         kwargs["encodings"] = encodings
         # rows in the own layout of the registered dataset the model was trained on
@@ -78,9 +83,33 @@ def read_data(
         table = read_table(data, **kwargs)
     elif table is None:
         table = load_dataset(str(data), **kwargs)
+    if given is not None:  # its name in messages, and the text it left out
+        table.name, table.skipped = given.name, {**given.skipped, **table.skipped}
     if for_predict:
         check_new_table(table, inputs, freq)
     return table
+
+
+def raw_frame(table: Table) -> pd.DataFrame:
+    """``table`` as the frame it was read from: its values where observed (NaN elsewhere, so
+    that they are filled again), each categorical column as its categories' text, on its time
+    index. New rows read as a ``Table`` get a model's own category codes and checks from it."""
+    frame = table.frame.where(table.observed)
+    for col, enc in table.encodings.items():
+        categories = np.array(enc["categories"], dtype=object)
+        if enc["kind"] == "label":
+            codes = frame[enc["columns"][0]]
+        else:  # one-hot: the column of the 1
+            hot = frame[enc["columns"]]
+            codes = hot.to_numpy().argmax(axis=1).astype(float)
+            codes = pd.Series(codes, index=frame.index).where(hot.eq(1).any(axis=1))
+        text = pd.Series(pd.NA, index=frame.index, dtype=object)
+        present = codes.notna()
+        text[present] = categories[codes[present].astype(int)]
+        at = frame.columns.get_loc(enc["columns"][0])
+        frame = frame.drop(columns=enc["columns"])
+        frame.insert(at, col, text)
+    return frame
 
 
 def name_of(data: object, table: Table) -> str:
