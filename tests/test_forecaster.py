@@ -652,3 +652,31 @@ def test_new_rows_as_a_table_get_the_models_codes_and_checks_as_a_frame_does(cat
     with pytest.raises(DataError, match=r"column 'w' holds 'W' at data row 1, not one of the "
                        r"categories it was fitted on \['E', 'N', 'S'\]"):  # fmt: skip
         fc.predict(read_table(unknown))
+
+
+def test_evaluate_scores_no_window_that_reads_values_filled_back_from_later_ones():
+    """New rows whose target began with 10 missing values: the leading edge is back filled
+    with the first observed value, so the first scored windows read their own target as input
+    (persistence's error exactly 0 there)."""
+    rng = np.random.default_rng(1)
+    n, L = 200, 4
+    frame = pd.DataFrame(
+        {"a": np.cumsum(rng.normal(size=n)), "b": rng.normal(size=n)},
+        index=pd.date_range("2020-01-01", periods=n, freq="h").rename("time"),
+    )
+    fc = Forecaster(ForecastConfig(target=["a"], epochs=1, units=[4], lookback=L, horizon=1,
+                                   progress=False)).fit(frame)  # fmt: skip
+    new = frame.iloc[170:].copy()  # the test period
+    new.iloc[:10, 0] = np.nan
+    result = fc.evaluate(new, baselines=("persistence",))
+    truth, persistence = fc.last_truth_, fc.last_forecasts_["persistence"]
+    assert truth.t0[0] == 10 + L  # the first window that reads only observed values of a
+    assert np.abs(persistence - truth.Y)[truth.mask].min() > 0
+    assert result["results"][1]["n_scored"] == len(new) - 10 - L
+    # predict reads the whole history before the forecast: a leading gap is no leak there
+    assert np.isfinite(fc.predict(new.iloc[:12]).to_numpy()).all()  # rows 8, 9 filled
+    with pytest.raises(DataError, match=r"column 'a' is first observed at 2020-01-08 12:00:00, "
+                       r"too late for a window of the test rows that reads no value filled back "
+                       r"from a later one \(lookback 4 \+ horizon 1 rows\): pass a table in "
+                       r"which it is observed at least 5 rows before its end"):  # fmt: skip
+        fc.evaluate(new.iloc[:14])

@@ -302,6 +302,7 @@ class Forecaster:
             table, split, self.run_config(), own_split, getattr(self, "split_ends_", None)
         )
         values, observed = self._arrays(table)
+        rows = self._unfilled_rows(table, rows, observed, split)
         truth = self._windows(values, observed, rows)  # Y in data units, NaN where unobserved
         read = values[truth.t0[0] - self.config.lookback : truth.t0[-1], : len(self.inputs_)]
         holes = np.isnan(read).any(axis=0)  # (Fi,) over the rows the windows read
@@ -429,6 +430,27 @@ class Forecaster:
         values = table.frame[self.columns_].to_numpy(dtype=np.float64)  # (N, F)
         observed = table.observed[self.columns_].to_numpy(dtype=bool)
         return values, observed
+
+    def _unfilled_rows(self, table: Table, rows: slice, observed: np.ndarray, split: str) -> slice:
+        """``rows`` less the first targets whose windows read rows before some column's first
+        observed value: the fill copies that value back there, so the window would read its
+        own future (a persistence error of exactly 0)."""
+        L, H = self.config.lookback, self.config.horizon
+        seen = observed.any(axis=0)  # (F,): a column without values is refused elsewhere
+        first = observed[:, seen].argmax(axis=0)  # each column's first observed row
+        if not len(first) or first.max() + L <= rows.start:
+            return rows
+        column = [c for c, s in zip(self.columns_, seen, strict=True) if s][first.argmax()]
+        start = int(first.max()) + L
+        if rows.stop - start < H:
+            index = table.frame.index
+            raise DataError(
+                f"{table.name}: column {column!r} is first observed at {index[first.max()]}, "
+                f"too late for a window of the {split} rows that reads no value filled back "
+                f"from a later one (lookback {L} + horizon {H} rows): pass a table in which "
+                f"it is observed at least {L + H} rows before its end"
+            )
+        return slice(start, rows.stop)
 
     def _windows(self, values: np.ndarray, observed: np.ndarray, rows: slice):
         return make_windows(
