@@ -102,6 +102,7 @@ def test_year_month_day_hour_still_build_the_time_beside_a_coarser_datetime_date
                           "day": hours.day, "hour": hours.hour, "y": np.arange(48.0)})  # fmt: skip
     table = read_table(frame, columns=["y"])
     assert table.freq == "h" and (table.frame.index == hours).all()
+    assert list(read_table(frame).frame.columns) == ["y"]  # a copy of the time, no input
 
 
 def test_category_values_that_read_as_the_same_number_keep_their_own_codes():
@@ -159,3 +160,47 @@ def test_category_names_that_read_alike_are_refused():
     alike = pd.Categorical([1, "1"] * 3)
     with pytest.raises(DataError, match=r"column 'c' has two categories that both read '1'; give "):
         read_table(_frame(c=alike))
+
+
+def _export(n=80):
+    """A CSV export of a frame with a time column and calendar features, as ymd_*.csv."""
+    hours = pd.date_range("2020-01-01", periods=n, freq="h")
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"time": hours.strftime("%Y-%m-%d %H:%M:%S"), "a": rng.normal(size=n),
+                         "b": rng.normal(size=n), "year": hours.year, "month": hours.month,
+                         "day": hours.day, "hour": hours.hour,
+                         "date": hours.strftime("%Y-%m-%d")})  # fmt: skip
+
+
+def test_a_text_time_column_beside_calendar_parts_is_the_time_and_a_day_only_date_no_input(
+    tmp_path,
+):
+    """A text `time` beside year/month/day/hour (> 32 values) was refused as free text with
+    "name the inputs with --features"; a day-only text `date` (<= 32 values) became a category
+    input, so the model could not forecast later dates ("not one of the categories")."""
+    from lstmcast.forecaster import Forecaster
+
+    frame = _export()
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = read_table(tmp_path / "t.csv")  # the time column, unique: the time
+    assert table.freq == "h" and table.frame.index[-1] == pd.Timestamp("2020-01-04 07:00")
+    assert list(table.frame.columns) == ["a", "b", "year", "month", "day", "hour"]  # no date
+    frame.drop(columns="time").to_csv(tmp_path / "d.csv", index=False)
+    table = read_table(tmp_path / "d.csv")  # the date repeats: the parts build the time
+    assert table.freq == "h" and list(table.frame.columns) == ["a", "b"] and not table.skipped
+    cfg = ForecastConfig(target=["a"], epochs=1, units=[4], lookback=4, progress=False)
+    fc = Forecaster(cfg).fit(str(tmp_path / "d.csv"))
+    later = _export(120).iloc[90:].drop(columns="time")  # dates the model never saw
+    assert fc.inputs_ == ["a", "b"] and len(fc.predict(later)) == 1
+    # a model that read the date as a category (before this) still reads it so
+    codes = {"date": {"kind": "label", "categories": ["2020-01-01"], "columns": ["date"]}}
+    table = read_table(frame.drop(columns="time").iloc[:24], encodings=codes)
+    assert list(table.frame.columns) == ["a", "b", "date"] and table.frame.index[1].hour == 1
+
+
+def test_a_time_column_that_is_not_the_time_is_refused_naming_time_col():
+    frame = _export(40).assign(time=lambda f: f["time"].str.replace("2020-01-0", "2021-02-0"))
+    with pytest.raises(DataError, match=r"^DataFrame: text column 'time' has 40 distinct values "
+                       r"\(more than 32, so not categorical; if it holds the time, pass "
+                       r"--time-col time\); drop it"):  # fmt: skip
+        read_table(frame)

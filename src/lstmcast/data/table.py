@@ -21,6 +21,7 @@ import pandas as pd
 from lstmcast.data.files import check_repeats, read_file
 from lstmcast.data.timestamps import (
     INDEX_TIME,
+    TIME_NAMES,
     check_duplicates,
     regular_index,
     show_value,
@@ -85,7 +86,9 @@ def read_table(
         time_col: the column (or the name of the DatetimeIndex) holding timestamps. When None:
             a DatetimeIndex, else a datetime column named time/date/datetime/timestamp, else
             year/month/day[/hour[/minute]] or year/quarter columns (which otherwise stay
-            inputs), else a text column named time/date/datetime/timestamp. UTC offsets are
+            inputs), else a text column named time/date/datetime/timestamp. Beside
+            year/month/day, such a column on the same dates is the time when its values are
+            unique, and dropped with the parts when they repeat (never an input). UTC offsets are
             converted to UTC (except local dates that only read regular as such: daily steps
             across daylight saving); dd/mm/yyyy dates must fit one day/month order only.
         columns: keep only these (raw) columns, in this order; default all.
@@ -123,7 +126,7 @@ def read_table(
     if raw.empty:
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
     own_index = source.index if isinstance(source, pd.DataFrame) else None  # explains no time
-    index, time_parts = time_index(raw, time_col, name, index_col, own_index)
+    index, time_parts = time_index(raw, time_col, name, index_col, own_index, set(encodings or {}))
     raw = raw.drop(columns=time_parts)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
     if columns is not None:
@@ -292,9 +295,10 @@ def _encode(
             continue
         categories = [str(c) for c in sorted(text.dropna().unique())]
         if len(categories) > MAX_CATEGORIES:
+            hint = f"; if it holds the time, pass --time-col {col}" if timely(col) else ""
             skipped[col] = (
                 f"{name}: text column {col!r} has {len(categories)} distinct values "
-                f"(more than {MAX_CATEGORIES}, so not categorical)"
+                f"(more than {MAX_CATEGORIES}, so not categorical{hint})"
             )
             continue
         if given is not None:  # new rows for a model that read this column as numbers (or not)
@@ -307,6 +311,11 @@ def _encode(
         out.update(_codes(text, col, categorical, categories, encodings))
     frame = pd.DataFrame(out, index=raw.index)
     return frame, encodings, skipped
+
+
+def timely(col) -> bool:
+    """Whether a column is named like a time (time, date, datetime, timestamp)."""
+    return str(col).lower() in TIME_NAMES
 
 
 def _finite(values: pd.Series, col, name: str) -> pd.Series:

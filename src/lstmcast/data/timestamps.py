@@ -3,10 +3,13 @@ their frequency.
 
 The time comes from a named column, a DatetimeIndex, a datetime column called
 time/date/datetime/timestamp, year/month/day[/hour[/minute]] or year/quarter columns, or a text
-column called time/date/datetime/timestamp. dd/mm/yyyy dates are read
-day-first only when no value can be month-first; UTC offsets become UTC unless only the local
-dates are regular. ``regular_index`` finds the frequency of a gappy index and the complete index
-that fills its gaps; ``read_table`` (``lstmcast.data.table``) re-indexes onto it.
+column called time/date/datetime/timestamp. Beside year/month/day parts, a column so named
+whose timestamps fall on the parts' dates is the time when its values are unique (the parts
+stay columns), and is dropped with the parts when they repeat (a day-only date beside hours).
+dd/mm/yyyy dates are read day-first only when no value can be month-first; UTC offsets become
+UTC unless only the local dates are regular. ``regular_index`` finds the frequency of a gappy
+index and the complete index that fills its gaps; ``read_table`` (``lstmcast.data.table``)
+re-indexes onto it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import datetime
 import re
 import warnings
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -39,11 +43,12 @@ def time_index(
     name: str,
     index_col: str | None,
     frame_index: pd.Index | None = None,
+    keep: Collection[str] = (),
 ) -> tuple[pd.DatetimeIndex, list]:
-    """The timestamps and the columns that built them (dropped afterwards); ``index_col`` holds
-    the source's DatetimeIndex, the time unless ``time_col`` names another column;
-    ``frame_index``, a DataFrame's own index (no DatetimeIndex), only explains a missing
-    time."""
+    """The timestamps and the columns that built them or repeat them (dropped afterwards);
+    ``index_col`` holds the source's DatetimeIndex, the time unless ``time_col`` names another
+    column; ``frame_index``, a DataFrame's own index (no DatetimeIndex), only explains a missing
+    time; ``keep``, columns a model read as categories, are never taken for the time."""
     lower = {str(c).lower(): c for c in raw.columns}
     if len(raw.columns) == 1 and " " in str(raw.columns[0]).strip():
         raise DataError(
@@ -70,12 +75,20 @@ def time_index(
         parts = [lower[p] for p in ("year", "month", "day", "hour", "minute") if p in lower]
         fields = {p.lower(): _integers(raw[p], p, name) for p in parts}
         try:
-            index = pd.to_datetime(pd.DataFrame(fields))
+            index = pd.DatetimeIndex(pd.to_datetime(pd.DataFrame(fields)))
         except (ValueError, OverflowError) as err:
             raise DataError(
                 f"{name}: year/month/day columns do not form valid dates: {err}"
             ) from err
-        return pd.DatetimeIndex(index), parts
+        # a time/date column of the same dates (a CSV export of a frame with calendar
+        # features): the time when its values are unique, else a coarser copy of it
+        copies = {c: _same_dates(raw[c], index, name) for c in found if c not in keep}
+        copies = {c: times for c, times in copies.items() if times is not None}
+        unique = [c for c, times in copies.items() if times.is_unique]
+        repeats = [c for c in copies if c not in unique]
+        if len(unique) == 1:  # the parts stay, as inputs
+            return copies[unique[0]], [*unique, *repeats]
+        return index, [*parts, *repeats]
     if {"year", "quarter"} <= lower.keys():
         parts = [lower["year"], lower["quarter"]]
         year, quarter = (_integers(raw[p], p, name) for p in parts)
@@ -101,6 +114,22 @@ def time_index(
         f"{type(frame_index).__name__}); set one with df.index = pd.to_datetime(...), or pass "
         "time_col=... naming the column of timestamps"
     )
+
+
+def _same_dates(column: pd.Series, dates: pd.DatetimeIndex, name: str) -> pd.DatetimeIndex | None:
+    """``column`` read as timestamps when each falls on the day of ``dates`` (built from
+    year/month/day parts), else None (a label such as '30 Jan', times of day, other text)."""
+    if not (
+        pd.api.types.is_datetime64_any_dtype(column)
+        or pd.api.types.is_object_dtype(column)
+        or pd.api.types.is_string_dtype(column)
+    ):
+        return None
+    try:
+        times = _parse_times(column, str(column.name), name)
+    except (DataError, TypeError, ValueError, OverflowError):
+        return None
+    return times if (times.normalize() == dates.normalize()).all() else None
 
 
 def _check_no_nat(column: pd.Series, name: str) -> None:
