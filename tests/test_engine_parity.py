@@ -6,14 +6,16 @@ that do not depend on whether the compiled engine was built.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
 import lstmcast.nn
 from lstmcast.config import TrainConfig
 from lstmcast.errors import TrainingDivergedError
-from lstmcast.models import _extension
-from lstmcast.models.network import LSTMNetwork
+from lstmcast.models import _extension, kernels
+from lstmcast.models.network import LSTMNetwork, build_network
 from lstmcast.train import train_network
 
 F64 = torch.float64
@@ -135,3 +137,58 @@ def test_float32_layer_with_tiny_weights_and_inputs_keeps_relative_precision(eng
         with torch.no_grad():
             got, want = lstm(x)[0].double(), exact(x.double())[0]
         assert (got - want).abs().max() / want.abs().max() <= 1e-6
+
+
+def compiled():
+    """The compiled engine's module, or skip."""
+    if not _extension.available():
+        pytest.skip(f"compiled engine unavailable: {_extension.unavailable_reason()}")
+    return _extension.module()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("keep", [0.8, 0.5, 0.3, 0.999, 1.0])
+def test_fallback_dropout_mask_equals_the_compiled_one_bit_for_bit(keep, dtype):
+    module = compiled()
+    for n in (1, 15, 16, 1000, 54321):
+        for seed in (0, 1, 987654321987654321, 2**62 - 1):
+            want = module.dropout_mask(n, keep, seed, dtype)
+            got = kernels.dropout_mask(n, keep, seed, dtype)
+            assert got.dtype == want.dtype == dtype
+            assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_dropout_scales_kept_values_by_one_over_keep_in_their_own_dtype(engine, dtype):
+    torch.manual_seed(3)
+    y = kernels.dropout(torch.ones(1000, dtype=dtype), 0.3)
+    assert torch.equal(y[y != 0], torch.full_like(y[y != 0], 1 / 0.7))  # exact in float64 too
+
+
+def test_dropout_is_the_same_on_both_engines_and_draws_the_same_from_the_generator():
+    compiled()
+    x = torch.randn(7, 5, 33)
+    runs = []
+    for context in (contextlib.nullcontext, _extension.disabled):
+        torch.manual_seed(4)
+        with context():
+            runs.append((kernels.dropout(x, 0.25), torch.rand(3)))
+    assert torch.equal(runs[0][0], runs[1][0])
+    assert torch.equal(runs[0][1], runs[1][1])  # the generator was left in the same state
+
+
+def test_stacked_preset_trains_to_the_same_weights_on_both_engines():
+    """Dropout between the layers and before the head: a compiler must not change the model."""
+    compiled()
+    X = torch.randn(64, 8, 3, generator=torch.Generator().manual_seed(5))  # (N, T, F)
+    Y = X[:, -1, :1] * 0.5 + 0.1 * X[:, 0, 1:2]
+    config = TrainConfig(epochs=3, batch_size=16, progress=False, patience=None, seed=0)
+    states = []
+    for context in (contextlib.nullcontext, _extension.disabled):
+        torch.manual_seed(0)
+        net = build_network("stacked", n_features=3, units=(16, 8))
+        with context():
+            train_network(net, X, Y, config)
+        states.append(net.state_dict())
+    for name, weight in states[0].items():
+        assert (weight - states[1][name]).abs().max() <= 1e-5, name

@@ -57,15 +57,50 @@ def lstm_layer(
 def dropout(x: Tensor, p: float) -> Tensor:
     """Training-mode dropout: zero each value with probability p, scale the rest by 1/(1-p).
 
-    With the compiled engine the mask comes from a counter-based hash seeded from torch's
-    generator (so ``torch.manual_seed`` reproduces it): ~15x faster than ``torch.bernoulli_``
-    on the CPU, which is a tenth of a small model's training step. Else ``F.dropout``.
+    The mask is a counter-based hash (``dropout_mask``) of one seed drawn from torch's CPU
+    generator, so ``torch.manual_seed`` reproduces it, and it is the same on either engine and
+    any device: the compiled engine makes it ~15x faster than ``torch.bernoulli_`` (a tenth of
+    a small model's training step), the pure-torch fallback computes it with torch ops.
     """
+    keep = 1.0 - p
+    seed = int(torch.randint(0, 2**62, ()).item())
     if _extension.usable_for(x, None, None, None, None, None, None):
-        seed = int(torch.randint(0, 2**62, ()).item())
-        mask = _extension.module().dropout_mask(x.numel(), 1.0 - p, seed, x.dtype)
-        return x * mask.view(x.shape)
-    return torch.nn.functional.dropout(x, p, training=True)
+        mask = _extension.module().dropout_mask(x.numel(), keep, seed, x.dtype)
+    else:
+        mask = dropout_mask(x.numel(), keep, seed, x.dtype, x.device)
+    return x * mask.view(x.shape)
+
+
+_GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_SIGN = 1 << 63  # the sign bit of an int64
+
+
+def _int64(bits: int) -> int:
+    """The int64 with the same 64 bits as the unsigned ``bits``."""
+    return bits - (1 << 64) if bits >= _SIGN else bits
+
+
+def _shift_right(z: Tensor, k: int) -> Tensor:
+    """Logical (unsigned) right shift of int64 bits: torch's ``>>`` copies the sign bit."""
+    return (z >> k) & ((1 << (64 - k)) - 1)
+
+
+def dropout_mask(n: int, keep: float, seed: int, dtype: torch.dtype, device=None) -> Tensor:
+    """(n,) values, 1/keep with probability keep, else 0: the compiled engine's mask, bit for bit.
+
+    Value k is kept when splitmix64(seed + k) < keep 2^64 (unsigned). The uint64 arithmetic runs
+    on int64 tensors, whose products wrap modulo 2^64 alike; shifts are made logical, and the
+    unsigned comparison becomes a signed one of both sides with the sign bit flipped.
+    """
+    if keep >= 1.0:
+        return torch.ones(n, dtype=dtype, device=device)
+    z = torch.arange(n, dtype=torch.int64, device=device).add_(seed).mul_(_int64(_GOLDEN))
+    z = z.bitwise_xor_(_shift_right(z, 30)).mul_(_int64(_MIX1))
+    z = z.bitwise_xor_(_shift_right(z, 27)).mul_(_int64(_MIX2))
+    z = z.bitwise_xor_(_shift_right(z, 31))
+    threshold = int(keep * 2.0**64)  # as the C++ casts the same double product
+    kept = z.bitwise_xor_(_int64(_SIGN)) < threshold - _SIGN
+    return torch.zeros(n, dtype=dtype, device=device).masked_fill_(kept, 1.0 / keep)
 
 
 def torch_lstm_layer(

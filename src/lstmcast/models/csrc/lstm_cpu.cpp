@@ -543,21 +543,33 @@ std::vector<at::Tensor> backward(const c10::optional<at::Tensor>& d_out,
 
 // A dropout mask of n values, each 1/keep with probability keep, else 0: a counter-based hash
 // (splitmix64 of seed + index), so it is reproducible from the seed and vectorisable.
-at::Tensor dropout_mask(int64_t n, double keep, int64_t seed, at::ScalarType dtype) {
-  auto mask = at::empty({n}, at::TensorOptions().dtype(at::kFloat));
-  float* m = mask.data_ptr<float>();
-  if (keep >= 1.0) return at::ones({n}, at::TensorOptions().dtype(dtype));
-  const uint64_t threshold = static_cast<uint64_t>(keep * 18446744073709551616.0);
-  const float scale = static_cast<float>(1.0 / keep);
+// lstmcast.models.kernels.dropout_mask computes the same bits with torch ops (the fallback).
+template <typename T>
+void fill_dropout_mask(T* m, int64_t n, double keep, int64_t seed) {
+  const uint64_t threshold = static_cast<uint64_t>(keep * 18446744073709551616.0);  // keep 2^64
+  const T scale = static_cast<T>(1.0 / keep);  // 1/keep rounded once, to the mask's own dtype
   const uint64_t base = static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull;
   for (int64_t i = 0; i < n; ++i) {
     uint64_t z = base + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
-    m[i] = z < threshold ? scale : 0.0f;
+    m[i] = z < threshold ? scale : T(0);
   }
-  return dtype == at::kFloat ? mask : mask.to(dtype);
+}
+
+at::Tensor dropout_mask(int64_t n, double keep, int64_t seed, at::ScalarType dtype) {
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble,
+              "lstmcast kernel: float32 or float64 only");
+  auto options = at::TensorOptions().dtype(dtype);
+  if (keep >= 1.0) return at::ones({n}, options);
+  auto mask = at::empty({n}, options);
+  if (dtype == at::kDouble) {
+    fill_dropout_mask(mask.data_ptr<double>(), n, keep, seed);
+  } else {
+    fill_dropout_mask(mask.data_ptr<float>(), n, keep, seed);
+  }
+  return mask;
 }
 
 // Whether the BLAS this kernel calls is there; also decides whether oneDNN's brgemm is used.
