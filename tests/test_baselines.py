@@ -438,3 +438,118 @@ def test_b2_persistence_on_the_real_2014_test_split(beijing_path, horizon, expec
     pred = Persistence([0]).fit(test.X, test.Y, test.mask).predict(test.X)
     assert test.mask.sum() == {1: 8_661, 24: 207_312}[horizon]
     assert rmse(test.Y, pred, test.mask) == pytest.approx(expected, abs=0.005)
+
+
+# ---------------------------------------------------------------- what a fit may spend here
+@pytest.mark.parametrize(
+    ("model", "what"),
+    [
+        (RidgeBaseline([0]), r"its 14 x 14 Gram matrix \(lookback 7 x 2 features\)"),
+        (VARBaseline([0]), r"2 inputs with an order search over 1\.\.7 lags"),
+        (GradientBoostingBaseline([0]), r"3 models on 193 windows x 18 features"),
+    ],
+)
+def test_a_fit_over_the_free_memory_or_the_time_limit_is_refused_before_it_starts(
+    monkeypatch, model, what
+):
+    """Each learning baseline estimates its memory and time from the shapes and refuses, with
+    one line naming the size and the fix, a fit that would not fit here (the limits patched
+    small rather than allocating gigabytes); within them it fits as before."""
+    w = _windows(np.random.default_rng(3).normal(size=(202, 2)).cumsum(axis=0), 7, 3)
+    name = type(model).__name__
+    monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: 1000)
+    with pytest.raises(ConfigError, match=rf"^{name} needs about .* for {what}.*, but "
+                       r"1000 B is free here: use a shorter --lookback or fewer --features, or "
+                       r"leave it out of --baselines$"):  # fmt: skip
+        model.fit(w.X, w.Y)
+    monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: None)  # unknown
+    monkeypatch.setattr("lstmcast.baselines.budget.TIME_LIMIT_S", 1e-9)
+    with pytest.raises(ConfigError, match=rf"^{name} would take about 0 s to fit {what}"):
+        model.fit(w.X, w.Y)
+    assert not hasattr(model, "horizon_")  # refused before anything was learnt
+    monkeypatch.setattr("lstmcast.baselines.budget.TIME_LIMIT_S", 900.0)
+    assert model.fit(w.X, w.Y).predict(w.X).shape == w.Y.shape
+
+
+def test_the_budget_estimates_name_the_audited_sizes():
+    """The sizes that broke on big tables are refused by their estimates alone: ridge's
+    50,400² Gram matrix (lookback 168 x 300 features) needs 19 GiB, gbm at lookback 24 x 30
+    inputs with 48 models takes hours, VAR's order search on 300 inputs takes over 15 minutes;
+    Beijing's gbm (B2b: 26,000 windows of 24 x 8, 24 models, 224 s) stays within."""
+    from lstmcast.baselines.budget import TIME_LIMIT_S
+
+    def cost(model, S, L, F, H, Ft):
+        X = np.lib.stride_tricks.as_strided(np.zeros(1), (S, L, F), (0, 0, 0))  # no memory
+        Y = np.lib.stride_tricks.as_strided(np.zeros(1), (S, H, Ft), (0, 0, 0))
+        return model._cost(X, Y, np.ones((1, 1, 1), dtype=bool))
+
+    need, _, _ = cost(RidgeBaseline([0]), 139_809, 168, 300, 24, 1)
+    assert 18.9 * 2**30 < need < 20 * 2**30
+    assert cost(GradientBoostingBaseline([0]), 139_809, 24, 30, 24, 2)[1] > 2 * 3600
+    assert cost(VARBaseline([0]), 35_000, 168, 300, 24, 1)[1] > TIME_LIMIT_S
+    assert 100 < cost(GradientBoostingBaseline([0]), 26_233, 24, 8, 24, 1)[1] < TIME_LIMIT_S
+    assert cost(VARBaseline([0]), 26_233, 24, 8, 24, 1)[1] < 10
+
+
+def test_gbm_features_are_the_flattened_window_and_changes_and_fits_say_each_model():
+    """The features written in place equal the concatenation they replace (the numbers do not
+    change), and fit(status=...) hears each model with its count."""
+    w = _windows(_threshold_process(400, 4), 4, 2, targets=(0, 1))
+    X = w.X
+    for L in (4, 2, 1):  # both lags, the 1-step change alone, none
+        parts = [X[:, :L].reshape(len(X), -1)]
+        parts += [X[:, L - 1] - X[:, L - 1 - lag] for lag in (1, 3) if L > lag]
+        np.testing.assert_array_equal(
+            GradientBoostingBaseline.features(X[:, :L]), np.concatenate(parts, axis=1)
+        )
+    heard = []
+    GradientBoostingBaseline([0, 1], max_iter=5).fit(w.X, w.Y, status=heard.append)
+    assert heard == ["model 1 of 4", "model 2 of 4", "model 3 of 4", "model 4 of 4"]
+
+
+def test_ridge_targets_in_chunks_give_the_same_forecasts_as_all_at_once(monkeypatch):
+    """Ridge sums its targets a chunk of windows at a time too (many targets x a long horizon
+    no longer copy every window's targets): the same forecasts to rounding, whatever the chunk."""
+    x = np.random.default_rng(5).normal(size=(300, 3)).cumsum(axis=0)
+    w = _windows(x, 2, 6, targets=(0, 1, 2))  # 18 targets a window, 6 inputs
+    mask = w.mask.copy()
+    mask[::5, 2, 1] = False
+    whole = RidgeBaseline([0, 1, 2]).fit(w.X, w.Y, mask).predict(w.X)
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 18 * 7)  # 7 windows a chunk
+    np.testing.assert_allclose(RidgeBaseline([0, 1, 2]).fit(w.X, w.Y, mask).predict(w.X), whole,
+                               rtol=1e-10, atol=1e-10)  # fmt: skip
+
+
+def test_the_scoreboard_leaves_a_baseline_over_budget_out_with_a_warning_and_names_each(
+    monkeypatch,
+):
+    """A learning baseline whose fit would not fit here is left out with a one-line warning
+    naming the size and the fix; the others are scored, and ``status`` hears each baseline as
+    it starts (and each model gbm fits)."""
+    from lstmcast.evaluation.scoreboard import score_baselines
+
+    x = np.random.default_rng(6).normal(size=(400, 2)).cumsum(axis=0)
+    train, truth = _windows(x[:300], 4, 1), _windows(x[300:], 4, 1)
+    need = RidgeBaseline([0])._cost(train.X, train.Y, train.mask)[0]
+    monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: need)  # 80% fits
+    heard = []
+    with pytest.warns(UserWarning) as caught:
+        rows, forecasts = score_baselines(
+            ("ridge", "gbm"), truth, train, inputs=["a", "b"], targets=["a"], columns=["a", "b"],
+            inputs_label="multivariate", units={}, freq=None, lookback=4, table_name="t.csv",
+            split_ends=None, status=heard.append,
+        )  # fmt: skip
+    assert [r["name"] for r in rows] == ["persistence", "gbm"] and "ridge" not in forecasts
+    (warning,) = [str(w.message) for w in caught]
+    assert re.fullmatch(
+        r"the ridge baseline is left out: RidgeBaseline needs about \S+ KiB for its 8 x 8 Gram "
+        r"matrix \(lookback 4 x 2 features\) over 296 windows, but \S+ KiB is free here: use a "
+        r"shorter --lookback or fewer --features, or leave it out of --baselines",
+        warning,
+    ), warning
+    assert heard == [
+        "scoring persistence (1 of 3)...",
+        "scoring ridge (2 of 3)...",
+        "scoring gbm (3 of 3)...",
+        "scoring gbm (3 of 3): model 1 of 1...",
+    ]

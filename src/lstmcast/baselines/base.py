@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from lstmcast.baselines.budget import check_budget
 from lstmcast.baselines.chunks import _flat_chunks
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 
@@ -20,7 +21,18 @@ class _Baseline:
     def __init__(self, target_idx: Sequence[int | None] | int):
         self.target_idx = target_idx
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray | None = None) -> _Baseline:
+    def fit(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        mask: np.ndarray | None = None,
+        *,
+        status: Callable[[str], None] | None = None,
+    ) -> _Baseline:
+        """Learn from windows X (S, L, F) and targets Y (S, H, Ft), observed where ``mask``
+        (S, H, Ft) is True; returns self. ``status`` hears each stage of a long fit (gbm: each
+        model it fits). A fit that would not fit in memory here, or take over
+        ``budget.TIME_LIMIT_S``, raises ConfigError before it starts (``budget.check_budget``)."""
         X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
         if X.ndim != 3 or Y.ndim != 3 or len(X) != len(Y) or len(X) == 0:
             raise DataError(
@@ -34,10 +46,13 @@ class _Baseline:
             raise DataError(
                 "X holds NaN/inf inputs; fill them first (read_table fill='interpolate')"
             )
+        observed = np.isfinite(Y) if mask is None else np.asarray(mask, dtype=bool) & np.isfinite(Y)
+        cost = self._cost(X, Y, observed)
+        if cost is not None:  # refused before anything is learnt or allocated
+            check_budget(type(self).__name__, *cost)
         self.n_features_in_, self.lookback_ = X.shape[2], X.shape[1]
         self.horizon_, self.targets_ = Y.shape[1], targets
-        observed = np.isfinite(Y) if mask is None else np.asarray(mask, dtype=bool) & np.isfinite(Y)
-        self._fit(X, Y, observed)
+        self._fit(X, Y, observed, status or _quiet)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -80,7 +95,12 @@ class _Baseline:
                 last[:, j] = X[:, -1, t]
         return last
 
-    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+    def _cost(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray):
+        """(bytes, seconds, what) the fit needs at most, estimated before it allocates anything;
+        None for a baseline that learns nothing (or next to nothing)."""
+        return None
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray, status) -> None:
         """Learn from the observed targets (default: nothing to learn)."""
 
     def __repr__(self) -> str:
@@ -90,3 +110,7 @@ class _Baseline:
             if not k.endswith("_") and not k.startswith("_")
         )
         return f"{type(self).__name__}({args})"
+
+
+def _quiet(message: str) -> None:
+    """The status of a fit nobody asked to hear: nothing."""

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lstmcast.baselines.base import _Baseline
-from lstmcast.baselines.chunks import _chunk_size
+from lstmcast.baselines.budget import GBM_SECONDS
+from lstmcast.baselines.chunks import _chunk_bytes, _chunk_size
 from lstmcast.errors import ConfigError, DataError
 
 
@@ -21,6 +22,12 @@ class GradientBoostingBaseline(_Baseline):
     number of trees is chosen on the chronologically last ``holdout`` share of the training
     windows (early stopping, then the best count on that holdout), and the model is then refit
     on every training window with that count.
+
+    The features of every training window are held at once (S * (L * F + 2F) float64 values)
+    and each of the H * Ft models takes about ``budget.GBM_SECONDS`` per window and feature (the
+    Beijing B2b fit: 24 models, 224 s); a fit over the free memory or over
+    ``budget.TIME_LIMIT_S`` is refused before it starts. ``fit(..., status=...)`` hears each
+    model as it starts.
     """
 
     own_past = False
@@ -44,12 +51,23 @@ class GradientBoostingBaseline(_Baseline):
 
     @staticmethod
     def features(X: np.ndarray) -> np.ndarray:
-        """(S, L * F + 2F): the flattened window and each feature's last 1- and 3-step changes."""
-        parts = [X.reshape(len(X), -1)]
-        for lag in (1, 3):
-            if X.shape[1] > lag:
-                parts.append(X[:, -1] - X[:, -1 - lag])
-        return np.concatenate(parts, axis=1)
+        """(S, L * F + 2F): the flattened window and each feature's last 1- and 3-step changes,
+        written into one array (no copy of the windows on the way)."""
+        S, L, F = X.shape
+        lags = [lag for lag in (1, 3) if L > lag]
+        out = np.empty((S, L * F + len(lags) * F))
+        out[:, : L * F].reshape(S, L, F)[...] = X  # a view of out's first L * F columns
+        for k, lag in enumerate(lags):
+            np.subtract(X[:, -1], X[:, -1 - lag], out=out[:, L * F + k * F : L * F + (k + 1) * F])
+        return out
+
+    def _cost(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray):
+        S, L, F = X.shape
+        d, models = L * F + 2 * F, Y.shape[1] * Y.shape[2]
+        masked = not observed.all()  # then each model copies the features of its kept windows
+        need = S * d * (8 + 1 + 8 * masked) + _chunk_bytes(S * d)  # features, binned, kept copy
+        what = f"{models} models on {S:,} windows x {d:,} features (lookback {L} x {F} inputs)"
+        return need, S * d * models * GBM_SECONDS, what
 
     def _model(self, n_trees: int, early: bool):
         from sklearn.ensemble import HistGradientBoostingRegressor
@@ -63,14 +81,16 @@ class GradientBoostingBaseline(_Baseline):
             random_state=self.random_state,
         )
 
-    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray, status) -> None:
         if not 0 < self.holdout < 1:
             raise ConfigError(f"holdout must be between 0 and 1, got {self.holdout!r}")
         F, last = self.features(X), self._last(X)  # (S, Ft)
         cut = int(len(X) * (1 - self.holdout))
         self.models_, self.n_trees_ = {}, {}
-        for h in range(Y.shape[1]):
-            for j in range(Y.shape[2]):
+        H, Ft = Y.shape[1:]
+        for h in range(H):
+            for j in range(Ft):
+                status(f"model {h * Ft + j + 1} of {H * Ft}")
                 rows = observed[:, h, j]
                 fit_rows, val_rows = rows[:cut], rows[cut:]  # before the holdout, in it
                 if fit_rows.sum() < 2 * self.min_samples_leaf or val_rows.sum() < 1:

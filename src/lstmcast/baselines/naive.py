@@ -37,7 +37,7 @@ class SeasonalNaive(_Baseline):
         super().__init__(target_idx)
         self.period = period
 
-    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray, status) -> None:
         if not isinstance(self.period, int | np.integer) or self.period < 1:
             raise ConfigError(f"period must be a positive integer, got {self.period!r}")
         if self.lookback_ < self.period:

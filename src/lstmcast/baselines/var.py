@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lstmcast.baselines.base import _Baseline
-from lstmcast.baselines.chunks import _chunk_size, _flat_chunks
+from lstmcast.baselines.budget import FLOPS, SOLVE_FLOPS
+from lstmcast.baselines.chunks import _chunk_bytes, _chunk_size, _flat_chunks
 from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError
 
@@ -27,7 +28,10 @@ class VARBaseline(_Baseline):
     centred series: memory holds one (1 + F * (p + 1))² Gram matrix and one chunk, where
     statsmodels builds the full (N, 1 + F * p) lag design (1.1 GB at 140,000 rows of 40
     features and p = 24, and the order selection one more). Like statsmodels' VAR, it refuses
-    an input that is constant (and not 0) with statsmodels' ValueError.
+    an input that is constant (and not 0) with statsmodels' ValueError. The order search solves
+    a (1 + F * p)-wide least squares for each p, work that grows as F**4 (about 5 minutes for
+    200 inputs on 2 cores): a fit estimated over ``budget.TIME_LIMIT_S``, or over the free
+    memory, is refused before it starts.
     """
 
     requires = ("scipy.linalg",)
@@ -36,7 +40,18 @@ class VARBaseline(_Baseline):
         super().__init__(target_idx)
         self.maxlags = maxlags
 
-    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray) -> None:
+    def _cost(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray):
+        n, f = len(X) + X.shape[1] - 1, X.shape[2]  # the series' rows and columns
+        fixed = isinstance(self.maxlags, int | np.integer) and 1 <= self.maxlags <= X.shape[1]
+        cap = int(self.maxlags) if fixed else min(X.shape[1], 24)  # _fit refuses a bad one
+        d = f * (cap + 1)  # the lag Gram matrix's side
+        need = 8 * (5 * d * d + 3 * n * f) + 3 * _chunk_bytes(n * d)  # Gram, triangles; series, z
+        orders = range(1, cap + 1) if self.maxlags is None else (cap,)
+        seconds = n * d * d / FLOPS + sum((1 + f * p) ** 3 for p in orders) / SOLVE_FLOPS
+        search = f"an order search over 1..{cap} lags" if self.maxlags is None else f"{cap} lags"
+        return need, seconds, f"{f} inputs with {search} ({n:,} rows)"
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray, status) -> None:
         if self.maxlags is not None and not (
             isinstance(self.maxlags, int | np.integer) and 1 <= self.maxlags <= self.lookback_
         ):

@@ -3,8 +3,9 @@
 Each forecaster's forecasts become one result row in the data's units: ``name, inputs, rmse,
 mae, n_scored``, the errors per horizon step, the seconds it took to fit and to predict, and,
 when there are several targets, the same per target. The baselines are fitted and scored here on
-exactly the windows the model is scored on; one that cannot run on this table is left out with a
-warning that says why and how to score it.
+exactly the windows the model is scored on; one that cannot run on this table (or here: a fit
+that would not fit in the free memory, or take too long, see ``baselines.budget``) is left out
+with a warning that says why and how to score it.
 
 Example:
     >>> rows, forecasts = score_baselines(("persistence",), truth, train, inputs=["load"],
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -87,6 +89,7 @@ def score_baselines(
     lookback: int,
     table_name: str,
     split_ends: list | None,
+    status: Callable[[str], None] | None = None,
 ) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Fit the baselines ``names`` (default ``DEFAULT_BASELINES``; persistence always) on
     ``train`` and score them on ``truth``: their result rows and forecasts ``(S, H, Ft)``.
@@ -95,7 +98,8 @@ def score_baselines(
     targets that are no input), in data units; ``train`` is None when the table holds no window
     of the model's training period (which ended at ``split_ends[0]``), and the baselines that
     learn are then left out. Called by ``Forecaster.evaluate`` only: its warnings point at the
-    caller of ``evaluate``.
+    caller of ``evaluate``. ``status`` hears each baseline as it starts ("scoring ridge (3 of
+    4)...") and each model gbm fits.
     """
     from lstmcast.baselines import (
         BASELINES,
@@ -114,9 +118,12 @@ def score_baselines(
         names = DEFAULT_BASELINES
     wanted = ("persistence",) + tuple(b for b in names if b != "persistence")
     results, forecasts = [], {}
-    for base in wanted:
+    for k, base in enumerate(wanted, start=1):
         if base not in BASELINES:
             raise ConfigError(f"unknown baseline {base!r}: choose from {', '.join(BASELINES)}")
+        stage = f"scoring {base} ({k} of {len(wanted)})"
+        if status is not None:
+            status(f"{stage}...")
         cls, season = BASELINES[base], season_length(freq)
         univariate = base in UNIVARIATE_BASELINES
         if not univariate and cls.own_past and None in read_idx:
@@ -149,7 +156,8 @@ def score_baselines(
         cols = slice(None) if univariate else slice(n_in)
         t0 = time.perf_counter()
         try:
-            model.fit(fit_on.X[..., cols], fit_on.Y, mask=fit_on.mask)
+            model.fit(fit_on.X[..., cols], fit_on.Y, mask=fit_on.mask,
+                      status=None if status is None else _step(status, stage))  # fmt: skip
             fit_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             p = model.predict(truth.X[..., cols])
@@ -181,6 +189,11 @@ def score_baselines(
         )
         forecasts[base] = p
     return results, forecasts
+
+
+def _step(status: Callable[[str], None], stage: str) -> Callable[[str], None]:
+    """``status`` for the steps of one baseline's fit: "scoring gbm (2 of 2): model 3 of 24..."."""
+    return lambda message: status(f"{stage}: {message}...")
 
 
 def _column(mask: np.ndarray | None, k: int) -> np.ndarray | None:
