@@ -145,6 +145,39 @@ def test_evaluate_scores_the_chosen_baselines(trained, tmp_path, capsys):
     )
 
 
+def test_evaluate_names_each_baseline_on_a_terminal_and_leaves_one_too_big_out(
+    trained, monkeypatch, capsys
+):
+    """Scoring the baselines took minutes on a large table behind one static line: on a
+    terminal each baseline is named as it starts, and gbm counts its models; a baseline whose
+    fit would not fit in the free memory is left out with one line naming the size and the fix,
+    and the others are scored. A pipe hears no stages."""
+    _, model = trained
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main(["evaluate", str(model), "--baselines", "ridge,gbm"]) == 0
+    stages = [line for line in capsys.readouterr().err.splitlines() if line.endswith("...")]
+    assert stages == [
+        "lstmcast evaluate: scoring the model and the baselines on the test split...",
+        "lstmcast evaluate: scoring persistence (1 of 3)...",
+        "lstmcast evaluate: scoring ridge (2 of 3)...",
+        "lstmcast evaluate: scoring gbm (3 of 3)...",
+        "lstmcast evaluate: scoring gbm (3 of 3): model 1 of 2...",
+        "lstmcast evaluate: scoring gbm (3 of 3): model 2 of 2...",
+    ]
+    monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: 1000)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert main(["evaluate", str(model), "--baselines", "ridge"]) == 0
+    captured = capsys.readouterr()
+    assert "..." not in captured.err and "ridge" not in captured.out
+    assert re.search(
+        r"lstmcast evaluate: warning: the ridge baseline is left out: RidgeBaseline needs "
+        r"about \S+ KiB for its 36 x 36 Gram "
+        r"matrix \(lookback 12 x 3 features\) over [\d,]+ windows, but 1000 B is free here: use "
+        r"a shorter --lookback or fewer --features, or leave it out of --baselines\n",
+        captured.err,
+    ), captured.err
+
+
 def test_flags_override_the_toml_config(synthetic_csv, tmp_path):
     toml = tmp_path / "run.toml"
     toml.write_text(
@@ -479,6 +512,7 @@ def test_long_work_names_its_stages_where_progress_is_shown(synthetic_csv, tmp_p
         "lstmcast compare: training the univariate LSTM of load...",
         "lstmcast compare: training the univariate LSTM of temp...",
         "lstmcast compare: scoring both LSTMs and the baselines on the test split...",
+        "lstmcast compare: scoring persistence (1 of 1)...",
         "lstmcast compare: drawing the figures and writing the report...",
     ]
     assert main([*argv, "--no-progress"]) == 0

@@ -680,3 +680,49 @@ def test_evaluate_scores_no_window_that_reads_values_filled_back_from_later_ones
                        r"from a later one \(lookback 4 \+ horizon 1 rows\): pass a table in "
                        r"which it is observed at least 5 rows before its end"):  # fmt: skip
         fc.evaluate(new.iloc[:14])
+
+
+@pytest.mark.parametrize("residual", [True, False])
+def test_targets_are_encoded_a_chunk_at_a_time_as_the_same_float32_numbers(
+    fitted, monkeypatch, residual
+):
+    """The training targets are written in float32 a chunk of windows at a time, not copied
+    whole in float64 twice on the way: the same numbers train_network used to round them to,
+    NaN where unobserved, with or without the residual."""
+    from lstmcast.data import make_windows
+
+    path, fc = fitted
+    fc = Forecaster(fc.config.replace(residual=residual, target=["load", "temp"]))
+    fc.targets_ = fc.inputs_ = ["load", "temp"]
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(200, 2)) * [1e3, 1e-3] + [7.0, 1e5]
+    values[rng.random(200) < 0.1, 0] = np.nan
+    w = make_windows(values, 12, 3, inputs=[0, 1], targets=[0, 1])
+    expected = w.Y.copy()
+    if residual:
+        expected = expected - w.X[:, -1, [0, 1]][:, None, :]
+    expected = np.asarray(expected.reshape(len(expected), -1), dtype=np.float32)
+    monkeypatch.setattr("lstmcast.forecaster.TARGET_CHUNK", 6 * 5)  # 5 windows a chunk
+    got = fc._encode_targets(w)
+    assert got.dtype == np.float32 and np.isnan(got).any()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_fit_whose_targets_would_not_fit_in_memory_is_refused_before_training(
+    fitted, monkeypatch
+):
+    """Many targets x a long horizon once ran out of memory after the training, with a
+    traceback: the estimate is checked against the free memory before any window is cut."""
+    path, _ = fitted
+    monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: 10_000)
+    fc = Forecaster(_config(path, horizon=4, target=["load", "temp"]))
+    refusal = (
+        r"^training needs about \S+ KiB \(\S+ KiB for [\d,]+ windows x 4 steps x 2 targets\), "
+        r"but 9.8 KiB is free here: forecast fewer targets \(--target\), a shorter --horizon, "
+        r"or fewer rows$"
+    )
+    with pytest.raises(DataError, match=refusal):
+        fc.fit()
+    assert not hasattr(fc, "network_")
+    monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: None)  # unknown
+    assert hasattr(fc.fit(), "network_")

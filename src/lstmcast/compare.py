@@ -52,14 +52,20 @@ def compare(
     targets = multi.targets_
     if multi.inputs_ == targets == targets[:1]:  # one column, the target: one LSTM
         status(f"scoring it and the baselines on the {split} split...")
-        result = _alone(multi, config, baselines, split)
+        result = _alone(multi, config, baselines, split, status)
     else:
         unis = _fit_univariate(config, table, targets, status)
         status(f"scoring both LSTMs and the baselines on the {split} split...")
-        result = multi.evaluate(split=split, baselines=baselines, name="lstm-multivariate")
+        result = multi.evaluate(
+            split=split, baselines=baselines, name="lstm-multivariate", status=status
+        )
         own = ("ridge",) if "ridge" in baselines else ()
         # the same split, so the same windows: the targets' forecasts line up window by window
-        scored = [uni.evaluate(split=split, baselines=own, name="lstm-univariate") for uni in unis]
+        scored = []
+        for t, uni in zip(targets, unis, strict=True):
+            if own:
+                status(f"scoring ridge on {t} alone...")
+            scored.append(uni.evaluate(split=split, baselines=own, name="lstm-univariate"))
         forecasts = dict(multi.last_forecasts_)
         row, forecasts["lstm-univariate"] = _joined(multi, unis, scored, "lstm-univariate")
         rows = result["results"]
@@ -123,9 +129,9 @@ def _fit(fc: Forecaster, table) -> Forecaster:
     return fc
 
 
-def _alone(multi: Forecaster, config: ForecastConfig, baselines, split: str) -> dict:
+def _alone(multi: Forecaster, config: ForecastConfig, baselines, split: str, status) -> dict:
     """The result for a table of the target alone: the one LSTM is univariate."""
-    result = multi.evaluate(split=split, baselines=baselines, name="lstm-univariate")
+    result = multi.evaluate(split=split, baselines=baselines, name="lstm-univariate", status=status)
     for row in result["results"]:
         if row["name"] not in UNIVARIATE_BASELINES:
             row["inputs"] = "univariate"

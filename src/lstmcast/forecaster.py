@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,12 @@ from lstmcast.train import (
     warm_up,
     window_tensor,
 )
+
+TARGET_CHUNK = 2**22  # target values encoded at once (32 MB of float64)
+# bytes a training or validation target value costs at most on the way into training: its
+# window's copy where some target is unobserved (8) and mask (1), the float32 targets (4), and
+# train_network's NaN test (1), zero-filled copy (4) and float mask (4)
+TARGET_BYTES = 22
 
 
 class Forecaster:
@@ -143,6 +150,7 @@ class Forecaster:
         self.encodings_ = table.encodings
         self.columns_ = self.inputs_ + [c for c in self.targets_ if c not in self.inputs_]
         values, observed = self._arrays(table)
+        self._check_memory(values)
         self.scaler_ = make_scaler(cfg.scaler).fit(values[self.split_.train])
         scaled = self.scaler_.transform(values)
 
@@ -281,12 +289,15 @@ class Forecaster:
         split: str = "test",
         baselines: tuple[str, ...] | None = None,
         name: str = "lstm",
+        status: Callable[[str], None] | None = None,
     ) -> dict:
         """Score the model and the baselines on the same windows of ``split`` (data units).
 
         ``baselines`` default to ``DEFAULT_BASELINES`` (persistence, seasonal naive, ridge, VAR:
         what ``lstmcast evaluate`` scores); persistence is always scored. A baseline that cannot
-        run here (a season longer than the lookback) is left out with a warning.
+        run here (a season longer than the lookback, a fit too big for the free memory) is left
+        out with a warning. ``status`` hears each baseline as it starts (the CLI prints these
+        stages on a terminal); evaluate itself prints nothing.
 
         Returns ``{"dataset", "split", "horizon", "results": [...], ...}`` where each result has
         ``name, inputs, rmse, mae, n_scored`` and per-step errors.
@@ -342,6 +353,7 @@ class Forecaster:
             lookback=L,
             table_name=table.name,
             split_ends=getattr(self, "split_ends_", None),
+            status=status,
         )
         self.last_forecasts_ = {name: pred, **forecasts}
         self.last_truth_ = truth
@@ -431,6 +443,26 @@ class Forecaster:
         observed = table.observed[self.columns_].to_numpy(dtype=bool)
         return values, observed
 
+    def _check_memory(self, values: np.ndarray) -> None:
+        """DataError, before training starts, when the training and validation windows' targets
+        and inputs would not fit in the memory free here (``baselines.budget``): a traceback
+        after an hour of training said so before."""
+        from lstmcast.baselines.budget import MEMORY_SHARE, available_memory, size
+
+        L, H, Ft = self.config.lookback, self.config.horizon, len(self.targets_)
+        windows = sum(max(0, part.stop - max(part.start, L) - H + 1)
+                      for part in (self.split_.train, self.split_.val))  # fmt: skip
+        targets = TARGET_BYTES * windows * H * Ft
+        need = targets + values.nbytes + 4 * values.size  # + the scaled table and its float32
+        free = available_memory()
+        if free is None or need <= MEMORY_SHARE * free:
+            return
+        raise DataError(
+            f"training needs about {size(need)} ({size(targets)} for {windows:,} windows x "
+            f"{H} steps x {Ft} targets), but {size(free)} is free here: forecast fewer targets "
+            "(--target), a shorter --horizon, or fewer rows"
+        )
+
     def _unfilled_rows(self, table: Table, rows: slice, observed: np.ndarray, split: str) -> slice:
         """``rows`` less the first targets whose windows read rows before some column's first
         observed value: the fill copies that value back there, so the window would read its
@@ -464,11 +496,18 @@ class Forecaster:
         )
 
     def _encode_targets(self, w) -> np.ndarray:
-        """Scaled targets ``(S, H*Ft)`` as the network learns them (NaN where unobserved)."""
-        Y = w.Y.copy()
-        if self._residual():
-            Y = Y - w.X[:, -1, self._target_input_pos()][:, None, :]
-        return Y.reshape(len(Y), -1)
+        """Scaled targets ``(S, H*Ft)`` as the network learns them (NaN where unobserved), in
+        float32, the network's type (rounded as ``train_network`` rounds them), computed a
+        chunk of windows at a time: no float64 copy of every window's targets."""
+        S, H, Ft = w.Y.shape
+        out = np.empty((S, H * Ft), dtype=np.float32)
+        last = w.X[:, -1, self._target_input_pos()] if self._residual() else None  # (S, Ft)
+        size = max(1, TARGET_CHUNK // (H * Ft))
+        for start in range(0, S, size):
+            s = slice(start, start + size)
+            Y = w.Y[s] if last is None else w.Y[s] - last[s][:, None, :]  # (S', H, Ft) float64
+            out[s] = Y.reshape(len(Y), -1)
+        return out
 
     def _residual(self) -> bool:
         return self.config.residual and all(c in self.inputs_ for c in self.targets_)

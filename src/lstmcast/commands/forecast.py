@@ -245,8 +245,9 @@ def evaluate(args: argparse.Namespace) -> int:
     fc = load(args.model)
     reads = args.data if args.data is not None else getattr(fc, "data_source_", None)
     check_output(args.json, "--json", reads, args.model)
-    _status("evaluate")(f"scoring the model and the baselines on the {args.split} split...")
-    result = fc.evaluate(args.data, split=args.split, baselines=args.baselines)
+    say = _status("evaluate")
+    say(f"scoring the model and the baselines on the {args.split} split...")
+    result = fc.evaluate(args.data, split=args.split, baselines=args.baselines, status=say)
     print(format_results(result))
     if args.json:
         write_json_atomic(args.json, public_json(result))
