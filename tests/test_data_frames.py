@@ -204,3 +204,37 @@ def test_a_time_column_that_is_not_the_time_is_refused_naming_time_col():
                        r"\(more than 32, so not categorical; if it holds the time, pass "
                        r"--time-col time\); drop it"):  # fmt: skip
         read_table(frame)
+
+
+@pytest.mark.filterwarnings("ignore:feature column .* is constant")
+def test_a_model_that_reads_calendar_parts_forecasts_from_rows_without_its_time_column(tmp_path):
+    """Trained beside a unique `time`, year/month/day/hour are inputs; new rows without `time`
+    (or with a day-only `date`) built the time from the parts and dropped them, so the model
+    said the rows lacked ['year', 'month', 'day', 'hour']: the parts it reads are now kept."""
+    from lstmcast.forecaster import Forecaster
+
+    frame = _export(120)
+    frame.iloc[:90].to_csv(tmp_path / "t.csv", index=False)
+    cfg = ForecastConfig(target=["a"], epochs=1, units=[4], lookback=4, progress=False)
+    fc = Forecaster(cfg).fit(str(tmp_path / "t.csv"))
+    assert fc.inputs_ == ["a", "b", "year", "month", "day", "hour"]
+    later = frame.iloc[90:]
+    expected = fc.predict(later.drop(columns="date"))
+    for new in (later.drop(columns=["time", "date"]), later.drop(columns="time")):
+        pd.testing.assert_frame_equal(fc.predict(new), expected)
+
+
+def test_a_table_of_new_rows_is_named_as_itself_in_messages(tmp_path):
+    """A hand-built Table re-read as new rows was named 'DataFrame' in its errors."""
+    from lstmcast.data.table import Table
+    from lstmcast.forecaster import Forecaster
+
+    wind = pd.Series(["N", "S", "E"] * 20, dtype=object)
+    hours = pd.date_range("2021-01-01", periods=60, freq="h")
+    frame = pd.DataFrame({"y": np.sin(np.arange(60.0)), "wind": wind.to_numpy()}, index=hours)
+    cfg = ForecastConfig(target=["y"], epochs=1, units=[4], lookback=4, progress=False)
+    fc = Forecaster(cfg).fit(frame)
+    codes = frame.assign(wind=np.tile([1.0, 2.0, 0.0], 20))  # codes, but no encodings given
+    hand = Table(frame=codes, observed=codes.notna(), freq="h", name="mine")
+    with pytest.raises(DataError, match=r"^mine: column 'wind' holds 1\.0 at data row 1, not one "):
+        fc.predict(hand)

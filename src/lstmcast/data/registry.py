@@ -270,13 +270,14 @@ def _in_folder(folder: Path, info: DatasetInfo) -> Path | None:
 
 
 def read_new_rows(
-    name: str, source: str | os.PathLike | pd.DataFrame, **read_kwargs
+    dataset: str, source: str | os.PathLike | pd.DataFrame, **read_kwargs
 ) -> Table | None:
     """New rows of a registered dataset in its file's own layout (say, the last hours of the UCI
     Beijing table), read as the preset reads it: the same names and category codes, for a model
-    trained on ``name``. None when ``source`` is not in that layout (then read it as any table).
+    trained on ``dataset``. None when ``source`` is not in that layout (then read it as any
+    table).
     """
-    if name != "beijing-pm25":
+    if dataset != "beijing-pm25":
         return None
     try:
         if isinstance(source, pd.DataFrame):

@@ -75,8 +75,10 @@ def read_data(
     if cfg.time_col is not None and table is None:  # a Table's time is its index
         kwargs["time_col"] = cfg.time_col
     given, table = table, None
+    if given is not None:  # its own name in messages
+        kwargs["name"] = given.name
     if for_predict:  # new data gets the training categories' codes and columns
-        kwargs["encodings"] = encodings
+        kwargs["encodings"], kwargs["needed"] = encodings, inputs or ()
         # rows in the own layout of the registered dataset the model was trained on
         table = read_new_rows(str(source), data, **kwargs)
     if table is None and isinstance(data, pd.DataFrame):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,8 @@ def read_table(
     reindex: bool = True,
     encodings: dict[str, dict] | None = None,
     free_text: str = "refuse",
+    needed: Collection[str] = (),
+    name: str | None = None,
 ) -> Table:
     """Read a CSV/Parquet file or a DataFrame into a ``Table``.
 
@@ -110,6 +113,10 @@ def read_table(
         free_text: a text column with more than ``MAX_CATEGORIES`` distinct values (a name, a
             note) is not categorical: ``"refuse"`` it (DataError), or ``"skip"`` it, recording
             why in ``Table.skipped`` (the caller refuses it if it is needed).
+        needed: columns a model reads (new rows for it): kept even where they build the time, as
+            year/month/day parts do when the model was trained with a time column beside them.
+        name: the table's name in messages and in ``Table.name`` (default: the path, or
+            ``"DataFrame"``).
 
     Example:
         >>> t = read_table("beijing_pm25.csv")          # doctest: +SKIP
@@ -122,12 +129,13 @@ def read_table(
         raise DataError(f"fill must be one of {FILLS}, got {fill!r}")
     if free_text not in ("refuse", "skip"):
         raise DataError(f"free_text must be 'refuse' or 'skip', got {free_text!r}")
-    raw, name, index_col = _load(source)
+    raw, own_name, index_col = _load(source)
+    name = own_name if name is None else name
     if raw.empty:
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
     own_index = source.index if isinstance(source, pd.DataFrame) else None  # explains no time
     index, time_parts = time_index(raw, time_col, name, index_col, own_index, set(encodings or {}))
-    raw = raw.drop(columns=time_parts)
+    raw = raw.drop(columns=[c for c in time_parts if c not in needed])
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
     if columns is not None:
         missing = [c for c in columns if c not in raw.columns]
