@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lstmcast.baselines.budget import check_budget
+from lstmcast.baselines.budget import FIX, check_budget
 from lstmcast.baselines.chunks import _flat_chunks
 from lstmcast.errors import ConfigError, DataError, NotFittedError
 
@@ -17,6 +17,7 @@ class _Baseline:
     learns = True  # whether fit learns from the training windows (persistence does not)
     own_past = True  # whether it forecasts each target from that target's past in X
     requires: tuple[str, ...] = ()  # modules fit imports; make_baseline imports them first
+    fix = FIX  # what makes a fit too big for this machine smaller (budget.check_budget)
 
     def __init__(self, target_idx: Sequence[int | None] | int):
         self.target_idx = target_idx
@@ -49,7 +50,7 @@ class _Baseline:
         observed = np.isfinite(Y) if mask is None else np.asarray(mask, dtype=bool) & np.isfinite(Y)
         cost = self._cost(X, Y, observed)
         if cost is not None:  # refused before anything is learnt or allocated
-            check_budget(type(self).__name__, *cost)
+            check_budget(type(self).__name__, *cost, fix=self.fix)
         self.n_features_in_, self.lookback_ = X.shape[2], X.shape[1]
         self.horizon_, self.targets_ = Y.shape[1], targets
         self._fit(X, Y, observed, status or _quiet)

@@ -59,20 +59,26 @@ def _address_space_limit() -> int | None:
 
 
 def check_budget(
-    name: str, need: float, seconds: float, what: str, *, memory: float | None = None
+    name: str,
+    need: float,
+    seconds: float,
+    what: str,
+    *,
+    memory: float | None = None,
+    fix: str = FIX,
 ) -> None:
     """ConfigError when a fit of ``name`` needing ``need`` bytes (for ``what``) would not fit in
     ``MEMORY_SHARE`` of ``memory`` (default: ``available_memory()``), or would take over
-    ``TIME_LIMIT_S`` seconds (estimated ``seconds``)."""
+    ``TIME_LIMIT_S`` seconds (estimated ``seconds``); the message ends with ``fix``."""
     memory = available_memory() if memory is None else memory
     if memory is not None and need > MEMORY_SHARE * memory:
         raise ConfigError(
-            f"{name} needs about {size(need)} for {what}, but {size(memory)} is free here: {FIX}"
+            f"{name} needs about {size(need)} for {what}, but {size(memory)} is free here: {fix}"
         )
     if seconds > TIME_LIMIT_S:
         raise ConfigError(
             f"{name} would take about {duration(seconds)} to fit {what} (over "
-            f"{duration(TIME_LIMIT_S)}): {FIX}"
+            f"{duration(TIME_LIMIT_S)}): {fix}"
         )
 
 

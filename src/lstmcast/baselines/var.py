@@ -35,6 +35,7 @@ class VARBaseline(_Baseline):
     """
 
     requires = ("scipy.linalg",)
+    fix = "use fewer --features (or a --lookback under 24), or leave it out of --baselines"
 
     def __init__(self, target_idx: Sequence[int] | int, maxlags: int | None = None):
         super().__init__(target_idx)
@@ -49,7 +50,7 @@ class VARBaseline(_Baseline):
         orders = range(1, cap + 1) if self.maxlags is None else (cap,)
         seconds = n * d * d / FLOPS + sum((1 + f * p) ** 3 for p in orders) / SOLVE_FLOPS
         search = f"an order search over 1..{cap} lags" if self.maxlags is None else f"{cap} lags"
-        return need, seconds, f"{f} inputs with {search} ({n:,} rows)"
+        return need, seconds, f"{f} inputs with {search} on {n:,} rows"
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray, status) -> None:
         if self.maxlags is not None and not (
