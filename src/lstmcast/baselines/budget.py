@@ -77,8 +77,8 @@ def check_budget(
         )
     if seconds > TIME_LIMIT_S:
         raise ConfigError(
-            f"{name} would take about {duration(seconds)} to fit {what} (over "
-            f"{duration(TIME_LIMIT_S)}): {fix}"
+            f"{name} would take about {duration(seconds)} to fit {what}, over the "
+            f"{duration(TIME_LIMIT_S)} limit: {fix}"
         )
 
 
