@@ -670,16 +670,33 @@ def test_evaluate_scores_no_window_that_reads_values_filled_back_from_later_ones
     new.iloc[:10, 0] = np.nan
     result = fc.evaluate(new, baselines=("persistence",))
     truth, persistence = fc.last_truth_, fc.last_forecasts_["persistence"]
-    assert truth.t0[0] == 10 + L  # the first window that reads only observed values of a
+    assert truth.t0[0] == 11  # the first target after row 10, a's first observed value
     assert np.abs(persistence - truth.Y)[truth.mask].min() > 0
-    assert result["results"][1]["n_scored"] == len(new) - 10 - L
+    assert result["results"][1]["n_scored"] == len(new) - 11
     # predict reads the whole history before the forecast: a leading gap is no leak there
     assert np.isfinite(fc.predict(new.iloc[:12]).to_numpy()).all()  # rows 8, 9 filled
     with pytest.raises(DataError, match=r"column 'a' is first observed at 2020-01-08 12:00:00, "
-                       r"too late for a window of the test rows that reads no value filled back "
-                       r"from a later one \(lookback 4 \+ horizon 1 rows\): pass a table in "
-                       r"which it is observed at least 5 rows before its end"):  # fmt: skip
-        fc.evaluate(new.iloc[:14])
+                       r"too late for any window of the test rows \(horizon 1\) to read it "
+                       r"before its targets: pass a table in which it is observed at least 2 "
+                       r"rows before the test rows end"):  # fmt: skip
+        fc.evaluate(new.iloc[:11])
+
+
+def test_an_input_first_observed_late_in_training_leaves_every_later_window_scored():
+    """Back-filled rows before a value that comes before every target are the past: the
+    validation windows early stopping watched are all scored (train printed 13 of 87 of them,
+    or saved the model and exited 2)."""
+    rng = np.random.default_rng(2)
+    n = 300
+    frame = pd.DataFrame(
+        {"a": np.cumsum(rng.normal(size=n)), "b": rng.normal(size=n)},
+        index=pd.date_range("2020-01-01", periods=n, freq="h").rename("time"),
+    )
+    late = frame.assign(b=frame["b"].where(np.arange(n) >= 200))  # training ends at row 209
+    cfg = ForecastConfig(target=["a"], epochs=1, units=[4], lookback=48, progress=False)
+    scored = [Forecaster(cfg).fit(f).evaluate(split="val", baselines=("persistence",))
+              for f in (frame, late)]  # fmt: skip
+    assert [r["results"][0]["n_scored"] for r in scored] == [45, 45]
 
 
 @pytest.mark.parametrize("residual", [True, False])

@@ -464,23 +464,23 @@ class Forecaster:
         )
 
     def _unfilled_rows(self, table: Table, rows: slice, observed: np.ndarray, split: str) -> slice:
-        """``rows`` less the first targets whose windows read rows before some column's first
-        observed value: the fill copies that value back there, so the window would read its
-        own future (a persistence error of exactly 0)."""
-        L, H = self.config.lookback, self.config.horizon
+        """``rows`` less the first targets at or before some column's first observed value: the
+        fill copies that value back over the rows before it, so their windows would read their
+        own future (a persistence error of exactly 0). A window whose targets all come after
+        it reads only the past, back-filled rows included."""
+        H = self.config.horizon
         seen = observed.any(axis=0)  # (F,): a column without values is refused elsewhere
         first = observed[:, seen].argmax(axis=0)  # each column's first observed row
-        if not len(first) or first.max() + L <= rows.start:
+        if not len(first) or first.max() < rows.start:
             return rows
         column = [c for c, s in zip(self.columns_, seen, strict=True) if s][first.argmax()]
-        start = int(first.max()) + L
+        start = int(first.max()) + 1
         if rows.stop - start < H:
-            index = table.frame.index
             raise DataError(
-                f"{table.name}: column {column!r} is first observed at {index[first.max()]}, "
-                f"too late for a window of the {split} rows that reads no value filled back "
-                f"from a later one (lookback {L} + horizon {H} rows): pass a table in which "
-                f"it is observed at least {L + H} rows before its end"
+                f"{table.name}: column {column!r} is first observed at "
+                f"{table.frame.index[first.max()]}, too late for any window of the {split} rows "
+                f"(horizon {H}) to read it before its targets: pass a table in which it is "
+                f"observed at least {H + 1} rows before the {split} rows end"
             )
         return slice(start, rows.stop)
 
