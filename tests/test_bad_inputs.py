@@ -411,7 +411,7 @@ def test_only_numerical_failures_of_a_baseline_are_blamed_on_the_values(tmp_path
         result = fc.evaluate(baselines=("persistence", "ridge"))
     assert [r["name"] for r in result["results"]] == ["lstm", "persistence"]
 
-    def bug(self, X, Y, observed):
+    def bug(self, X, Y, observed, status):
         raise ValueError("operands could not be broadcast together with shapes (3,) (4,)")
 
     monkeypatch.setattr(RidgeBaseline, "_fit", bug)
