@@ -719,7 +719,7 @@ def test_targets_are_encoded_a_chunk_at_a_time_as_the_same_float32_numbers(
     if residual:
         expected = expected - w.X[:, -1, [0, 1]][:, None, :]
     expected = np.asarray(expected.reshape(len(expected), -1), dtype=np.float32)
-    monkeypatch.setattr("lstmcast.forecaster.TARGET_CHUNK", 6 * 5)  # 5 windows a chunk
+    monkeypatch.setattr("lstmcast.baselines.chunks.CHUNK_VALUES", 6 * 5)  # 5 windows a chunk
     got = fc._encode_targets(w)
     assert got.dtype == np.float32 and np.isnan(got).any()
     np.testing.assert_array_equal(got, expected)

@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from lstmcast.baselines.chunks import rows_per_chunk
 from lstmcast.checkpoint import CHECKPOINT
 from lstmcast.config import ForecastConfig
 from lstmcast.data import Table, make_scaler, make_windows
@@ -52,7 +53,6 @@ from lstmcast.train import (
     window_tensor,
 )
 
-TARGET_CHUNK = 2**22  # target values encoded at once (32 MB of float64)
 # bytes a training or validation target value costs at most on the way into training: its
 # window's copy where some target is unobserved (8) and mask (1), the float32 targets (4), and
 # train_network's NaN test (1), zero-filled copy (4) and float mask (4)
@@ -502,7 +502,7 @@ class Forecaster:
         S, H, Ft = w.Y.shape
         out = np.empty((S, H * Ft), dtype=np.float32)
         last = w.X[:, -1, self._target_input_pos()] if self._residual() else None  # (S, Ft)
-        size = max(1, TARGET_CHUNK // (H * Ft))
+        size = rows_per_chunk(H * Ft)  # windows a chunk: CHUNK_VALUES target values
         for start in range(0, S, size):
             s = slice(start, start + size)
             Y = w.Y[s] if last is None else w.Y[s] - last[s][:, None, :]  # (S', H, Ft) float64

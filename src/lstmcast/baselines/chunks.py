@@ -22,10 +22,10 @@ def _flat_chunks(X: np.ndarray, keep: np.ndarray | None = None, size: int | None
 
 def _chunk_size(X: np.ndarray) -> int:
     """Windows of X (S, L, F) per chunk: CHUNK_VALUES values, at least one window."""
-    return _rows_per_chunk(X.shape[1] * X.shape[2])
+    return rows_per_chunk(X.shape[1] * X.shape[2])
 
 
-def _rows_per_chunk(width: int) -> int:
+def rows_per_chunk(width: int) -> int:
     """Rows of ``width`` values per chunk: CHUNK_VALUES values, at least one row."""
     return max(1, CHUNK_VALUES // max(1, width))
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from lstmcast.baselines.base import _Baseline
 from lstmcast.baselines.budget import FLOPS, SOLVE_FLOPS
-from lstmcast.baselines.chunks import _chunk_bytes, _flat_chunks, _rows_per_chunk
+from lstmcast.baselines.chunks import _chunk_bytes, _flat_chunks, rows_per_chunk
 from lstmcast.errors import ConfigError, DataError
 
 
@@ -59,7 +59,7 @@ class RidgeBaseline(_Baseline):
             )
         self.n_windows_used_ = n = int(complete.sum())
         d, o = X.shape[1] * X.shape[2], Y.shape[1] * Y.shape[2]
-        size = _rows_per_chunk(max(d, o))  # windows a chunk: of inputs and of targets
+        size = rows_per_chunk(max(d, o))  # windows a chunk: of inputs and of targets
         y_mean = _mean(Y, complete, size)  # (H * Ft,)
         # pass 1: each input's mean and spread, merged chunk by chunk (Chan et al.)
         mean, m2, count, lo, hi = 0.0, 0.0, 0, np.inf, -np.inf

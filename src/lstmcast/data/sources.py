@@ -85,7 +85,7 @@ def read_data(
         table = read_table(data, **kwargs)
     elif table is None:
         table = load_dataset(str(data), **kwargs)
-    if given is not None:  # its name in messages, and the text it left out
+    if given is not None:  # its name (a dataset layout renames it), and the text it left out
         table.name, table.skipped = given.name, {**given.skipped, **table.skipped}
     if for_predict:
         check_new_table(table, inputs, freq)
