@@ -475,6 +475,29 @@ def test_a_fit_over_the_free_memory_or_the_time_limit_is_refused_before_it_start
     assert model.fit(w.X, w.Y).predict(w.X).shape == w.Y.shape
 
 
+def test_time_limit_raises_the_limit_inside_its_block_only():
+    """budget.time_limit(seconds) is the time a fit inside it may take (the CLI's
+    --baseline-minutes): over it the refusal names it and the flag; after the block, the module
+    limit again; a limit that is not above 0 is refused."""
+    from lstmcast.baselines.budget import check_budget, time_limit
+
+    with time_limit(7200):
+        check_budget("gbm", 1, 3600, "24 models", memory=2**30)  # 1 h within 2 h
+        with pytest.raises(ConfigError, match=r"^gbm would take about 3.0 h to fit 24 models, "
+                           r"over the 2.0 h limit: .*, or allow it more time with "
+                           r"--baseline-minutes$"):  # fmt: skip
+            check_budget("gbm", 1, 3 * 3600, "24 models", memory=2**30)
+    with pytest.raises(ConfigError, match=r"over the 15 min limit"):
+        check_budget("gbm", 1, 3600, "24 models", memory=2**30)
+    with time_limit(None):  # None: the module's limit
+        with pytest.raises(ConfigError, match=r"over the 15 min limit"):
+            check_budget("gbm", 1, 3600, "24 models", memory=2**30)
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ConfigError, match=r"^the time limit for a baseline must be above 0 "):
+            with time_limit(bad):
+                pass
+
+
 def test_the_budget_estimates_name_the_audited_sizes():
     """The sizes that broke on big tables are refused by their estimates alone: ridge's
     50,400² Gram matrix (lookback 168 x 300 features) needs 19 GiB, gbm at lookback 24 x 30

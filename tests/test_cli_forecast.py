@@ -178,6 +178,36 @@ def test_evaluate_names_each_baseline_on_a_terminal_and_leaves_one_too_big_out(
     ), captured.err
 
 
+def test_baseline_minutes_raises_the_time_limit_for_that_run_only(trained, monkeypatch, capsys):
+    """A baseline estimated over the time limit is left out with a line naming the flag that
+    allows it more time; --baseline-minutes lets it fit, for that command only; a limit that
+    is no number of minutes above 0 is refused by the parser."""
+    from lstmcast.baselines import budget
+
+    _, model = trained
+    monkeypatch.setattr(budget, "TIME_LIMIT_S", 1e-6)  # every fit is "too long" by default
+    assert main(["evaluate", str(model), "--baselines", "gbm"]) == 0
+    captured = capsys.readouterr()
+    assert "gbm" not in captured.out
+    assert re.search(
+        r"warning: the gbm baseline is left out: GradientBoostingBaseline would take about 0 s "
+        r"to fit .*, over the 0 s limit: use a shorter --lookback or fewer --features, or leave "
+        r"it out of --baselines, or allow it more time with --baseline-minutes\n",
+        captured.err,
+    ), captured.err
+    assert main(["evaluate", str(model), "--baselines", "gbm", "--baseline-minutes", "1"]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"^gbm ", captured.out, re.M) and "left out" not in captured.err
+    assert budget._limit.get() is None  # the limit was the command's alone
+    for bad in ("0", "-2", "nan", "ten"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["evaluate", str(model), "--baseline-minutes", bad])
+        assert exit_.value.code == 2
+        assert f"--baseline-minutes: must be a number of minutes above 0, got '{bad}'" in (
+            capsys.readouterr().err
+        )
+
+
 def test_flags_override_the_toml_config(synthetic_csv, tmp_path):
     toml = tmp_path / "run.toml"
     toml.write_text(

@@ -4,7 +4,9 @@ A learning baseline estimates, from the windows' shape alone and before it alloc
 the memory its fit holds at once and the seconds it takes; ``check_budget`` refuses a fit over
 either with a one-line ConfigError naming the size and the fix, which the scoreboard turns into
 "left out" with a warning. The estimates are rough (within a factor of about 2 on a 2-core
-machine) and err large; the limits are module settings a caller or a test may change.
+machine) and err large; the limits are module settings a caller or a test may change, and
+``time_limit(seconds)`` raises the time limit for the work inside it (the CLI's
+``--baseline-minutes``).
 
 Example:
     >>> check_budget("ridge", 2**30, 5.0, "a Gram matrix", memory=2**20)  # doctest: +SKIP
@@ -13,7 +15,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator
 
 from lstmcast.errors import ConfigError
 
@@ -24,6 +29,25 @@ FLOPS = 4e10  # multiply-adds a second of a matrix product (BLAS: ridge's and VA
 SOLVE_FLOPS = 2.5e9  # n**3 a second of an n x n least-squares solve (VAR's order search)
 GBM_SECONDS = 1.7e-6  # seconds per window x input x model of a gbm fit (Beijing B2b: 224 s)
 FIX = "use a shorter --lookback or fewer --features, or leave it out of --baselines"
+MORE_TIME = "or allow it more time with --baseline-minutes"
+_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("time_limit", default=None)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Let a baseline's fit inside the block take up to ``seconds`` (None: ``TIME_LIMIT_S``).
+
+    Example:
+        >>> with time_limit(3600):  # doctest: +SKIP
+        ...     fc.evaluate(split="test", baselines=("gbm",))
+    """
+    if seconds is not None and not seconds > 0:
+        raise ConfigError(f"the time limit for a baseline must be above 0 seconds, got {seconds}")
+    token = _limit.set(seconds)
+    try:
+        yield
+    finally:
+        _limit.reset(token)
 
 
 def available_memory() -> int | None:
@@ -69,16 +93,19 @@ def check_budget(
 ) -> None:
     """ConfigError when a fit of ``name`` needing ``need`` bytes (for ``what``) would not fit in
     ``MEMORY_SHARE`` of ``memory`` (default: ``available_memory()``), or would take over
-    ``TIME_LIMIT_S`` seconds (estimated ``seconds``); the message ends with ``fix``."""
+    ``TIME_LIMIT_S`` seconds, or those of the ``time_limit`` block it runs in (estimated
+    ``seconds``); the message ends with ``fix``."""
     memory = available_memory() if memory is None else memory
     if memory is not None and need > MEMORY_SHARE * memory:
         raise ConfigError(
             f"{name} needs about {size(need)} for {what}, but {size(memory)} is free here: {fix}"
         )
-    if seconds > TIME_LIMIT_S:
+    limit = _limit.get()
+    limit = TIME_LIMIT_S if limit is None else limit
+    if seconds > limit:
         raise ConfigError(
             f"{name} would take about {duration(seconds)} to fit {what}, over the "
-            f"{duration(TIME_LIMIT_S)} limit: {fix}"
+            f"{duration(limit)} limit: {fix}, {MORE_TIME}"
         )
 
 

@@ -208,6 +208,33 @@ def _add_baselines_option(p) -> None:
         "persistence is always scored; gbm, gradient-boosted trees, fits one model per "
         "horizon step)",
     )
+    p.add_argument(
+        "--baseline-minutes",
+        type=_minutes,
+        metavar="M",
+        help="fit a learning baseline (ridge, var, gbm) only when its fit is estimated to take "
+        "at most M minutes; one over is left out with a warning (default: 15; inf: no limit; "
+        "the estimate assumes a 2-core machine's speed)",
+    )
+
+
+def _minutes(text: str) -> float:
+    """--baseline-minutes: a number of minutes above 0 (inf: no limit)."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = float("nan")
+    if not minutes > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of minutes above 0, got {text!r}")
+    return minutes
+
+
+def _time_limit(args: argparse.Namespace):
+    """The baselines' time limit that --baseline-minutes asks for (budget.time_limit)."""
+    from lstmcast.baselines.budget import time_limit
+
+    minutes = args.baseline_minutes
+    return time_limit(None if minutes is None else 60 * minutes)
 
 
 def _evaluate_parser(sub):
@@ -247,7 +274,8 @@ def evaluate(args: argparse.Namespace) -> int:
     check_output(args.json, "--json", reads, args.model)
     say = _status("evaluate")
     say(f"scoring the model and the baselines on the {args.split} split...")
-    result = fc.evaluate(args.data, split=args.split, baselines=args.baselines, status=say)
+    with _time_limit(args):
+        result = fc.evaluate(args.data, split=args.split, baselines=args.baselines, status=say)
     print(format_results(result))
     if args.json:
         write_json_atomic(args.json, public_json(result))
@@ -333,7 +361,8 @@ def compare(args: argparse.Namespace) -> int:
     check_output(args.json, "--json", config.data)
     check_output(args.out, "--out")
     say = _status("compare", config.progress)
-    result = run_compare(config, baselines=args.baselines, seeds=args.seeds, status=say)
+    with _time_limit(args):
+        result = run_compare(config, baselines=args.baselines, seeds=args.seeds, status=say)
     print(format_results(result))
     print(verdict(result))
     if note := seed_note(result):
