@@ -61,6 +61,21 @@ def test_persistence_row_is_the_last_observed_value_scored_on_observed_targets_o
     assert len(rows["lstm"]["rmse_per_step"]) == 3
 
 
+def test_a_csv_whose_target_is_another_columns_last_value_is_learnt(tmp_path):
+    """y_t = 5 x_(t-1): the multivariate LSTM must read x where x is. A CSV's values come out
+    column-major, and the training copy once laid them out row-major, so the network read a
+    scramble of y and scored like persistence (7.5 against 7.5); read right, it scores 0.4."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    y = np.r_[0, 5 * x[:-1]] + 0.1 * rng.normal(size=600)
+    time = pd.date_range("2022-01-01", periods=600, freq="h")
+    pd.DataFrame({"time": time, "y": y, "x": x}).to_csv(tmp_path / "lag.csv", index=False)
+    fc = Forecaster(_config(tmp_path / "lag.csv", target=["y"], lookback=4, epochs=15,
+                            learning_rate=0.01)).fit()  # fmt: skip
+    lstm, persistence = fc.evaluate(split="val", baselines=("persistence",))["results"]
+    assert persistence["rmse"] > 7 and lstm["rmse"] < 0.1 * persistence["rmse"]
+
+
 def test_predict_gives_the_next_horizon_timestamps_in_data_units(fitted):
     _, fc = fitted
     forecast = fc.predict()

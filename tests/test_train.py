@@ -161,6 +161,19 @@ def test_sliding_windows_stay_a_view_of_their_rows_and_train_as_a_copy_does(tmp_
     assert fingerprint(cfg, X[:-1], None) == fingerprint(cfg, whole, None)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("columns", [slice(0, 2), slice(1, 3), [0, 2]])
+def test_window_tensor_holds_the_windows_whatever_the_rows_memory_layout(order, columns):
+    """A DataFrame's values are often column-major (Fortran order): the float32 copy of the
+    rows must still hold window i, step j, feature k at [i, j, k] (a row-major assumption laid
+    consecutive values of one column across the features)."""
+    from lstmcast.train import window_tensor
+
+    rows = np.asarray(np.random.default_rng(0).normal(size=(50, 3)), order=order)
+    view = _sliding(rows, 4)[:, :, columns]
+    assert torch.equal(window_tensor(view), torch.as_tensor(np.array(view, dtype=np.float32)))
+
+
 def test_nan_in_the_rows_under_sliding_windows_is_refused():
     rows = np.random.default_rng(1).normal(size=(40, 2))
     rows[-1, 1] = np.nan  # read by the last window only

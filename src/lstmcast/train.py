@@ -150,8 +150,9 @@ def window_tensor(X: np.ndarray | torch.Tensor) -> torch.Tensor:
     rows = window_rows(a)
     if rows is None:
         return torch.as_tensor(np.asarray(a, dtype=np.float32))
-    n, t, f = a.shape
-    return torch.from_numpy(np.array(rows, dtype=np.float32)).as_strided((n, t, f), (f, f, 1))
+    n, t, f = a.shape  # the copy is row-major whatever the rows' layout (a table's often is not)
+    rows = np.array(rows, dtype=np.float32, order="C")
+    return torch.from_numpy(rows).as_strided((n, t, f), (f, f, 1))
 
 
 def _rows_of(X: torch.Tensor) -> torch.Tensor:
