@@ -10,6 +10,7 @@ import warnings
 
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstmcast.errors import ConfigError
@@ -786,3 +787,37 @@ def test_a_stretch_of_one_test_hour_is_drawn_without_a_warning():
         warnings.simplefilter("error")
         fig = figures.forecast_stretch(result)
     assert all(line.get_marker() == "o" for line in fig.axes[0].get_lines())
+
+
+def stretch_over(start: str, steps: int, freq: str) -> dict:
+    """``make_result`` with its forecast stretch moved to ``steps`` times from ``start``."""
+    result = make_result()
+    times = pd.date_range(start, periods=steps, freq=freq)
+    stretch = result["stretch"]
+    stretch["time"] = [str(t) for t in times]
+    stretch["actual"] = stretch["actual"][:steps]
+    stretch["forecasts"] = {k: v[:steps] for k, v in stretch["forecasts"].items()}
+    return result
+
+
+def date_axis(result: dict) -> tuple[list[str], str, str]:
+    """The forecast figure's rendered tick labels, offset text and axis label."""
+    with matplotlib.rc_context(figures._STYLE):
+        fig = figures.forecast_stretch(result)
+        fig.canvas.draw()
+    ax = fig.axes[-1]
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    return ticks, ax.xaxis.get_offset_text().get_text(), ax.get_xlabel()
+
+
+def test_the_date_axis_names_each_ticks_month_across_a_new_year():
+    """Daily 2019-12-07..2020-01-29 read "08 15 22 Jan 08 15 22" under a corner "2020-Jan"
+    (matplotlib's offset is the last tick's month): the first 08 read as 8 January 2020."""
+    ticks, offset, label = date_axis(stretch_over("2019-12-07", 54, "D"))
+    assert ticks == ["08 Dec", "15 Dec", "22 Dec", "Jan 2020", "08 Jan", "15 Jan", "22 Jan"]
+    assert offset == "" and label == "7 Dec 2019 – 29 Jan 2020"
+
+    ticks, offset, label = date_axis(stretch_over("2019-12-25 00:00", 14 * 24, "h"))
+    assert "Jan 2020" in ticks and ticks[0].endswith(" Dec") and ticks[-1].endswith(" Jan")
+    assert all(re.fullmatch(r"\d\d (Dec|Jan)|Jan 2020", t) for t in ticks), ticks
+    assert offset == "" and label == "25 Dec 2019 00:00 – 7 Jan 2020 23:00"

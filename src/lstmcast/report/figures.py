@@ -218,6 +218,7 @@ def forecast_stretch(result: dict) -> Figure | None:
         _draw_stretch(ax, panel)
         if len(panels) > 1:
             titles.append(ax.set_title(str(panel["target"])))
+    axes[-1].set_xlabel(_span(pd.to_datetime(panels[0]["stretch"]["time"])))
     _shared_legend(fig, axes)
     fit_labels(fig, titles)
     return fig
@@ -255,10 +256,31 @@ def _draw_stretch(ax, result: dict) -> None:
             ax.plot(when, values, **style, zorder=front, **dot)
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(_date_formatter(locator))
     if len(when) > 1:  # one test hour: matplotlib widens the axis itself (it warned)
         ax.set_xlim(when[0], when[-1])
     ax.set_ylabel(value_label(result))
+
+
+def _date_formatter(locator: AutoDateLocator) -> ConciseDateFormatter:
+    """Ticks that read alone: "08 Dec" by day, "Jan 2020" at a month's start, "02 Mar" at a
+    midnight between hours. No corner offset: matplotlib's is the last tick's month ("2020-Jan"
+    under "08 15 22 Jan 08", the first 08 being in December); the axis label names the span."""
+    formats = ["%Y", "%b", "%d %b", "%H:%M", "%H:%M", "%S.%f"]
+    zero_formats = ["", "%Y", "%b %Y", "%d %b", "%H:%M", "%H:%M"]
+    return ConciseDateFormatter(
+        locator, formats=formats, zero_formats=zero_formats, show_offset=False
+    )
+
+
+def _span(when: pd.DatetimeIndex) -> str:
+    """The stretch's first and last time: "7 Dec 2019 – 29 Jan 2020", hours when it has them."""
+    hours = any(when != when.normalize())
+
+    def text(t: pd.Timestamp) -> str:
+        return f"{t.day} {t:%b %Y}" + (f" {t:%H:%M}" if hours else "")
+
+    return text(when[0]) if len(when) == 1 else f"{text(when[0])} – {text(when[-1])}"
 
 
 def _fill_base(actual: np.ndarray) -> float:
