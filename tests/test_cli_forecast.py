@@ -13,6 +13,7 @@ from conftest import make_synthetic_frame
 
 from lstmcast.cli import main
 from lstmcast.errors import ConfigError
+from lstmcast.modelfile import load as lstmcast_load
 
 FAST = [
     "--time-col",
@@ -259,6 +260,31 @@ def test_a_toml_setting_of_the_wrong_type_is_one_line(line, message, synthetic_c
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and re.search(message, err[0]), err
     assert not out.exists()
+
+
+def test_none_turns_clipping_and_early_stopping_off_from_a_flag_or_toml(synthetic_csv, tmp_path,
+                                                                       capsys):  # fmt: skip
+    """clip_norm and patience default to a value but may be None (off): the CLI and TOML, which
+    cannot write None, take ``none``; 0 is refused with a line naming ``none``."""
+    toml = tmp_path / "run.toml"
+    toml.write_text('time_col = "time"\ntarget = ["load"]\nunits = [4]\nlookback = 6\n'
+                    'epochs = 3\npatience = "None"\n')  # fmt: skip
+    out = tmp_path / "m"
+    argv = ["train", "--config", str(toml), "--data", str(synthetic_csv), "--no-progress"]
+    assert main([*argv, "--clip-norm", "none", "--out", str(out)]) == 0
+    config = json.loads((out / "manifest.json").read_text())["config"]
+    assert config["clip_norm"] is None and config["patience"] is None
+    assert lstmcast_load(out).config.clip_norm is None
+    capsys.readouterr()
+    for flag, message in [
+        ("--clip-norm", "clip_norm must be positive, got 0.0; none turns clipping off "
+         "(--clip-norm none; None from Python)"),
+        ("--patience", "patience must be a positive integer, got 0; none turns early stopping "
+         "off (--patience none; None from Python)"),
+    ]:  # fmt: skip
+        assert main([*argv, flag, "0", "--out", str(tmp_path / "n")]) == 2
+        assert capsys.readouterr().err == f"lstmcast train: error: {message}\n"
+    assert not (tmp_path / "n").exists()
 
 
 def test_toml_dates_are_split_boundaries(synthetic_csv, tmp_path):

@@ -174,6 +174,21 @@ def test_window_tensor_holds_the_windows_whatever_the_rows_memory_layout(order, 
     assert torch.equal(window_tensor(view), torch.as_tensor(np.array(view, dtype=np.float32)))
 
 
+@pytest.mark.parametrize(
+    ("optimizer", "weight_decay", "expected"),
+    [("adamw", None, 0.01), ("adamw", 0.0, 0.0), ("adam", None, 0.0), ("rmsprop", 1e-4, 1e-4)],
+)
+def test_weight_decay_defaults_to_the_optimisers_own(optimizer, weight_decay, expected):
+    """With weight_decay 0 forced on it, adamw was adam under another name (bit-identical
+    weights) while tune searched it as a third optimiser; unset, each takes torch's default."""
+    from lstmcast.config import ForecastConfig
+    from lstmcast.train import _make_optimizer
+
+    config = ForecastConfig(optimizer=optimizer, weight_decay=weight_decay).train_config()
+    opt = _make_optimizer(_net(), config)
+    assert opt.param_groups[0]["weight_decay"] == expected
+
+
 def test_nan_in_the_rows_under_sliding_windows_is_refused():
     rows = np.random.default_rng(1).normal(size=(40, 2))
     rows[-1, 1] = np.nan  # read by the last window only

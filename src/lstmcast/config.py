@@ -82,7 +82,7 @@ class ForecastConfig:
     epochs: int = 40  # upper bound; early stopping usually ends sooner
     patience: int | None = 6  # epochs without validation improvement before stopping
     clip_norm: float | None = 1.0  # gradient-norm clipping
-    weight_decay: float = 0.0  # L2 penalty
+    weight_decay: float | None = None  # None: the optimiser's own (adamw 0.01, the others 0)
     seed: int = 0  # seeds weights, dropout and shuffling: same seed, same CPU, same result
     progress: bool | None = None  # progress bar; None: only on a terminal
 
@@ -240,11 +240,15 @@ class TrainConfig:
     batch_size: int = 64  # windows per optimiser step; 64 trades speed against noise well on CPU
     learning_rate: float = 1e-3  # Adam's usual step size
     optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
-    weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
+    weight_decay: float | None = None  # L2 penalty, decoupled for adamw; None: torch's default
+    # for the optimiser (adamw 0.01, the others 0: adamw without decay would be adam)
     loss: str = "mse"  # mse | mae | huber, on scaled targets, missing targets masked out
     huber_delta: float = 1.0  # Huber's switch point, in scaled target units
     patience: int | None = 10  # epochs without validation improvement before stopping; None: never
-    lr_patience: int | None = 4  # epochs without improvement before the learning rate is cut
+    # the learning rate is cut after MORE than lr_patience epochs without a relative improvement
+    # of 1e-4 in validation loss (torch's ReduceLROnPlateau; min_delta is early stopping's
+    # alone): with the defaults, at the 5th such epoch; None: never cut
+    lr_patience: int | None = 4
     lr_factor: float = 0.5  # the cut: new rate = old rate x lr_factor
     min_delta: float = 0.0  # a validation loss must fall by more than this to count as better
     clip_norm: float | None = 1.0  # gradient-norm clipping; None: off
@@ -259,7 +263,7 @@ class TrainConfig:
             raise ConfigError(
                 f"learning_rate must be positive, got {self.learning_rate}: try 0.001"
             )
-        if not self.weight_decay >= 0:
+        if self.weight_decay is not None and not self.weight_decay >= 0:
             raise ConfigError(
                 f"weight_decay must be 0 or positive, got {self.weight_decay}: e.g. 0.0001 "
                 "(0 turns the penalty off)"
@@ -275,11 +279,17 @@ class TrainConfig:
                 f"huber_delta must be positive, got {self.huber_delta}: e.g. 0.05 (scaled units)"
             )
         if self.patience is not None:
-            _positive_int("patience", self.patience)
+            _positive_int("patience", self.patience, off="early stopping")
         if self.clip_norm is not None and not self.clip_norm > 0:
-            raise ConfigError(f"clip_norm must be positive or None, got {self.clip_norm}")
+            raise ConfigError(
+                f"clip_norm must be positive, got {self.clip_norm}; none turns clipping off "
+                "(--clip-norm none; None from Python)"
+            )
 
 
-def _positive_int(name: str, value: object) -> None:
+def _positive_int(name: str, value: object, *, off: str | None = None) -> None:
+    """ConfigError unless ``value`` is a whole number >= 1; ``off`` names what None turns off."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        flag = name.replace("_", "-")
+        never = f"; none turns {off} off (--{flag} none; None from Python)" if off else ""
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}{never}")

@@ -406,7 +406,9 @@ def warm_up() -> None:
 
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     cls = OPTIMIZERS[config.optimizer]
-    kwargs = {"lr": config.learning_rate, "weight_decay": config.weight_decay}
+    kwargs = {"lr": config.learning_rate}
+    if config.weight_decay is not None:  # else the optimiser's own: adamw decays by 0.01
+        kwargs["weight_decay"] = config.weight_decay
     if config.optimizer in ("adam", "adamw"):
         kwargs["fused"] = True  # one kernel for every parameter: measured faster on CPU
     return cls(model.parameters(), **kwargs)

@@ -56,15 +56,41 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                 help=text,
             )
         else:
+            off = f.name in _switchable()
             group.add_argument(
                 flag,
                 dest=f.name,
-                type=kind,
+                type=_or_none(kind) if off else kind,
                 nargs="+" if is_list else None,
                 default=argparse.SUPPRESS,
-                help=text,
+                help=f"{text[:-1]}; none: off)" if off else text,
                 metavar=f.name.upper(),
             )
+
+
+def _switchable() -> set[str]:
+    """The settings that may be None but default to a value (patience, clip_norm): ``none`` on
+    the command line or in TOML (which has no null) turns them off."""
+    from lstmcast.config import ForecastConfig
+
+    hints = typing.get_type_hints(ForecastConfig)
+    return {
+        f.name
+        for f in dataclasses.fields(ForecastConfig)
+        if type(None) in typing.get_args(hints[f.name])
+        and f.default not in (None, dataclasses.MISSING)
+    }
+
+
+def _or_none(kind: type):
+    """The flag's type, taking ``none`` for None (an optional setting whose default is on:
+    ``--clip-norm none`` turns clipping off)."""
+
+    def convert(text: str):
+        return None if text.strip().lower() == "none" else kind(text)
+
+    convert.__name__ = kind.__name__  # argparse names it in "invalid float value: 'x'"
+    return convert
 
 
 def _scalar_type(hint) -> tuple[type, bool]:
@@ -112,6 +138,9 @@ def read_toml(path: str) -> dict:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
     settings = {k.replace("-", "_"): v for k, v in raw.items()}
+    for key in _switchable() & settings.keys():
+        if isinstance(settings[key], str) and settings[key].strip().lower() == "none":
+            settings[key] = None
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})
     if unknown:
         raise ConfigError(
