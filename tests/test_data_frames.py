@@ -198,6 +198,29 @@ def test_a_text_time_column_beside_calendar_parts_is_the_time_and_a_day_only_dat
     assert list(table.frame.columns) == ["a", "b", "date"] and table.frame.index[1].hour == 1
 
 
+@pytest.mark.parametrize(("setting", "name", "what", "fix"), [
+    ("features", "date", "feature", "leave it out of --features"),
+    ("features", "hour", "feature", "leave it out of --features"),
+    ("target", "hour", "target", "pick another --target"),
+])  # fmt: skip
+def test_a_column_read_into_the_timestamps_is_named_as_such_when_asked_for(setting, name, what,
+                                                                           fix):  # fmt: skip
+    """--features hour (or the repeating date) beside year/month/day/hour said "not found",
+    though the column is in the file: it went into the timestamps."""
+    table = read_table(_export().drop(columns="time"))
+    assert table.time_columns == ("year", "month", "day", "hour", "date")
+    cfg = ForecastConfig(
+        **{"target": ["a"], setting: [name, "a"] if setting == "features" else [name]}
+    )
+    with pytest.raises(DataError, match=rf"^{what} column '{name}' is one of the columns the "
+                       r"table's timestamps were read from \(year, month, day, hour, date\), "
+                       rf"not a value column: {fix}, or copy it into a column of another name "
+                       "to read it as a value too$"):  # fmt: skip
+        resolve_columns(table, cfg)
+    assert resolve_columns(table, ForecastConfig(target=["a"], features=["b", "a"])) == (
+        ["a"], ["b", "a"])  # fmt: skip
+
+
 def test_a_time_column_that_is_not_the_time_is_refused_naming_time_col():
     frame = _export(40).assign(time=lambda f: f["time"].str.replace("2020-01-0", "2021-02-0"))
     with pytest.raises(DataError, match=r"^DataFrame: text column 'time' has 40 distinct values "

@@ -48,6 +48,7 @@ def resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[
             f"{coded[categorical[0]]!r}, not a quantity, and cannot be forecast by regression: "
             "pick a numeric --target (it can stay an input)"
         )
+    _check_time_columns(table, targets, "target", "pick another --target")
     missing = [c for c in targets if c not in columns]
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="target"))
@@ -56,6 +57,7 @@ def resolve_columns(table: Table, cfg: ForecastConfig) -> tuple[list[str], list[
         _check_free_text(table, cfg.features, "read it: leave it out of --features")
     else:  # every column
         _check_free_text(table, list(table.skipped), "read it: name the inputs with --features")
+    _check_time_columns(table, inputs, "feature", "leave it out of --features")
     missing = [c for c in inputs if c not in columns]
     if missing:
         raise DataError(missing_columns_message(missing, columns, what="feature"))
@@ -79,3 +81,15 @@ def _check_free_text(table: Table, wanted: list[str], fix: str) -> None:
     if free:
         usable = " ".join(map(str, table.frame.columns))
         raise DataError(f"{table.skipped[free[0]]}; no network can {fix} (usable: {usable})")
+
+
+def _check_time_columns(table: Table, wanted: list[str], what: str, fix: str) -> None:
+    """DataError when a column in ``wanted`` went into the table's timestamps (and is gone):
+    named as such, rather than "not found"."""
+    timed = [c for c in wanted if c in table.time_columns and c not in table.frame.columns]
+    if timed:
+        raise DataError(
+            f"{what} column {timed[0]!r} is one of the columns the table's timestamps were read "
+            f"from ({', '.join(table.time_columns)}), not a value column: {fix}, or copy it into "
+            "a column of another name to read it as a value too"
+        )

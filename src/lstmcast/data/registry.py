@@ -330,6 +330,7 @@ def _beijing(path, *, whole: bool = True, **read_kwargs) -> Table:
         freq=table.freq,
         name="beijing-pm25",
         encodings=encodings,
+        time_columns=table.time_columns,
     )
 
 

@@ -50,6 +50,8 @@ class Table:
         encodings: categorical column -> ``{"kind", "categories", "columns"}``.
         skipped: text columns left out because they are not categorical (``free_text="skip"``)
             -> why, in one line.
+        time_columns: the columns read into the time index and dropped (year/month/day/hour
+            parts, a time column, a day-only date beside hours), named when one is asked for.
     """
 
     frame: pd.DataFrame
@@ -58,6 +60,7 @@ class Table:
     name: str
     encodings: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    time_columns: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -135,7 +138,8 @@ def read_table(
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
     own_index = source.index if isinstance(source, pd.DataFrame) else None  # explains no time
     index, time_parts = time_index(raw, time_col, name, index_col, own_index, set(encodings or {}))
-    raw = raw.drop(columns=[c for c in time_parts if c not in needed])
+    dropped = [c for c in time_parts if c not in needed]
+    raw = raw.drop(columns=dropped)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
     if columns is not None:
         missing = [c for c in columns if c not in raw.columns]
@@ -174,6 +178,7 @@ def read_table(
         name=name,
         encodings=encodings,
         skipped=skipped,
+        time_columns=tuple(str(c) for c in dropped if c != INDEX_TIME),
     )
 
 
