@@ -821,3 +821,33 @@ def test_the_date_axis_names_each_ticks_month_across_a_new_year():
     assert "Jan 2020" in ticks and ticks[0].endswith(" Dec") and ticks[-1].endswith(" Jan")
     assert all(re.fullmatch(r"\d\d (Dec|Jan)|Jan 2020", t) for t in ticks), ticks
     assert offset == "" and label == "25 Dec 2019 00:00 – 7 Jan 2020 23:00"
+
+
+def test_the_forecast_figure_draws_the_best_baseline_even_the_univariate_ridge(synthetic_csv):
+    """compare scored ridge-univariate but kept no forecast of it in the stretch: the figure drew
+    the worse ridge as "the best other baseline" and the caption named only the others."""
+    from lstmcast.compare import compare
+    from lstmcast.forecaster import ForecastConfig
+
+    cfg = ForecastConfig(data=str(synthetic_csv), time_col="time", target=["load", "temp"],
+                         units=[8], epochs=1, lookback=12, horizon=2, progress=False)  # fmt: skip
+    result = compare(cfg, baselines=("persistence", "ridge"))
+    names = {r["name"] for r in result["results"]}
+    assert "ridge-univariate" in names
+    stretch = result["stretch"]
+    assert set(stretch["forecasts"]) == names
+    assert all(set(entry["forecasts"]) == names for entry in stretch["targets"])
+
+    result = make_result()  # the univariate ridge best of the baselines: drawn, ridge not
+    uni = {**result["results"][2], "name": "ridge-univariate", "inputs": "univariate", "rmse": 21}
+    result["results"].append(uni)
+    forecasts = result["stretch"]["forecasts"]
+    forecasts["ridge-univariate"] = [v + 1.0 for v in forecasts["ridge"]]
+    drawn = [line.get_label() for line in figures.forecast_stretch(result).axes[0].get_lines()]
+    assert "ridge-univariate" in drawn and "ridge" not in drawn
+    assert figures._left_out(result) == " Not drawn, for legibility: ridge, seasonal-naive."
+
+    del forecasts["ridge-univariate"]  # a result whose stretch lacks a scored row: said so
+    assert figures._left_out(result) == (
+        " Not drawn, for legibility: seasonal-naive. No forecasts kept to draw: ridge-univariate."
+    )

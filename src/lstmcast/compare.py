@@ -71,8 +71,8 @@ def compare(
         rows = result["results"]
         rows.insert(1, row)
         if own:  # ridge on each target's own history, named apart from the other
-            ridge, _ = _joined(multi, unis, scored, "ridge")
-            rows.append({**ridge, "name": "ridge-univariate"})
+            ridge, forecasts["ridge-univariate"] = _joined(multi, unis, scored, "ridge")
+            rows.append({**ridge, "name": "ridge-univariate"})  # in the stretch like every row
         fitted = {"lstm-univariate" if len(unis) == 1 else f"lstm-univariate {t}": uni
                   for t, uni in zip(targets, unis, strict=True)}  # fmt: skip
         result = _finish(result, multi, config, forecasts, fitted)

@@ -419,11 +419,14 @@ def _png(fig: Figure) -> bytes:
 
 
 def _left_out(result: dict) -> str:
-    """ " Not drawn: var, seasonal_naive." when baselines were left off the forecast figure."""
+    """ " Not drawn, for legibility: var, seasonal_naive." naming every scored row left off the
+    forecast figure, and any row whose forecasts the stretch lacks (an older result's)."""
     forecasts = (result.get("stretch") or {}).get("forecasts") or {}
     drawn = {name for panel in target_panels(result) for name in stretch_models(panel)}
     dropped = sorted(set(forecasts) - drawn)
-    return f" Not drawn, for legibility: {', '.join(dropped)}." if dropped else ""
+    absent = [row["name"] for row in result.get("results", []) if row["name"] not in forecasts]
+    text = f" Not drawn, for legibility: {', '.join(dropped)}." if dropped else ""
+    return text + (f" No forecasts kept to draw: {', '.join(absent)}." if absent else "")
 
 
 def _ahead(result: dict, step: int) -> str:
