@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -851,3 +853,62 @@ def test_the_forecast_figure_draws_the_best_baseline_even_the_univariate_ridge(s
     assert figures._left_out(result) == (
         " Not drawn, for legibility: seasonal-naive. No forecasts kept to draw: ridge-univariate."
     )
+
+
+def long_target_result() -> dict:
+    """``two_target_result`` whose first target is named in 60 characters without a space."""
+    result = two_target_result()
+    result["target"] = [LONG, "temp"]
+    for r in result["results"]:
+        r["per_target"][0]["target"] = LONG
+    result["stretch"]["targets"][0]["target"] = LONG
+    return result
+
+
+def test_headings_and_captions_wrap_a_long_name_inside_the_card():
+    """A 60-character target ran out of the page's card: the <h1> had no overflow-wrap."""
+    from lstmcast.report.html import _CSS
+
+    rules = dict(re.findall(r"([^{}]+)\{([^}]*)\}", _CSS))
+    wrapping = {s.strip() for sel, body in rules.items() if "overflow-wrap: anywhere" in body
+                for s in sel.split(",")}  # fmt: skip
+    assert {"h1", "h2", "h3", ".verdict p", ".facts dd", ".note", "figcaption"} <= wrapping
+
+
+WIDTH_PROBE = """<script>
+const card = document.querySelector("main").getBoundingClientRect();
+const walk = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+const wide = [];  // text past the card's edge, but for the tables' own scrolling boxes
+for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  if (!node.parentElement.closest(".metrics") && range.getBoundingClientRect().right > card.right)
+    wide.push(node.parentElement.tagName + ": " + node.textContent.slice(0, 40));
+}
+document.body.insertAdjacentHTML("beforeend", "<pre id='probe'>" + JSON.stringify({
+  page: document.documentElement.scrollWidth, window: window.innerWidth, wide}) + "</pre>");
+</script>"""
+
+
+@pytest.mark.parametrize("width", [1280, 600])
+def test_a_long_target_name_stays_inside_the_card_in_headless_chromium(tmp_path, width):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip(
+            "no chromium, chromium-browser or google-chrome on PATH (apt-get install chromium)"
+        )
+    page = write_report(long_target_result(), tmp_path / "report")["html"]
+    probed = tmp_path / "probed.html"  # the report has no script; its copy measures itself
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", WIDTH_PROBE + "</body>"))
+    command = [browser, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+               f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+               "--dump-dom", probed.resolve().as_uri()]  # fmt: skip
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=90).stdout
+    except subprocess.TimeoutExpired as stop:
+        out = stop.stdout.decode() if isinstance(stop.stdout, bytes) else stop.stdout or ""
+    probe = re.search(r"<pre id=\"probe\">(.*?)</pre>", out)
+    assert probe, "chromium printed no measurement"
+    measured = json.loads(html.unescape(probe.group(1)))
+    assert measured["wide"] == []  # no element (tables scroll on their own) past the card
+    assert measured["page"] <= measured["window"]

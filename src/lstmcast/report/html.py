@@ -367,6 +367,7 @@ main { max-width: 960px; margin: 32px auto; background: #fff; padding: 36px 40px
 .kicker { margin: 0; color: var(--accent); font-size: 12px; font-weight: 600;
   letter-spacing: .08em; text-transform: uppercase; }
 h1 { margin: 4px 0 14px; font-size: 26px; line-height: 1.25; }
+h1, h2, h3, .facts dd, .verdict p, .note, figcaption { overflow-wrap: anywhere; }
 h2 { margin: 36px 0 12px; font-size: 18px; padding-bottom: 6px;
   border-bottom: 1px solid var(--line); }
 .facts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px 24px; margin: 0; }
