@@ -258,6 +258,31 @@ def test_fallback_when_the_extension_is_disabled_or_cannot_build(monkeypatch, tm
     assert rel(lstm(x)[0], expected) <= 1e-12
 
 
+def test_an_unmakeable_build_folder_names_lstmcast_ext_dir(monkeypatch, tmp_path):
+    """A read-only or missing home (services, containers) gave "PermissionError: ... '/sys/.cache'"
+    with no fix; the line now says the build folder cannot be made and names the switches."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(_extension, "_state", {})
+    monkeypatch.delenv("LSTMCAST_NO_EXTENSION", raising=False)
+    monkeypatch.setenv("LSTMCAST_EXT_DIR", str(blocker / "ext"))
+    with pytest.warns(RuntimeWarning, match=r"^the compiled LSTM engine is unavailable \(its "
+                      r"build folder cannot be made in .*a-file.*: set LSTMCAST_EXT_DIR to a "
+                      r"writable folder, or LSTMCAST_NO_EXTENSION=1 to skip the build\); using "
+                      r"the pure-torch engine \(same results, slower\)$"):  # fmt: skip
+        assert not _extension.available()
+
+
+def test_warm_up_loads_the_engine_so_that_a_first_fit_is_not_timed_with_its_build(monkeypatch):
+    """The first fit on a machine reported the engine's one-off 40 s build as its fit time."""
+    from lstmcast.train import warm_up
+
+    loads = []
+    monkeypatch.setattr(_extension, "_load", lambda: loads.append(1))
+    warm_up()
+    assert loads == [1]
+
+
 def test_batch_slices_across_threads_give_the_same_numbers(engine):
     """Batches of >= 64 rows are cut into one slice per thread (here 3, of uneven sizes)."""
     ours, theirs = pair(3, 5, 2, bidirectional=True, batch_first=True)

@@ -400,8 +400,12 @@ def _threads_for(model: torch.nn.Module, X: torch.Tensor, batch_size: int, threa
 
 def warm_up() -> None:
     """Pay the process's one-time start-up before a fit is timed: the first optimizer built
-    imports torch's compiler stack (about 1.3 s on a 2-core machine, then nothing)."""
+    imports torch's compiler stack (about 1.3 s on a 2-core machine, then nothing), and the
+    compiled engine is built (about 40 s, once per machine) or imported."""
+    from lstmcast.models import _extension
+
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    _extension.available()
 
 
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

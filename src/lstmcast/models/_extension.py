@@ -113,9 +113,13 @@ def _load() -> ModuleType | None:
         _state["reason"] = "disabled by LSTMCAST_NO_EXTENSION"
         return None
     try:
+        if not SOURCE.is_file():  # a wheel built without its package data
+            raise _Unavailable(
+                f"its C++ source {SOURCE} is not installed: reinstall lstmcast from its "
+                "repository or a wheel that holds models/csrc, or set LSTMCAST_NO_EXTENSION=1"
+            )
         key = _cpu_key()
-        build = _root() / key
-        build.mkdir(parents=True, exist_ok=True)
+        build = _build_folder(key)
         name = f"lstmcast_lstm_cpu_{key}"
         library = build / f"{name}.so"
         module = _import_built(name, library) or _build(name, library)
@@ -125,13 +129,29 @@ def _load() -> ModuleType | None:
         reason = str(err) if isinstance(err, _Unavailable) else _cause(err)
         _state["reason"] = reason
         warn(
-            f"lstmcast: the compiled LSTM engine is unavailable ({reason}); using the pure-torch "
-            f"engine (same results, slower)",
+            f"the compiled LSTM engine is unavailable ({reason}); using the pure-torch engine "
+            "(same results, slower)",
             RuntimeWarning,
         )
         return None
     _state["module"] = module
     return module
+
+
+def _build_folder(key: str) -> Path:
+    """The engine's build folder for ``key``, made if needed; _Unavailable naming
+    ``LSTMCAST_EXT_DIR`` when it cannot be (a read-only or missing home, as in services)."""
+    try:
+        build = _root() / key
+        build.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as err:  # RuntimeError: no home directory to expand
+        where = getattr(err, "filename", None) or "the cache folder"
+        why = getattr(err, "strerror", None) or str(err)
+        raise _Unavailable(
+            f"its build folder cannot be made in {where} ({why}): set LSTMCAST_EXT_DIR to a "
+            "writable folder, or LSTMCAST_NO_EXTENSION=1 to skip the build"
+        ) from err
+    return build
 
 
 def _root() -> Path:
