@@ -137,6 +137,19 @@ def test_verdict_multivariate_better_and_both_beat_persistence():
     )
 
 
+@pytest.mark.parametrize(("given", "text"), [
+    ({"n_inputs": 1}, "1 input"),
+    ({"features": ["x"]}, "x alone"),  # --features naming one column, not the target
+    ({"features": ["x", "pollution"]}, "2 inputs"),
+])  # fmt: skip
+def test_inputs_text_counts_in_words(given, text):
+    """A model reading one other column was "The multivariate LSTM (1 inputs)"."""
+    from lstmcast.report.results import inputs_text
+
+    result = small([row("lstm-multivariate", 20.1, inputs="multivariate", **given)])
+    assert inputs_text(result["results"][0], result) == text
+
+
 def test_verdict_says_whether_chance_could_give_the_gaps():
     result = small(
         [

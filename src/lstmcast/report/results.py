@@ -62,13 +62,16 @@ def inputs_text(row: dict, result: dict) -> str:
     The count comes from the row's ``n_inputs`` or ``features``, else from the result's
     ``inputs`` dict (``{"multivariate": [column, ...], "univariate": [...]}``).
     """
-    n = row.get("n_inputs")
+    n, columns = row.get("n_inputs"), None
     named = result.get("inputs") if isinstance(result.get("inputs"), dict) else {}
     for names in (row.get("features"), named.get(row.get("inputs"))):
-        if n is None and isinstance(names, list):
-            n = len(names)
+        if columns is None and isinstance(names, list):
+            columns = names
+    n = len(columns) if n is None and columns is not None else n
     if row.get("inputs") == "multivariate":
-        return f"{n} inputs" if n else "multivariate"
+        if n == 1 and columns and len(columns) == 1:  # --features naming one other column
+            return f"{columns[0]} alone"
+        return f"{n} input{'s' * (n != 1)}" if n else "multivariate"
     target = result.get("target")
     if isinstance(target, list) and len(target) > 1:  # compare fits one LSTM per target
         target = f"each of the {len(target)} targets"
