@@ -492,7 +492,7 @@ def test_time_limit_raises_the_limit_inside_its_block_only():
     with time_limit(None):  # None: the module's limit
         with pytest.raises(ConfigError, match=r"over the 15 min limit"):
             check_budget("gbm", 1, 3600, "24 models", memory=2**30)
-    for bad in (0, -1.0, float("nan")):
+    for bad in (0, -1.0, float("nan"), "600", True):
         with pytest.raises(ConfigError, match=r"^the time limit for a baseline must be above 0 "):
             with time_limit(bad):
                 pass

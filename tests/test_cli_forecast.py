@@ -243,6 +243,9 @@ def test_flags_override_the_toml_config(synthetic_csv, tmp_path):
         ('learning_rate = "0.01"', r"learning_rate must be a finite number, got '0.01': e.g. "
          r"--learning-rate 0.001 \(numbers in a TOML file go without quotes\)"),
         ("seed = 1.5", r"seed must be a whole number, got 1.5: e.g. --seed 0"),
+        ('weight_decay = "0.01"', r"weight_decay must be a finite number, got '0.01': e.g. "
+         r"--weight-decay 0.0001 \(numbers"),  # its default, unset, is no example
+        ('dropout = "0.1"', r"dropout must be a finite number, got '0.1': e.g. --dropout 0.0 "),
         ('residual = "no"', r"residual must be true or false, got 'no': e.g. residual = false in "
          r"a TOML file, or --residual / --no-residual"),
         ("scaler = 1", r"scaler must be text, got 1: quote it in a TOML file"),
@@ -274,6 +277,7 @@ def test_none_turns_clipping_and_early_stopping_off_from_a_flag_or_toml(syntheti
     assert main([*argv, "--clip-norm", "none", "--out", str(out)]) == 0
     config = json.loads((out / "manifest.json").read_text())["config"]
     assert config["clip_norm"] is None and config["patience"] is None
+    assert config["weight_decay"] == 0.0  # unset is written as the number it was (adam's)
     assert lstmcast_load(out).config.clip_norm is None
     capsys.readouterr()
     for flag, message in [
@@ -412,6 +416,23 @@ def test_compare_on_a_short_test_split_says_nothing_about_chance(synthetic_csv, 
     assert main(argv) == 0
     assert json.loads(scores.read_text())["tests"] == []
     assert "Diebold" not in capsys.readouterr().out
+
+
+def test_compare_writes_its_report_when_the_univariate_ridge_is_left_out(synthetic_csv, tmp_path,
+                                                                        capsys):  # fmt: skip
+    """With ridge over its time limit, compare joined the univariate ridges that were never
+    fitted: a KeyError traceback. It is left out, with the warning saying why."""
+    scores = tmp_path / "compare.json"
+    argv = ["compare", "--data", str(synthetic_csv), "--baselines", "persistence,ridge",
+            "--baseline-minutes", "1e-9", "--out", str(tmp_path / "r"), "--json", str(scores),
+            *FAST[:-3], "--epochs", "1", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    names = [r["name"] for r in json.loads(scores.read_text())["results"]]
+    assert names == ["lstm-multivariate", "lstm-univariate", "persistence"]
+    assert (tmp_path / "r" / "report.html").is_file()
+    assert "warning: the ridge baseline is left out: RidgeBaseline would take" in (
+        capsys.readouterr().err
+    )
 
 
 def test_train_and_evaluate_name_the_split_their_tables_score(synthetic_csv, tmp_path, capsys):

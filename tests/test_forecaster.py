@@ -76,6 +76,19 @@ def test_a_csv_whose_target_is_another_columns_last_value_is_learnt(tmp_path):
     assert persistence["rmse"] > 7 and lstm["rmse"] < 0.1 * persistence["rmse"]
 
 
+def test_a_saved_model_records_the_weight_decay_it_trained_with(synthetic_csv, tmp_path):
+    """An unset weight decay was written as null, which lstmcast before it was optional calls
+    a damaged file; it is written as the number it was: adamw's 0.01."""
+    import json
+
+    fc = Forecaster(_config(synthetic_csv, optimizer="adamw", epochs=1, units=[4])).fit()
+    assert fc.config.weight_decay is None and fc.config.resolved_weight_decay() == 0.01
+    fc.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "manifest.json").read_text())["config"]
+    assert config["weight_decay"] == 0.01
+    assert lstmcast.load(tmp_path / "m").config.weight_decay == 0.01
+
+
 def test_predict_gives_the_next_horizon_timestamps_in_data_units(fitted):
     _, fc = fitted
     forecast = fc.predict()

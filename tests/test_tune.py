@@ -150,7 +150,8 @@ def _trials(db):
     [
         (["--target", "temp"], r"targets: \['load'\] there, \['temp'\] now"),
         (["--data", "OTHER"], r"data: \S+synthetic.csv \(sha256 \w+\) there, \S+other.csv"),
-        (["--epochs", "2"], "epochs: 1 there, 2 now"),
+        (["--epochs", "2"], r"epochs: 1 there, 2 now\): .* settings \(--epochs 1\)$"),
+        (["--clip-norm", "none"], r"clip_norm: 1.0 there, None now\): .* \(--clip-norm 1.0\)$"),
         (["--search-lookback", "12", "24"], r"search lookback: \[12\] there, \[12, 24\] now"),
         (["--search-optimizers", "adam"], r"search optimizer: \['adam', 'adamw', 'rmsprop'\]"),
     ],
@@ -173,8 +174,8 @@ def test_a_study_refuses_to_resume_with_other_data_settings_or_space(
     assert "\n" not in err and "Traceback" not in err
     assert re.search(r"error: the study 'lstmcast' in sqlite:///\S+ was run with other data", err)
     assert re.search(named, err), err
-    assert err.endswith("pass a new --out or --study-name to start another study, or rerun "
-                        "with the study's data and settings")  # fmt: skip
+    assert re.search(r"pass a new --out or --study-name to start another study, or rerun with "
+                     r"the study's data and settings( \(--[-\w]+ [\w.]+\))?$", err)  # fmt: skip
     assert _trials(out / "study.db") == before  # untouched, and no trial added
     assert (out / "best.toml").read_bytes() == best
     # another study name in the same database starts afresh
@@ -389,6 +390,22 @@ def test_best_toml_carries_the_best_trials_seed_and_train_reproduces_its_score(
     printed = capsys.readouterr().out
     row = next(line for line in printed.splitlines() if line.startswith("lstm"))
     assert float(row.split()[2]) == pytest.approx(study.best_value, abs=5e-4), printed
+
+
+def test_a_study_run_without_clipping_or_early_stopping_writes_none_in_best_toml(
+    synthetic_csv, tmp_path
+):
+    """best.toml dropped patience = None and clip_norm = None (TOML has no null), so the run it
+    suggests clipped and stopped early; they are written "none", which --config reads back."""
+    from lstmcast.commands.options import read_toml
+
+    out = tmp_path / "t"
+    assert main(_tune_argv(synthetic_csv, out, "--clip-norm", "none", "--patience", "none")) == 0
+    best = tomllib.loads((out / "best.toml").read_text())
+    assert (best["clip_norm"], best["patience"]) == ("none", "none")
+    assert "weight_decay" not in best  # unset: the optimiser's own
+    settings = read_toml(str(out / "best.toml"))
+    assert settings["clip_norm"] is None and settings["patience"] is None
 
 
 def test_a_killed_trial_is_reported_and_the_given_configuration_is_scored_on_resume(

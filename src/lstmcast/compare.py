@@ -70,7 +70,9 @@ def compare(
         row, forecasts["lstm-univariate"] = _joined(multi, unis, scored, "lstm-univariate")
         rows = result["results"]
         rows.insert(1, row)
-        if own:  # ridge on each target's own history, named apart from the other
+        # ridge on each target's own history, named apart from the other; a target's ridge left
+        # out (its budget, its warning said why) leaves the row out
+        if own and all("ridge" in uni.last_forecasts_ for uni in unis):
             ridge, forecasts["ridge-univariate"] = _joined(multi, unis, scored, "ridge")
             rows.append({**ridge, "name": "ridge-univariate"})  # in the stretch like every row
         fitted = {"lstm-univariate" if len(unis) == 1 else f"lstm-univariate {t}": uni

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from lstmcast.errors import ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")  # torch.optim.Adam, AdamW, SGD, RMSprop
+# each optimiser's weight decay when none is given: torch's own defaults (adamw without decay
+# would be adam under another name)
+WEIGHT_DECAY = {"adam": 0.0, "adamw": 0.01, "sgd": 0.0, "rmsprop": 0.0}
 LOSSES = ("mse", "mae", "huber")
 # Settings that may change when a run is resumed: they do not alter the weights of an epoch.
 RESUMABLE_CHANGES = ("epochs", "progress")
@@ -82,7 +85,7 @@ class ForecastConfig:
     epochs: int = 40  # upper bound; early stopping usually ends sooner
     patience: int | None = 6  # epochs without validation improvement before stopping
     clip_norm: float | None = 1.0  # gradient-norm clipping
-    weight_decay: float | None = None  # None: the optimiser's own (adamw 0.01, the others 0)
+    weight_decay: float | None = None  # L2 penalty (adamw: decoupled); unset: adamw 0.01, else 0
     seed: int = 0  # seeds weights, dropout and shuffling: same seed, same CPU, same result
     progress: bool | None = None  # progress bar; None: only on a terminal
 
@@ -156,7 +159,7 @@ class ForecastConfig:
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             optimizer=self.optimizer,
-            weight_decay=self.weight_decay,
+            weight_decay=self.resolved_weight_decay(),
             loss=self.loss,
             huber_delta=self.huber_delta,
             patience=self.patience,
@@ -164,6 +167,12 @@ class ForecastConfig:
             seed=self.seed,
             progress=self.progress,
         )
+
+    def resolved_weight_decay(self) -> float:
+        """``weight_decay``, or the optimiser's own when None (adamw 0.01, the others 0)."""
+        if self.weight_decay is None:
+            return WEIGHT_DECAY.get(self.optimizer, 0.0)
+        return self.weight_decay
 
     def replace(self, **changes) -> ForecastConfig:
         return dataclasses.replace(self, **changes)
@@ -183,6 +192,18 @@ def preset_clash(preset: str, key: str) -> str:
     )
 
 
+def switchable_settings() -> set[str]:
+    """The settings that may be None but default to a value (patience, clip_norm): ``none`` on
+    the command line or in TOML (which has no null) turns them off."""
+    hints = typing.get_type_hints(ForecastConfig)
+    return {
+        f.name
+        for f in dataclasses.fields(ForecastConfig)
+        if type(None) in typing.get_args(hints[f.name])
+        and f.default not in (None, dataclasses.MISSING)
+    }
+
+
 def _check_types(config: ForecastConfig) -> None:
     """Refuse a setting of the wrong type (a TOML file can give "0.01" for 0.01, or 1.5 for a
     seed) before it fails deep inside; a TOML date for a split boundary becomes its ISO text."""
@@ -199,11 +220,12 @@ def _check_types(config: ForecastConfig) -> None:
         if typing.get_origin(hint) is list or any(typing.get_origin(k) is list for k in kinds):
             continue  # units, target and features: checked below and in the main checks
         flag = f"--{f.name.replace('_', '-')}"
+        example = {**NETWORK_DEFAULTS, "weight_decay": 0.0001}.get(f.name, f.default)
         if float in kinds:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             if not ok or not math.isfinite(value):
                 raise ConfigError(
-                    f"{f.name} must be a finite number, got {value!r}: e.g. {flag} {f.default}"
+                    f"{f.name} must be a finite number, got {value!r}: e.g. {flag} {example}"
                     + (" (numbers in a TOML file go without quotes)" * isinstance(value, str))
                 )
         elif bool in kinds and not isinstance(value, bool):
@@ -213,7 +235,7 @@ def _check_types(config: ForecastConfig) -> None:
             )
         elif int in kinds and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(
-                f"{f.name} must be a whole number, got {value!r}: e.g. {flag} {f.default}"
+                f"{f.name} must be a whole number, got {value!r}: e.g. {flag} {example}"
             )
         elif str in kinds and not isinstance(value, str):
             raise ConfigError(

@@ -50,6 +50,7 @@ from lstmcast.manifest import (
 )
 
 if TYPE_CHECKING:
+    from lstmcast.config import ForecastConfig
     from lstmcast.forecaster import Forecaster
 
 WEIGHTS = "weights.safetensors"
@@ -75,7 +76,7 @@ def save_forecaster(fc: Forecaster, path: str | os.PathLike) -> Path:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
-        "config": _jsonable(vars(fc.run_config())),
+        "config": _jsonable(vars(_written_config(fc))),
         "inputs": fc.inputs_,
         "targets": fc.targets_,
         "columns": fc.columns_,
@@ -440,3 +441,10 @@ def _jsonable(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
+
+
+def _written_config(fc: Forecaster) -> ForecastConfig:
+    """The run's config as a manifest records it: an unset weight decay as the number it was
+    (adamw 0.01, the others 0), which lstmcast before it was optional also reads."""
+    config = fc.run_config()
+    return config.replace(weight_decay=config.resolved_weight_decay())

@@ -27,7 +27,7 @@ import optuna
 import sqlalchemy.exc
 from optuna.trial import TrialState
 
-from lstmcast.config import OPTIMIZERS
+from lstmcast.config import OPTIMIZERS, switchable_settings
 from lstmcast.data import Table
 from lstmcast.errors import ConfigError, DataError, warn
 from lstmcast.forecaster import ForecastConfig, Forecaster
@@ -291,10 +291,29 @@ def _check_fingerprint(study: optuna.Study, now: dict, data_name: str, storage) 
         else f"{k}: {saved.get(k)!r} there, {now.get(k)!r} now"
         for k in changed
     )
+    flags = [_flag(k, saved[k]) for k in changed if k in _SETTINGS and k in saved]
+    flags = [f for f in flags if f]
     raise ConfigError(
         f"{where} was run with other data or settings ({was}): pass a new --out or "
         "--study-name to start another study, or rerun with the study's data and settings"
+        + (f" ({' '.join(flags)})" if flags else "")
     )
+
+
+_SETTINGS = {f.name for f in dataclasses.fields(ForecastConfig)}
+
+
+def _flag(name: str, value) -> str | None:
+    """The flag that gives setting ``name`` its ``value`` (``--weight-decay 0.0``); None for
+    one no flag can give (an unset setting that has no ``none``)."""
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else f"--no-{name.replace('_', '-')}"
+    if value is None:
+        return f"{flag} none" if name in switchable_settings() else None
+    if isinstance(value, list):
+        return f"{flag} {' '.join(map(str, value))}"
+    return f"{flag} {value}"
 
 
 def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:

@@ -35,14 +35,16 @@ _limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("time_limi
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Let a baseline's fit inside the block take up to ``seconds`` (None: ``TIME_LIMIT_S``).
+    """Let a baseline's fit inside the block take up to ``seconds`` (None: ``TIME_LIMIT_S``);
+    a context variable, so threads started inside the block keep the module's limit.
 
     Example:
         >>> with time_limit(3600):  # doctest: +SKIP
         ...     fc.evaluate(split="test", baselines=("gbm",))
     """
-    if seconds is not None and not seconds > 0:
-        raise ConfigError(f"the time limit for a baseline must be above 0 seconds, got {seconds}")
+    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if seconds is not None and not (number and seconds > 0):
+        raise ConfigError(f"the time limit for a baseline must be above 0 seconds, got {seconds!r}")
     token = _limit.set(seconds)
     try:
         yield

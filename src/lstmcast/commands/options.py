@@ -29,7 +29,7 @@ def _field_help() -> dict[str, str]:
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One flag per ForecastConfig field (default: not given), plus ``--config FILE.toml``."""
-    from lstmcast.config import NETWORK_DEFAULTS, ForecastConfig
+    from lstmcast.config import NETWORK_DEFAULTS, ForecastConfig, switchable_settings
 
     helps = _field_help()
     parser.add_argument(
@@ -56,7 +56,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                 help=text,
             )
         else:
-            off = f.name in _switchable()
+            off = f.name in switchable_settings()
             group.add_argument(
                 flag,
                 dest=f.name,
@@ -66,20 +66,6 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                 help=f"{text[:-1]}; none: off)" if off else text,
                 metavar=f.name.upper(),
             )
-
-
-def _switchable() -> set[str]:
-    """The settings that may be None but default to a value (patience, clip_norm): ``none`` on
-    the command line or in TOML (which has no null) turns them off."""
-    from lstmcast.config import ForecastConfig
-
-    hints = typing.get_type_hints(ForecastConfig)
-    return {
-        f.name
-        for f in dataclasses.fields(ForecastConfig)
-        if type(None) in typing.get_args(hints[f.name])
-        and f.default not in (None, dataclasses.MISSING)
-    }
 
 
 def _or_none(kind: type):
@@ -128,7 +114,7 @@ def _check_preset(settings: dict) -> None:
 
 
 def read_toml(path: str) -> dict:
-    from lstmcast.config import ForecastConfig
+    from lstmcast.config import ForecastConfig, switchable_settings
 
     try:
         with open(path, "rb") as fh:
@@ -138,7 +124,7 @@ def read_toml(path: str) -> dict:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
     settings = {k.replace("-", "_"): v for k, v in raw.items()}
-    for key in _switchable() & settings.keys():
+    for key in switchable_settings() & settings.keys():
         if isinstance(settings[key], str) and settings[key].strip().lower() == "none":
             settings[key] = None
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})

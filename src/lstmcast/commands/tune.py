@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from lstmcast.cli import command
 from lstmcast.commands.options import add_config_options, config_from_args
 from lstmcast.commands.output import check_output
-from lstmcast.config import OPTIMIZERS
+from lstmcast.config import OPTIMIZERS, switchable_settings
 from lstmcast.errors import TrainingDivergedError
 
 if TYPE_CHECKING:
@@ -101,8 +101,11 @@ def tune(args: argparse.Namespace) -> int:
         f"best validation RMSE {best.value:.3f} (persistence "
         f"{best.user_attrs.get('persistence_rmse', float('nan')):.3f}) with {best.params}"
     )
+    switched = switchable_settings()  # None there is "off", written as TOML has no null
     settings = {
-        k: v for k, v in dataclasses.asdict(best_config(base, study)).items() if v is not None
+        k: "none" if v is None else v
+        for k, v in dataclasses.asdict(best_config(base, study)).items()
+        if v is not None or k in switched
     }
     write_atomic(out / "best.toml", tomli_w.dumps(settings).encode())
     write_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False).encode())
