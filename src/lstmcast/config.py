@@ -170,9 +170,7 @@ class ForecastConfig:
 
     def resolved_weight_decay(self) -> float:
         """``weight_decay``, or the optimiser's own when None (adamw 0.01, the others 0)."""
-        if self.weight_decay is None:
-            return WEIGHT_DECAY.get(self.optimizer, 0.0)
-        return self.weight_decay
+        return resolve_weight_decay(self.optimizer, self.weight_decay)
 
     def replace(self, **changes) -> ForecastConfig:
         return dataclasses.replace(self, **changes)
@@ -190,6 +188,11 @@ def preset_clash(preset: str, key: str) -> str:
         f"preset {preset!r} sets the network ({' '.join(flags)}), so --{key} cannot be given "
         f"beside it: drop --preset and give those flags yourself, or drop --{key}"
     )
+
+
+def resolve_weight_decay(optimizer: str, weight_decay: float | None) -> float:
+    """``weight_decay``, or ``optimizer``'s own (``WEIGHT_DECAY``) when None."""
+    return WEIGHT_DECAY.get(optimizer, 0.0) if weight_decay is None else weight_decay
 
 
 def switchable_settings() -> set[str]:

@@ -34,7 +34,7 @@ from lstmcast.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from lstmcast.config import WEIGHT_DECAY, TrainConfig
+from lstmcast.config import TrainConfig, resolve_weight_decay
 from lstmcast.data.windows import window_rows
 from lstmcast.errors import ConfigError, DataError, ModelFileError, TrainingDivergedError
 
@@ -410,7 +410,7 @@ def warm_up() -> None:
 
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     cls = OPTIMIZERS[config.optimizer]
-    decay = WEIGHT_DECAY[config.optimizer] if config.weight_decay is None else config.weight_decay
+    decay = resolve_weight_decay(config.optimizer, config.weight_decay)
     kwargs = {"lr": config.learning_rate, "weight_decay": decay}
     if config.optimizer in ("adam", "adamw"):
         kwargs["fused"] = True  # one kernel for every parameter: measured faster on CPU
