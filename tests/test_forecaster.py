@@ -108,6 +108,10 @@ def test_a_saved_model_predicts_the_same_numbers(fitted, tmp_path):
     after = loaded.predict(str(tmp_path / "recent.csv"))
     pd.testing.assert_frame_equal(before, after, check_exact=True, check_freq=False)
     assert loaded.evaluate()["results"][0]["rmse"] == fc.evaluate()["results"][0]["rmse"]
+    for method in ("predict", "gate_traces"):  # gate_traces() was an AttributeError traceback
+        with pytest.raises(ConfigError, match=rf"^a loaded model keeps no data: pass the recent "
+                           rf"history, e\.g\. {method}\('latest\.csv'\)$"):  # fmt: skip
+            getattr(loaded, method)()
 
 
 def test_several_targets_at_once(synthetic_csv):

@@ -92,6 +92,16 @@ def test_gradcheck_bad_arguments():
         gradcheck(steps=0)
     with pytest.raises(ConfigError, match=r"hidden_sizes must be a positive integer, got -2"):
         gradcheck(hidden_sizes=[-2])
+    # numpy's own TypeError/ValueError tracebacks before
+    with pytest.raises(ConfigError, match=r"^batch must be a positive integer, got 2\.5$"):
+        gradcheck(batch=2.5)
+    with pytest.raises(ConfigError, match=r"^steps must be a positive integer, got True$"):
+        gradcheck(steps=True)
+    with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -5$"):
+        gradcheck(NumpyLSTM.random(2, [2]), seed=-5)
+    with pytest.raises(ConfigError, match=r"^hidden_sizes must list the layers' widths, got 4: "
+                       r"pass e\.g\. \[4\] for one layer$"):  # fmt: skip
+        NumpyLSTM.random(3, 4)
 
 
 def test_gradcheck_help_has_an_example(capsys):

@@ -70,6 +70,26 @@ def test_format_gate_trace(run):
         format_gate_trace(gates["l0"], units=[7])
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"units": 1}, r"units must be a list of unit indices, e\.g\. \[0, 1\], got 1"),
+    ({"units": [1.5]}, r"units must be indices in \[0, 4\] \(hidden width 5\), got \[1\.5\]"),
+    ({"sample": 2}, r"sample must be in \[0, 1\] \(batch size 2\), got 2"),
+    ({"sample": True}, r"sample must be in \[0, 1\] \(batch size 2\), got True"),
+    ({"max_steps": 0}, r"max_steps must be a positive integer or None, got 0"),
+    ({"max_steps": -2}, r"max_steps must be a positive integer or None, got -2"),
+])  # fmt: skip
+def test_a_bad_selection_is_one_line_for_text_and_figure(run, tmp_path, kwargs, message):
+    """units=1 was a TypeError traceback; max_steps=-2 printed a header and no rows."""
+    from lstmcast.report.gates import plot_gate_traces
+
+    _, _, gates = run
+    with pytest.raises(ConfigError, match=rf"^{message}$"):
+        format_gate_trace(gates["l0"], **kwargs)
+    if "max_steps" not in kwargs:  # the figure draws every step
+        with pytest.raises(ConfigError, match=rf"^{message}$"):
+            plot_gate_traces(gates["l0"], tmp_path / "g.png", **kwargs)
+
+
 def test_plot_gate_traces_writes_a_png(run, tmp_path):
     from lstmcast.report.gates import plot_gate_traces
 

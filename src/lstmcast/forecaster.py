@@ -212,12 +212,7 @@ class Forecaster:
         Returns a DataFrame indexed by the future timestamps, one column per target, in the
         data's units.
         """
-        self._check_fitted()
-        if data is None and not hasattr(self, "table_"):
-            raise ConfigError(
-                "a loaded model keeps no data: pass the recent history, e.g. predict('latest.csv')"
-            )
-        table = self.table_ if data is None else self.read(data, for_predict=True)
+        table = self._history(data, "predict")
         window, last = last_window(
             table, self.columns_, self.inputs_, self.config.lookback, self.config.fill, "predict"
         )
@@ -241,8 +236,7 @@ class Forecaster:
         """
         from lstmcast.reference import NumpyLSTM
 
-        self._check_fitted()
-        table = self.table_ if data is None else self.read(data, for_predict=True)
+        table = self._history(data, "gate_traces")
         window, _ = last_window(
             table,
             self.columns_,
@@ -256,6 +250,17 @@ class Forecaster:
             window[None], return_gates=True
         )
         return gates
+
+    def _history(self, data, method: str) -> Table:
+        """The table a forecast starts from: ``data`` read as new rows, else the training
+        table; ConfigError for a loaded model, which keeps no data."""
+        self._check_fitted()
+        if data is None and not hasattr(self, "table_"):
+            raise ConfigError(
+                f"a loaded model keeps no data: pass the recent history, e.g. "
+                f"{method}('latest.csv')"
+            )
+        return self.table_ if data is None else self.read(data, for_predict=True)
 
     def predict_windows(self, X: np.ndarray) -> np.ndarray:
         """Forecasts ``(S, H, Ft)`` in data units from raw input windows ``(S, L, Fi)``."""

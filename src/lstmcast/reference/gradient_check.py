@@ -21,6 +21,7 @@ import numpy as np
 
 from lstmcast.errors import ConfigError
 from lstmcast.reference.lstm import NumpyLSTM
+from lstmcast.reference.params import check_positive
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,14 @@ def gradcheck(
         (True, ['bias_hh_l0', 'bias_hh_l0_reverse'])
     """
     for name, value in (("batch", batch), ("steps", steps)):
-        if value < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {value}")
-    if max_entries is not None and max_entries < 1:
-        raise ConfigError(f"max_entries must be a positive integer or None, got {max_entries}")
+        check_positive(name, value)
+    if max_entries is not None:
+        check_positive("max_entries", max_entries)
     for name, value in (("tolerance", tolerance), ("eps", eps)):
         if not (np.isfinite(value) and value > 0):
             raise ConfigError(f"{name} must be a positive finite number, got {value}")
-    if model is None and seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     if model is None:
         model = NumpyLSTM.random(
             input_size, hidden_sizes, bidirectional=bidirectional, activation=activation, seed=seed

@@ -152,11 +152,16 @@ def init_params(
         >>> sorted(init_params(3, [4], seed=0))
         ['bias_hh_l0', 'bias_ih_l0', 'weight_hh_l0', 'weight_ih_l0']
     """
-    _check_positive("input_size", input_size)
+    check_positive("input_size", input_size)
+    if not isinstance(hidden_sizes, Sequence | np.ndarray) or isinstance(hidden_sizes, str):
+        raise ConfigError(
+            f"hidden_sizes must list the layers' widths, got {hidden_sizes!r}: pass e.g. "
+            f"[{hidden_sizes}] for one layer"
+        )
     if len(hidden_sizes) == 0:
         raise ConfigError("hidden_sizes must list at least one width, got []: pass e.g. [64]")
     for H in hidden_sizes:
-        _check_positive("hidden_sizes", H)
+        check_positive("hidden_sizes", H)
     rng = np.random.default_rng(seed)
     D = 2 if bidirectional else 1
     params: dict[str, np.ndarray] = {}
@@ -171,6 +176,7 @@ def init_params(
     return params
 
 
-def _check_positive(name: str, value: Any) -> None:
+def check_positive(name: str, value: Any) -> None:
+    """ConfigError unless ``value`` is an integer (not a bool) of at least 1."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}")

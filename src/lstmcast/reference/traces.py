@@ -59,13 +59,10 @@ def format_gate_trace(
         >>> print(format_gate_trace(gates["l0"], units=[0]).splitlines()[1])
            t |    f[0]    i[0]    g[0]    o[0]    c[0]    h[0]
     """
-    B, T, H = trace.h.shape
-    if not 0 <= sample < B:
-        raise ConfigError(f"sample must be in [0, {B - 1}] (batch size {B}), got {sample}")
-    units = list(range(min(H, 2))) if units is None else list(units)
-    bad = [u for u in units if not 0 <= u < H]
-    if bad or not units:
-        raise ConfigError(f"units must be indices in [0, {H - 1}] (hidden width {H}), got {units}")
+    units = check_selection(trace, sample, units, default=2)
+    T = np.shape(trace.h)[1]
+    if max_steps is not None and not _whole(max_steps, 1):
+        raise ConfigError(f"max_steps must be a positive integer or None, got {max_steps!r}")
     start = 0 if max_steps is None else max(0, T - max_steps)
     header = "".join(f" {f + f'[{u}]':>7}" for u in units for f in FIELDS)
     lines = [f"{trace.name}, sample {sample}", f"{'t':>4} |{header}"]
@@ -73,3 +70,24 @@ def format_gate_trace(
         row = "".join(f" {getattr(trace, f)[sample, t, u]:7.3f}" for u in units for f in FIELDS)
         lines.append(f"{t:>4} |{row}")
     return "\n".join(lines)
+
+
+def check_selection(trace: GateTrace, sample: int, units, default: int) -> list[int]:
+    """``units`` as a list (the first ``default`` units when None), after ConfigError unless
+    ``sample`` indexes the batch and every unit the hidden width of ``trace``."""
+    B, _, H = np.shape(trace.h)
+    if not _whole(sample, 0) or sample >= B:
+        raise ConfigError(f"sample must be in [0, {B - 1}] (batch size {B}), got {sample!r}")
+    if units is None:
+        return list(range(min(H, default)))
+    if isinstance(units, str) or not isinstance(units, Sequence | np.ndarray):
+        raise ConfigError(f"units must be a list of unit indices, e.g. [0, 1], got {units!r}")
+    units = list(units)
+    if not units or not all(_whole(u, 0) and u < H for u in units):
+        raise ConfigError(f"units must be indices in [0, {H - 1}] (hidden width {H}), got {units}")
+    return units
+
+
+def _whole(value, least: int) -> bool:
+    """Whether ``value`` is an integer (not a bool) of at least ``least``."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= least

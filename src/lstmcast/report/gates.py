@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from lstmcast.data.download import write_atomic
 from lstmcast.errors import ConfigError
+from lstmcast.reference.traces import check_selection
 
 PANELS = (  # field, title
     ("f", "forget gate f: share of long-term memory kept"),
@@ -60,12 +61,8 @@ def plot_gate_traces(
             f"cannot tell the image format of {str(path)!r} from its suffix: end the name in "
             f"one of {', '.join('.' + k for k in sorted(kinds))} (e.g. gates.png)"
         )
-    B, T, H = np.shape(trace.h)
-    if not 0 <= sample < B:
-        raise ConfigError(f"sample must be in [0, {B - 1}] (batch size {B}), got {sample}")
-    units = list(range(min(H, 4))) if units is None else list(units)
-    if not units or any(not 0 <= u < H for u in units):
-        raise ConfigError(f"units must be indices in [0, {H - 1}] (hidden width {H}), got {units}")
+    units = check_selection(trace, sample, units, default=4)
+    T = np.shape(trace.h)[1]
 
     fig = Figure(figsize=(9.0, 8.0), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
