@@ -1,5 +1,6 @@
 """The forecasting commands end to end on a synthetic CSV: train, evaluate, predict, errors."""
 
+import contextlib
 import json
 import os
 import re
@@ -684,6 +685,7 @@ def test_an_output_place_that_cannot_be_written_is_refused_before_any_work(
         ["compare", "--data", str(synthetic_csv), *FAST, "--out", str(readonly / "rep")],
         ["compare", "--data", str(synthetic_csv), *FAST, "--json", str(readonly / "s.json")],
         ["tune", "--data", str(synthetic_csv), *FAST, "--out", str(readonly / "t")],
+        ["train", "--data", str(synthetic_csv), *FAST, "--out", str(readonly / "m")],  # bare
     ):
         assert main(argv) == 2
         flag, path = argv[-2:]
@@ -692,6 +694,72 @@ def test_an_output_place_that_cannot_be_written_is_refused_before_any_work(
             f"error: {flag} {path} cannot be written: {readonly} is read-only "
             "(its permissions, or a read-only file system); choose another place"
         )
+
+
+def test_outputs_go_into_pipes_and_through_symlinks_and_dash_is_refused(trained, tmp_path,
+                                                                      capsys):  # fmt: skip
+    """--output/--json replaced a named pipe (its reader waited forever), a /dev/fd/N path
+    (an error naming '.63.....part' after the work) or a symlink with a regular file, exit 0;
+    '-' wrote a file called '-'."""
+    import threading
+
+    csv, model = trained
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["predict", str(model), "--data", str(csv), "--output", str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert got and got[0].startswith(b"time,load") and fifo.is_fifo()
+    read_end, write_end = os.pipe()  # what a shell's >(cmd) passes: /dev/fd/N
+    try:
+        assert main(["evaluate", str(model), "--baselines", "persistence",
+                     "--json", f"/dev/fd/{write_end}"]) == 0  # fmt: skip
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as fh:
+            assert json.loads(fh.read())["split"] == "test"
+    finally:
+        for fd in (read_end, write_end):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "latest.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real" / "latest.csv")
+    assert main(["predict", str(model), "--data", str(csv), "--output",
+                 str(tmp_path / "link.csv")]) == 0  # fmt: skip
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "real" / "latest.csv").read_text().startswith("time,load")
+    capsys.readouterr()
+    assert main(["predict", str(model), "--data", str(csv), "--output", "-"]) == 2
+    assert capsys.readouterr().err == (
+        "lstmcast predict: error: --output - would write a file named '-': name a file, or "
+        "/dev/stdout for standard output\n"
+    )
+
+
+def test_a_full_disk_names_the_file_and_leaves_no_part_file(tmp_path, monkeypatch):
+    """ENOSPC from a write names no file: the CLI printed a bare 'No space left on device'."""
+    import errno
+
+    from lstmcast.data import download
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download.os, "fsync", full)
+    (tmp_path / "out.csv").write_text("before")
+    with pytest.raises(OSError) as err:
+        download.write_atomic(tmp_path / "out.csv", b"after")
+    assert err.value.errno == errno.ENOSPC and err.value.filename == str(tmp_path / "out.csv")
+    assert os.listdir(tmp_path) == ["out.csv"] and (tmp_path / "out.csv").read_text() == "before"
+
+
+def test_no_command_prints_the_help_on_stderr(capsys):
+    """A script with an empty $CMD piped the whole help into its pipe."""
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("usage: lstmcast")
 
 
 def test_an_output_over_a_dataset_read_by_name_is_refused(tmp_path, monkeypatch):

@@ -446,3 +446,14 @@ def test_a_corrupt_gzip_file_is_one_line_not_a_traceback(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(DataError, match=r"corrupt.csv: cannot be read as a table \("):
         read_table(path)
+
+
+def test_a_file_that_is_not_utf8_names_the_line_of_its_first_bad_byte(tmp_path):
+    """pandas reports the offset in its own chunk: a bad byte on line 201 read "byte 3"."""
+    rows = ["time,y,x"] + [f"2021-01-01 {h % 24:02d}:00,{h},a" for h in range(300)]
+    text = "\n".join(rows).encode()
+    path = tmp_path / "latin.csv"
+    path.write_bytes(text.replace(b"2021-01-01 07:00,199,a", b"2021-01-01 07:00,199,caf\xe9"))
+    message = r"invalid continuation byte, b'\\xe9' on line 201\); re-save it as UTF-8 CSV$"
+    with pytest.raises(DataError, match=r"^\S+latin\.csv: is not UTF-8 text \(" + message):
+        read_table(path)

@@ -416,6 +416,11 @@ def test_foreign_directories_are_refused(tmp_path):
         lstmcast.load(tmp_path / "torch" / "model.pt")  # a file, not a directory
     with pytest.raises(ModelFileError, match="no model at .*lstmcast train --out"):
         lstmcast.load(tmp_path / "nothing")
+    (tmp_path / "training" / "checkpoint").mkdir(parents=True)  # a run before its first save
+    with pytest.raises(ModelFileError, match=r"^\S+training holds no model yet: a run is training "
+                       r"into it, or was interrupted \(continue it with `lstmcast train --resume "
+                       r"\S+training`\); wait for it to save the model$"):  # fmt: skip
+        lstmcast.load(tmp_path / "training")
 
 
 # ---------------------------------------------------------------- code must never run

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print("lstmcast: interrupted", file=sys.stderr)
         return 130
     if getattr(args, "_command", None) is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)  # a script with an empty command pipes no help
         return 2
     _, run = COMMANDS[args._command]
     prefix = f"lstmcast {args._command}"

@@ -21,6 +21,7 @@ from lstmcast.errors import ModelFileError
 FORMAT = "lstmcast-model"
 FORMAT_VERSION = 1  # bump when the layout changes; loaders accept every version up to this one
 MANIFEST = "manifest.json"
+CHECKPOINT_DIR = "checkpoint"  # training checkpoint kept inside the model directory while training
 FREQ_PROBE = 1000  # rows a saved freq must span inside pandas' calendar: steps up to ~290 years
 # Settings that change the forecast. Every version-1 file holds them, so one missing is damage, not
 # an older file (settings added later, e.g. ensemble, take their defaults when absent).
@@ -58,6 +59,11 @@ def read_manifest(path: Path) -> dict:
     file = path / MANIFEST
     if not path.exists():
         raise ModelFileError(f"no model at {path}: train one with `lstmcast train --out {path}`")
+    if not file.is_file() and (path / CHECKPOINT_DIR).is_dir():
+        raise ModelFileError(
+            f"{path} holds no model yet: a run is training into it, or was interrupted (continue "
+            f"it with `lstmcast train --resume {path}`); wait for it to save the model"
+        )
     if not file.is_file():
         raise ModelFileError(
             f"{path} is not an lstmcast model directory (no {MANIFEST}): "

@@ -41,6 +41,7 @@ import numpy as np
 from lstmcast.data.checks import frequency_offset
 from lstmcast.errors import LstmcastError, ModelFileError
 from lstmcast.manifest import (
+    CHECKPOINT_DIR,
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
     from lstmcast.forecaster import Forecaster
 
 WEIGHTS = "weights.safetensors"
-CHECKPOINT_DIR = "checkpoint"  # training checkpoint kept inside the model directory while training
 # how many times load reads a directory that saves keep swapping while its two files are opened
 # (a fraction of a millisecond): one save meanwhile costs a second reading
 LOAD_ATTEMPTS = 20

@@ -69,6 +69,7 @@ def train(args: argparse.Namespace) -> int:
     if checkpoint.is_dir():  # a run still going is not an interrupted one
         os.close(_hold_run(checkpoint, out))
     config = _resume_config(args, checkpoint) if resume else config_from_args(args)
+    check_output(str(out), "--out")  # a read-only place: one line with the fix
     check_replaceable(out)  # before training, not after an hour of it
     created = not out.exists()
     if not resume:

@@ -11,6 +11,7 @@ import errno
 import http.client
 import io
 import os
+import stat
 import urllib.error
 import urllib.request
 import uuid
@@ -90,8 +91,20 @@ def write_atomic(path: Path, data: bytes, *, parents: bool = True) -> Path:
 
     The file gets the usual permissions (the umask's, not ``mkstemp``'s owner-only 0600); a
     failed write leaves ``path`` as it was and no hidden file behind. Errors name ``path``.
-    ``parents``: create missing folders (else a missing folder is a FileNotFoundError)."""
+    ``parents``: create missing folders (else a missing folder is a FileNotFoundError). A
+    symlink is written through (its target replaced, the link kept); a path that is no regular
+    file (a named pipe, ``/dev/stdout``, ``/dev/fd/N``, ``/dev/null``) is written into as it is,
+    never replaced."""
     path = Path(path)
+    if _special(path):
+        try:  # appended: /dev/stdout on a redirected file must not cut what is there
+            with open(path, "ab") as fh:
+                fh.write(data)
+        except OSError as err:
+            raise _naming(err, path) from None
+        return path
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.parent.is_dir():
@@ -105,7 +118,29 @@ def write_atomic(path: Path, data: bytes, *, parents: bool = True) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:  # a full disk names no file of its own
+        tmp.unlink(missing_ok=True)
+        raise _naming(err, path) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _special(path: Path) -> bool:
+    """Whether ``path`` exists as something a write goes into rather than replaces: a named
+    pipe, a device, or any existing ``/dev/...`` path (``/dev/stdout`` on a redirected file)."""
+    try:
+        mode = path.stat().st_mode  # follows symlinks
+    except OSError:
+        return False
+    if str(path).startswith(("/dev/", "/proc/")):
+        return True
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _naming(err: OSError, path: Path) -> OSError:
+    """``err`` naming ``path`` when it names no file (ENOSPC from a write, EPIPE)."""
+    if err.filename is not None:
+        return err
+    return type(err)(err.errno, err.strerror or str(err), str(path))

@@ -79,7 +79,7 @@ def read_file(path: Path) -> pd.DataFrame:
         ) from None
     except UnicodeDecodeError as err:
         raise DataError(
-            f"{path}: is not UTF-8 text ({err.reason} at byte {err.start}); re-save it as UTF-8 CSV"
+            f"{path}: is not UTF-8 text ({_bad_utf8(source, err)}); re-save it as UTF-8 CSV"
         ) from None
     except (ValueError, OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -106,6 +106,20 @@ def _read_csv(source: Path | io.BytesIO, name: str) -> pd.DataFrame:
             "separated), and quote a name that holds the separator"
         )
     return frame
+
+
+def _bad_utf8(source: Path | io.BytesIO, err: UnicodeDecodeError) -> str:
+    """What is not UTF-8, and where: "invalid continuation byte, b'\\xe9' on line 201" for a
+    plain-text ``source`` (pandas' own error counts in its chunk, not in the file); for a
+    compressed one, pandas' reason and bytes alone."""
+    if _compression(source) is None:
+        data = source.getvalue() if isinstance(source, io.BytesIO) else Path(source).read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as whole:
+            line = data.count(b"\n", 0, whole.start) + 1
+            return f"{whole.reason}, {whole.object[whole.start : whole.end]!r} on line {line}"
+    return f"{err.reason}, {err.object[err.start : err.end]!r}"
 
 
 def _compression(source: Path | io.BytesIO) -> str | None:
