@@ -481,7 +481,7 @@ def test_time_limit_raises_the_limit_inside_its_block_only():
     limit again; a limit that is not above 0 is refused."""
     from lstmcast.baselines.budget import check_budget, time_limit
 
-    with time_limit(7200):
+    with time_limit(np.int64(7200)):  # numpy numbers are numbers
         check_budget("gbm", 1, 3600, "24 models", memory=2**30)  # 1 h within 2 h
         with pytest.raises(ConfigError, match=r"^gbm would take about 3.0 h to fit 24 models, "
                            r"over the 2.0 h limit: .*, or allow it more time with "

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -731,11 +732,51 @@ def test_outputs_go_into_pipes_and_through_symlinks_and_dash_is_refused(trained,
     assert (tmp_path / "link.csv").is_symlink()
     assert (tmp_path / "real" / "latest.csv").read_text().startswith("time,load")
     capsys.readouterr()
+    from lstmcast.commands.output import check_output
+
+    check_output("-", "--out")  # a folder named "-" (train --out -) stays allowed
     assert main(["predict", str(model), "--data", str(csv), "--output", "-"]) == 2
     assert capsys.readouterr().err == (
         "lstmcast predict: error: --output - would write a file named '-': name a file, or "
         "/dev/stdout for standard output\n"
     )
+
+
+def test_regular_files_are_replaced_wherever_they_live_and_dangling_links_too(tmp_path):
+    """Any existing /dev/... path was appended to, so /dev/shm/f.csv grew at every run (and
+    tune's best.toml held each key twice); a dangling link (a cache file into an unmounted
+    share) was followed, making folders and writing outside the cache."""
+    from lstmcast.data.download import write_atomic
+
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        target = shm / f"lstmcast-test-{os.getpid()}.csv"
+        try:
+            for text in (b"first\n", b"second\n"):
+                write_atomic(target, text)
+            assert target.read_bytes() == b"second\n"
+        finally:
+            target.unlink(missing_ok=True)
+    link = tmp_path / "cache" / "data.csv"
+    link.parent.mkdir()
+    link.symlink_to(tmp_path / "unmounted" / "data.csv")
+    assert write_atomic(link, b"rows") == link
+    assert not link.is_symlink() and link.read_bytes() == b"rows"
+    assert not (tmp_path / "unmounted").exists()
+
+
+def test_an_output_path_that_is_a_symlink_loop_is_one_line(trained, tmp_path, capsys):
+    csv, model = trained
+    (tmp_path / "lp1").symlink_to(tmp_path / "lp2")
+    (tmp_path / "lp2").symlink_to(tmp_path / "lp1")
+    loop = str(tmp_path / "lp1")
+    for argv in (["train", "--data", str(csv), *FAST, "--out", loop],
+                 ["predict", str(model), "--data", str(csv), "--output", loop]):  # fmt: skip
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "Traceback" not in err
+        assert re.search(r"error: --out(put)? \S+lp1 cannot be written: .*; name another path$",
+                         err), err  # fmt: skip
 
 
 def test_a_full_disk_names_the_file_and_leaves_no_part_file(tmp_path, monkeypatch):

@@ -457,3 +457,6 @@ def test_a_file_that_is_not_utf8_names_the_line_of_its_first_bad_byte(tmp_path):
     message = r"invalid continuation byte, b'\\xe9' on line 201\); re-save it as UTF-8 CSV$"
     with pytest.raises(DataError, match=r"^\S+latin\.csv: is not UTF-8 text \(" + message):
         read_table(path)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))  # old Mac line ends: line 1 before
+    with pytest.raises(DataError, match=r"^\S+latin\.csv: is not UTF-8 text \(" + message):
+        read_table(path)

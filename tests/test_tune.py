@@ -176,6 +176,7 @@ def test_a_study_refuses_to_resume_with_other_data_settings_or_space(
     assert re.search(named, err), err
     assert re.search(r"pass a new --out or --study-name to start another study, or rerun with "
                      r"the study's data and settings( \(--[-\w]+ [\w.]+\))?$", err)  # fmt: skip
+    assert "--data " not in err.rsplit("settings", 1)[1]  # the table's digest is no flag
     assert _trials(out / "study.db") == before  # untouched, and no trial added
     assert (out / "best.toml").read_bytes() == best
     # another study name in the same database starts afresh

@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import shlex
 import time
 from collections.abc import Callable
 
@@ -291,7 +292,8 @@ def _check_fingerprint(study: optuna.Study, now: dict, data_name: str, storage) 
         else f"{k}: {saved.get(k)!r} there, {now.get(k)!r} now"
         for k in changed
     )
-    flags = [_flag(k, saved[k]) for k in changed if k in _SETTINGS and k in saved]
+    # settings a flag gives back: not "data" (the table's digest here; its name is above)
+    flags = [_flag(k, saved[k]) for k in changed if k in _SETTINGS - {"data"} and k in saved]
     flags = [f for f in flags if f]
     raise ConfigError(
         f"{where} was run with other data or settings ({was}): pass a new --out or "
@@ -312,8 +314,8 @@ def _flag(name: str, value) -> str | None:
     if value is None:
         return f"{flag} none" if name in switchable_settings() else None
     if isinstance(value, list):
-        return f"{flag} {' '.join(map(str, value))}"
-    return f"{flag} {value}"
+        return f"{flag} {' '.join(shlex.quote(str(v)) for v in value)}"
+    return f"{flag} {shlex.quote(str(value))}"
 
 
 def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:

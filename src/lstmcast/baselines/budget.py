@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import numbers
 import os
 from collections.abc import Iterator
 
@@ -42,7 +43,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         >>> with time_limit(3600):  # doctest: +SKIP
         ...     fc.evaluate(split="test", baselines=("gbm",))
     """
-    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    number = isinstance(seconds, numbers.Real) and not isinstance(seconds, bool)
     if seconds is not None and not (number and seconds > 0):
         raise ConfigError(f"the time limit for a baseline must be above 0 seconds, got {seconds!r}")
     token = _limit.set(seconds)

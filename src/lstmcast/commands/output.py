@@ -23,12 +23,15 @@ def check_output(output: str | None, flag: str, reads: object = None, model: str
     model directory ``model``. Checked before any work, so that nothing is lost to a typo."""
     if not output:
         return
-    if output == "-":  # a file called "-" in the working directory, not standard output
+    if output == "-" and flag != "--out":  # a file "-" in the working directory, not stdout
         raise ConfigError(
             f"{flag} - would write a file named '-': name a file, or /dev/stdout for standard "
             "output"
         )
-    target = Path(output).resolve()
+    try:
+        target = Path(output).resolve()
+    except (RuntimeError, OSError) as err:  # a symlink loop
+        raise ConfigError(f"{flag} {output} cannot be written: {err}; name another path") from None
     place = next(p for p in (target, *target.parents) if p.exists())
     if not os.access(place if place.is_dir() else place.parent, os.W_OK | os.X_OK):
         raise ConfigError(

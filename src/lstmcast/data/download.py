@@ -86,15 +86,18 @@ def verify_csv(data: bytes, *, columns: list[str], rows: int, what: str, url: st
         )
 
 
+FD_ALIASES = ("/dev/stdout", "/dev/stderr")  # written into (appended), never replaced
+
+
 def write_atomic(path: Path, data: bytes, *, parents: bool = True) -> Path:
     """Write ``data`` to ``path`` through a hidden file in the same folder and ``os.replace``.
 
     The file gets the usual permissions (the umask's, not ``mkstemp``'s owner-only 0600); a
     failed write leaves ``path`` as it was and no hidden file behind. Errors name ``path``.
     ``parents``: create missing folders (else a missing folder is a FileNotFoundError). A
-    symlink is written through (its target replaced, the link kept); a path that is no regular
-    file (a named pipe, ``/dev/stdout``, ``/dev/fd/N``, ``/dev/null``) is written into as it is,
-    never replaced."""
+    symlink to a file is written through (its target replaced, the link kept); a path that is
+    no regular file (a named pipe, ``/dev/null``) or an alias of an open descriptor
+    (``/dev/stdout``, ``/dev/fd/N``) is written into, never replaced."""
     path = Path(path)
     if _special(path):
         try:  # appended: /dev/stdout on a redirected file must not cut what is there
@@ -103,7 +106,7 @@ def write_atomic(path: Path, data: bytes, *, parents: bool = True) -> Path:
         except OSError as err:
             raise _naming(err, path) from None
         return path
-    if path.is_symlink():
+    if path.is_symlink() and path.exists():  # a dangling link is replaced, as a file would be
         path = Path(os.path.realpath(path))
     if parents:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,14 +131,15 @@ def write_atomic(path: Path, data: bytes, *, parents: bool = True) -> Path:
 
 
 def _special(path: Path) -> bool:
-    """Whether ``path`` exists as something a write goes into rather than replaces: a named
-    pipe, a device, or any existing ``/dev/...`` path (``/dev/stdout`` on a redirected file)."""
+    """Whether ``path`` is something a write goes into rather than replaces: a named pipe, a
+    device, or an alias of an open file descriptor (``/dev/stdout``, ``/dev/fd/N``), which on a
+    redirected file must not lose what the command printed there before."""
+    if str(path) in FD_ALIASES or str(path).startswith(("/dev/fd/", "/proc/self/fd/")):
+        return path.exists()
     try:
         mode = path.stat().st_mode  # follows symlinks
     except OSError:
         return False
-    if str(path).startswith(("/dev/", "/proc/")):
-        return True
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 

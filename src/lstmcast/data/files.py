@@ -8,6 +8,7 @@ columns hold is ``lstmcast.data.table``'s business.
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import csv
 import gzip
@@ -110,15 +111,28 @@ def _read_csv(source: Path | io.BytesIO, name: str) -> pd.DataFrame:
 
 def _bad_utf8(source: Path | io.BytesIO, err: UnicodeDecodeError) -> str:
     """What is not UTF-8, and where: "invalid continuation byte, b'\\xe9' on line 201" for a
-    plain-text ``source`` (pandas' own error counts in its chunk, not in the file); for a
-    compressed one, pandas' reason and bytes alone."""
-    if _compression(source) is None:
-        data = source.getvalue() if isinstance(source, io.BytesIO) else Path(source).read_bytes()
+    plain-text ``source`` (pandas' own error counts in its chunk, not in the file), read again a
+    megabyte at a time; for a compressed one, pandas' reason and bytes alone."""
+    if _compression(source) is not None:
+        return f"{err.reason}, {err.object[err.start : err.end]!r}"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    own = isinstance(source, io.BytesIO)
+    lines, newline = 1, None
+    with contextlib.nullcontext(io.BytesIO(source.getvalue())) if own else open(source, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if newline is None:  # \n, or old Mac files' \r alone
+                newline = b"\r" if b"\r" in chunk and b"\n" not in chunk else b"\n"
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as bad:  # bad.object: the undecoded tail of the last
+                # chunk (no newline in it) and this chunk; bad.start counts in it
+                line = lines + bad.object.count(newline, 0, bad.start)
+                return f"{bad.reason}, {bad.object[bad.start : bad.end]!r} on line {line}"
+            lines += chunk.count(newline)
         try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as whole:
-            line = data.count(b"\n", 0, whole.start) + 1
-            return f"{whole.reason}, {whole.object[whole.start : whole.end]!r} on line {line}"
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as bad:  # the file ends inside a character
+            return f"{bad.reason}, {bad.object[bad.start : bad.end]!r} on line {lines}"
     return f"{err.reason}, {err.object[err.start : err.end]!r}"
 
 
