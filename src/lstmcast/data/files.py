@@ -114,11 +114,14 @@ def _bad_utf8(source: Path | io.BytesIO, err: UnicodeDecodeError) -> str:
     plain-text ``source`` (pandas' own error counts in its chunk, not in the file), read again a
     megabyte at a time; for a compressed one, pandas' reason and bytes alone."""
     if _compression(source) is not None:
-        return f"{err.reason}, {err.object[err.start : err.end]!r}"
+        return _undecoded(err)
     decoder = codecs.getincrementaldecoder("utf-8")()
-    own = isinstance(source, io.BytesIO)
     lines, newline = 1, None
-    with contextlib.nullcontext(io.BytesIO(source.getvalue())) if own else open(source, "rb") as fh:
+    with (
+        io.BytesIO(source.getvalue())
+        if isinstance(source, io.BytesIO)
+        else open(source, "rb") as fh
+    ):
         while chunk := fh.read(1 << 20):
             if newline is None:  # \n, or old Mac files' \r alone
                 newline = b"\r" if b"\r" in chunk and b"\n" not in chunk else b"\n"
@@ -126,14 +129,19 @@ def _bad_utf8(source: Path | io.BytesIO, err: UnicodeDecodeError) -> str:
                 decoder.decode(chunk)
             except UnicodeDecodeError as bad:  # bad.object: the undecoded tail of the last
                 # chunk (no newline in it) and this chunk; bad.start counts in it
-                line = lines + bad.object.count(newline, 0, bad.start)
-                return f"{bad.reason}, {bad.object[bad.start : bad.end]!r} on line {line}"
+                return _undecoded(bad, lines + bad.object.count(newline, 0, bad.start))
             lines += chunk.count(newline)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as bad:  # the file ends inside a character
-            return f"{bad.reason}, {bad.object[bad.start : bad.end]!r} on line {lines}"
-    return f"{err.reason}, {err.object[err.start : err.end]!r}"
+            return _undecoded(bad, lines)
+    return _undecoded(err)
+
+
+def _undecoded(err: UnicodeDecodeError, line: int | None = None) -> str:
+    """ "invalid start byte, b'\\xb5'" and, when known, " on line N"."""
+    where = "" if line is None else f" on line {line}"
+    return f"{err.reason}, {err.object[err.start : err.end]!r}{where}"
 
 
 def _compression(source: Path | io.BytesIO) -> str | None:
