@@ -384,6 +384,27 @@ def test_resume_refuses_other_settings_and_missing_checkpoints(unbroken, tmp_pat
         "only --epochs and --progress may change (and --data may name the same table), got --units"
         in capsys.readouterr().err
     )
+    assert main(["train", "--resume", str(tmp_path), "--no-residual"]) == 2
+    assert capsys.readouterr().err.endswith("got --no-residual\n")  # as typed, not --residual
+
+
+def test_resume_with_fewer_epochs_than_already_run_is_refused(unbroken, tmp_path, monkeypatch,
+                                                              capsys):  # fmt: skip
+    """--resume DIR --epochs 1 after 2 epochs saved a manifest saying 1 epoch beside a history
+    of 2: the record did not describe the model. The checkpoint stays for a right resume."""
+    csv, reference = unbroken
+    out = tmp_path / "model"
+    _interrupt_at_step(monkeypatch, 60)  # during epoch 3
+    assert main(["train", "--data", str(csv), "--out", str(out), *RUN]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"lstmcast train: error: the run in {out / CHECKPOINT_DIR} has trained 2 epochs already, "
+        "more than epochs=1: resume with --epochs 2 or more (an upper bound)\n"
+    )
+    assert main(["train", "--resume", str(out)]) == 0  # the checkpoint was kept
+    _assert_same_weights(out, reference)
 
 
 def test_resume_refuses_a_hostile_settings_file_in_one_line(tmp_path, capsys):

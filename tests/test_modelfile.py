@@ -273,9 +273,9 @@ HAND_DAMAGE = {
         lambda m: m["config"].update(categorical="hash"),
         r"categorical must be one of label, onehot, got 'hash'",
     ),
-    "unknown activation": (  # checked by the network, which once raised it as a ConfigError
+    "unknown activation": (  # checked by ForecastConfig now, before any table is read
         lambda m: m["config"].update(activation="sigmoid"),
-        r"activation must be one of \['tanh', 'relu'\], got 'sigmoid'",
+        r"activation must be one of tanh, relu, got 'sigmoid'",
     ),
     "unknown fill": (
         lambda m: m["config"].update(fill="zero"),

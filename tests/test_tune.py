@@ -393,6 +393,26 @@ def test_best_toml_carries_the_best_trials_seed_and_train_reproduces_its_score(
     assert float(row.split()[2]) == pytest.approx(study.best_value, abs=5e-4), printed
 
 
+def test_a_given_setting_outside_the_search_is_named_not_silently_dropped(
+    synthetic_csv, tmp_path, capsys
+):
+    """--lookback 6 --optimizer sgd with the default search: no trial tried them, and nothing
+    said so. A default outside a narrowed search (lookback 24, --search-lookback 12) is quiet."""
+    out = tmp_path / "t"
+    assert main(_tune_argv(synthetic_csv, out, "--lookback", "6", "--optimizer", "sgd")) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warned == [
+        "lstmcast tune: warning: optimizer sgd lies outside the search space, so no trial tries "
+        "it (the first trial takes the search's own value): widen it with --search-optimizers, "
+        "or use `lstmcast train` for this setting",
+        "lstmcast tune: warning: lookback 6 lies outside the search space, so no trial tries it "
+        "(the first trial takes the search's own value): widen it with --search-lookback, or "
+        "use `lstmcast train` for this setting",
+    ]
+    assert main(_tune_argv(synthetic_csv, tmp_path / "u")) == 0
+    assert "outside the search space" not in capsys.readouterr().err
+
+
 def test_a_study_run_without_clipping_or_early_stopping_writes_none_in_best_toml(
     synthetic_csv, tmp_path
 ):

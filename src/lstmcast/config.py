@@ -100,10 +100,28 @@ class ForecastConfig:
                     f"{name} must be a positive integer, got {value!r}: e.g. "
                     f"--{name.replace('_', '-')} {default} (the default)"
                 )
+        for name in ("target", "features"):  # a bare number in TOML: target = 1
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str | list | tuple):
+                raise ConfigError(
+                    f'{name} must be column names, got {value!r}: e.g. {name} = ["load"] in a '
+                    f"TOML file, or --{name} load"
+                )
         if isinstance(self.target, str):
             self.target = [self.target]
         if isinstance(self.features, str):
             self.features = [self.features]
+        if not -(2**63) <= self.seed < 2**63:  # torch takes 64 bits; ensembles add to it
+            raise ConfigError(
+                f"seed must be a whole number in [-2**63, 2**63), got {self.seed}: e.g. --seed 0"
+            )
+        from lstmcast.reference.cell import ACTIVATIONS  # numpy only: --help stays quick
+
+        if self.activation is not None and self.activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"activation must be one of {', '.join(ACTIVATIONS)}, got "
+                f"{self.activation!r}: e.g. --activation tanh (the default)"
+            )
         if self.preset is not None:
             if self.preset not in PRESETS:
                 raise ConfigError(
@@ -152,6 +170,11 @@ class ForecastConfig:
         if self.scaler not in ("minmax", "standard"):
             raise ConfigError(f"scaler must be minmax or standard, got {self.scaler!r}")
         self.train_config()  # validates the training fields
+        if self.loss != "huber" and self.huber_delta != type(self).huber_delta:
+            raise ConfigError(
+                f"huber_delta is read by the huber loss only, so with loss {self.loss!r} it would "
+                "be ignored: add --loss huber, or drop --huber-delta"
+            )
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -176,17 +199,19 @@ class ForecastConfig:
         return dataclasses.replace(self, **changes)
 
 
-def preset_clash(preset: str, key: str) -> str:
-    """The message for a setting given beside a preset that sets it too."""
+def preset_clash(preset: str, key: str, where: str | None = None) -> str:
+    """The message for a setting given beside a preset that sets it too; ``where`` names it
+    when it was not given as the flag (``units in run.toml``)."""
     flags = []
     for k, v in PRESETS[preset].items():
         if isinstance(v, bool):
             flags.append(f"--{'' if v else 'no-'}{k}")
         else:
             flags.append(f"--{k} {' '.join(map(str, v)) if isinstance(v, tuple | list) else v}")
+    given = where or f"--{key}"
     return (
-        f"preset {preset!r} sets the network ({' '.join(flags)}), so --{key} cannot be given "
-        f"beside it: drop --preset and give those flags yourself, or drop --{key}"
+        f"preset {preset!r} sets the network ({' '.join(flags)}), so {given} cannot be given "
+        f"beside it: drop --preset and give those flags yourself, or drop {given}"
     )
 
 

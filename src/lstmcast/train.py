@@ -244,6 +244,12 @@ def train_network(
                 "start"
             ) from None
         history.interrupted = False
+        ran = len(history.train_loss)
+        if ran > config.epochs:  # the saved config would not describe the model
+            raise ConfigError(
+                f"the run in {checkpoint_dir} has trained {ran} epochs already, more than "
+                f"epochs={config.epochs}: resume with --epochs {ran} or more (an upper bound)"
+            )
     first_epoch = len(history.train_loss) + 1
     if history.stopped_early:
         first_epoch = config.epochs + 1  # the resumed run had already finished

@@ -159,6 +159,7 @@ def tune(
     # the first trial is the given configuration, where it fits the space; a resumed study
     # queues it again until it is scored (its trial may have been interrupted or killed)
     given = _params_of(config, space)
+    _warn_outside(config, space)
     if not any(_scores(trial, given) for trial in study.trials):
         study.enqueue_trial(given, user_attrs={"given": given})
 
@@ -320,6 +321,29 @@ def _flag(name: str, value) -> str | None:
 
 def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:
     """``config``'s values of the searched parameters; those outside the space are left out."""
+    return {name: value for name, (value, ok) in _placed(config, space).items() if ok}
+
+
+def _warn_outside(config: ForecastConfig, space: SearchSpace) -> None:
+    """A warning for each setting given (not a default) that the search cannot try: it lies
+    outside the space, so the first trial (the given configuration) goes without it."""
+    defaults = {k: v for k, (v, _) in _placed(ForecastConfig(), space).items()}
+    outside = [(k, v) for k, (v, ok) in _placed(config, space).items()
+               if not ok and defaults.get(k) != v]  # fmt: skip
+    for name, value in outside:
+        label = "units" if name.startswith("units_l") else name
+        widen = {"lookback": "--search-lookback", "optimizer": "--search-optimizers"}.get(
+            name, "SearchSpace(...) from Python"
+        )
+        warn(
+            f"{label} {value} lies outside the search space, so no trial tries it (the first "
+            f"trial takes the search's own value): widen it with {widen}, or use "
+            "`lstmcast train` for this setting"
+        )
+
+
+def _placed(config: ForecastConfig, space: SearchSpace) -> dict[str, tuple[object, bool]]:
+    """Each searched parameter's value in ``config`` and whether the space holds it."""
     inside = {
         "layers": (len(config.units), 1 <= len(config.units) <= space.max_layers),
         "dropout": (config.dropout, space.dropout[0] <= config.dropout <= space.dropout[1]),
@@ -333,7 +357,7 @@ def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:
     }
     for k, u in enumerate(config.units):
         inside[f"units_l{k}"] = (u, space.units[0] <= u <= space.units[1])
-    return {name: value for name, (value, ok) in inside.items() if ok}
+    return inside
 
 
 def best_config(base: ForecastConfig, study: optuna.Study) -> ForecastConfig:

@@ -150,7 +150,8 @@ def _resume_config(args, checkpoint: Path):
     # checkpoint's fingerprint of the exact windows refuses any other table
     given = sorted(k for k in vars(args) if k in names and k not in (*RESUMABLE_CHANGES, "data"))
     if given or args.config:
-        flag = "--config" if args.config else "--" + given[0].replace("_", "-")
+        negated = given and getattr(args, given[0]) is False  # --no-residual, as typed
+        flag = "--config" if args.config else "--" + "no-" * negated + given[0].replace("_", "-")
         raise ConfigError(
             f"--resume takes its settings from {checkpoint}; only --epochs and --progress may "
             f"change (and --data may name the same table), got {flag}"

@@ -95,22 +95,26 @@ def config_from_args(args: argparse.Namespace, **overrides) -> ForecastConfig:
     settings: dict = {}
     if getattr(args, "config", None):
         settings.update(read_toml(args.config))
+    from_file = set(settings)
     names = {f.name for f in dataclasses.fields(ForecastConfig)}
-    settings.update({k: v for k, v in vars(args).items() if k in names})
+    flags = {k: v for k, v in vars(args).items() if k in names}
+    settings.update(flags)
     settings.update(overrides)
-    _check_preset(settings)
+    _check_preset(settings, from_file - set(flags) - set(overrides), getattr(args, "config", None))
     return ForecastConfig(**settings)
 
 
-def _check_preset(settings: dict) -> None:
+def _check_preset(settings: dict, in_file: set[str], file: str | None) -> None:
     """A network setting named beside --preset is refused even when it equals the default
-    (--activation tanh with the relu presets), which ForecastConfig alone cannot tell."""
+    (--activation tanh with the relu presets), which ForecastConfig alone cannot tell; one
+    that came from the TOML file ``file`` (``in_file``) is named there, not as a flag."""
     from lstmcast.config import PRESETS, preset_clash
 
     preset = settings.get("preset")
     clash = [k for k in PRESETS.get(preset, ()) if k in settings] if preset else []
     if clash:
-        raise ConfigError(preset_clash(preset, clash[0]))
+        where = f"{clash[0]} in {file}" if clash[0] in in_file else None
+        raise ConfigError(preset_clash(preset, clash[0], where))
 
 
 def read_toml(path: str) -> dict:
@@ -124,10 +128,16 @@ def read_toml(path: str) -> dict:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
     settings = {k.replace("-", "_"): v for k, v in raw.items()}
+    if len(settings) < len(raw):  # batch_size and batch-size: TOML sees two keys
+        twice = next(k for k in raw if k.replace("-", "_") != k and k.replace("-", "_") in raw)
+        raise ConfigError(
+            f"config file {path} gives {twice.replace('-', '_')} twice (as {twice} too): keep one"
+        )
     for key in switchable_settings() & settings.keys():
         if isinstance(settings[key], str) and settings[key].strip().lower() == "none":
             settings[key] = None
-    unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)})
+    names = {f.name for f in dataclasses.fields(ForecastConfig)}
+    unknown = sorted(k for k in raw if k.replace("-", "_") not in names)  # as the file has it
     if unknown:
         raise ConfigError(
             f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
