@@ -326,6 +326,73 @@ def test_ctrl_c_in_a_trial_fails_it_and_stops_the_study(
     states = [state for _, state, _, _ in _trials(tmp_path / "t" / "study.db")]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
     assert len(calls) == 2  # no third trial
+    # the finished trial still makes the best settings (they stayed from an older call)
+    best = tomllib.loads((tmp_path / "t" / "best.toml").read_text())
+    study = optuna.load_study(
+        study_name="lstmcast", storage=f"sqlite:///{tmp_path / 't' / 'study.db'}"
+    )
+    assert best["learning_rate"] == study.best_trial.params["learning_rate"]
+    assert (tmp_path / "t" / "trials.csv").is_file()
+
+
+def test_a_call_whose_trials_all_failed_says_so_though_the_study_has_a_best(
+    synthetic_csv, tmp_path, capsys, monkeypatch
+):
+    """On a shared study a machine whose every trial failed reported success in silence."""
+    import lstmcast.forecaster
+    from lstmcast.errors import TrainingDivergedError
+
+    out = tmp_path / "t"
+    assert main(_tune_argv(synthetic_csv, out)) == 0
+
+    def diverge(self, data=None, **kwargs):
+        raise TrainingDivergedError("training diverged at epoch 1 (loss nan)")
+
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", diverge)
+    capsys.readouterr()
+    assert main(_tune_argv(synthetic_csv, out)) == 0  # the study's best stands
+    assert (
+        "lstmcast tune: warning: none of this call's 1 trials finished (see the lines above); "
+        "the best settings below come from the study's other trials"
+    ) in capsys.readouterr().err
+
+
+def test_processes_creating_one_study_together_retry_instead_of_failing(tmp_path, monkeypatch):
+    """Two or three `tune` processes started together on a new SQLite study raced to create
+    its tables: a UNIQUE-constraint traceback, or "table studies already exists"."""
+    import sqlalchemy.exc
+
+    from lstmcast import tune as tune_module
+
+    real, calls = optuna.storages.RDBStorage, []
+
+    def racing(url):
+        calls.append(url)
+        if len(calls) == 1:
+            raise sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+        if len(calls) == 2:
+            raise sqlalchemy.exc.OperationalError(
+                "CREATE", {}, Exception("table studies already exists")
+            )
+        return real(url)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    storage = tune_module._open_storage(f"sqlite:///{tmp_path / 'study.db'}")
+    assert isinstance(storage, real) and len(calls) == 3
+
+
+def test_a_missing_database_driver_is_named(tmp_path):
+    """The message said only "Failed to import DB access module" and gave SQLite advice."""
+    from lstmcast import tune as tune_module
+    from lstmcast.errors import ConfigError
+
+    url = "postgresql://localhost:1/x"  # its driver (psycopg or psycopg2) is not installed
+    with pytest.raises(ConfigError) as err:
+        tune_module._open_storage(url)
+    expected = (r"cannot open the study storage 'postgresql://localhost:1/x': its database "
+                r"driver '(\w+)' is not installed; install the package that provides it "
+                r"\(pip install \1\?\), or use sqlite:///")  # fmt: skip
+    assert re.fullmatch(expected, str(err.value)), err.value
 
 
 def test_a_failed_trial_is_one_line_without_a_traceback(

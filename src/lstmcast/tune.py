@@ -37,6 +37,7 @@ from lstmcast.forecaster import ForecastConfig, Forecaster
 # (the seed, so that their samplers draw different trials); every other setting must match.
 _SEARCHED = ("preset", "units", "dropout", "optimizer", "learning_rate", "batch_size", "lookback")
 _FREE = ("progress", "seed")
+STORAGE_ATTEMPTS = 5  # opens of a new study's database while other processes create it
 # Replaced in the fingerprint by what they resolve to: the data's content, the targets and
 # inputs, and the first and last timestamps of the training and validation rows.
 _RESOLVED = ("data", "target", "features", "train_end", "val_end", "train_fraction", "val_fraction")
@@ -218,18 +219,35 @@ def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     """The database at ``url`` (None: in memory), or a ConfigError saying why it cannot open."""
     if url is None:
         return None
-    try:
-        return optuna.storages.RDBStorage(url)
-    except sqlalchemy.exc.ArgumentError as err:  # NoSuchModuleError too: an unknown dialect
-        reason = f"not a database URL Optuna knows ({str(err).splitlines()[0]})"
-    except sqlalchemy.exc.OperationalError as err:
-        reason = f"the database cannot be opened ({err.orig})"
-    except ImportError as err:  # the URL names a driver that is not installed
-        reason = f"its driver is not installed ({err})"
-    raise ConfigError(
-        f"cannot open the study storage {url!r}: {reason}; check the URL (e.g. "
-        "sqlite:///runs/tune.db) and that the folder of a SQLite file exists"
-    )
+    if url.startswith("sqlite") and (url.endswith(":memory:") or url.rstrip("/") == "sqlite:"):
+        warn(
+            f"the study storage {url!r} lives in memory: it ends with this call, so it can be "
+            "neither resumed nor shared; pass a file (e.g. sqlite:///runs/tune.db) to keep it"
+        )
+    fix = "check the URL (e.g. sqlite:///runs/tune.db) and that the folder of a SQLite file exists"
+    for attempt in range(STORAGE_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as err:
+            # processes starting one new study together race to create its tables: the
+            # loser finds them made ("already exists", a UNIQUE constraint) and opens again
+            racing = "already exists" in str(err.orig) or isinstance(
+                err, sqlalchemy.exc.IntegrityError
+            )
+            if racing and attempt + 1 < STORAGE_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            reason = f"the database cannot be opened ({err.orig})"
+        except sqlalchemy.exc.ArgumentError as err:  # NoSuchModuleError too: unknown dialect
+            reason = f"not a database URL Optuna knows ({str(err).splitlines()[0]})"
+        except ImportError as err:  # the URL names a driver that is not installed
+            missing = getattr(err.__cause__, "name", None) or str(err)
+            reason = f"its database driver {missing!r} is not installed"
+            fix = (
+                f"install the package that provides it (pip install {missing}?), or use sqlite:///"
+            )
+        break
+    raise ConfigError(f"cannot open the study storage {url!r}: {reason}; {fix}")
 
 
 def _check_data(config: ForecastConfig, table: Table, space: SearchSpace):

@@ -11,7 +11,7 @@ from lstmcast.cli import command
 from lstmcast.commands.options import add_config_options, config_from_args
 from lstmcast.commands.output import check_output
 from lstmcast.config import OPTIMIZERS, switchable_settings
-from lstmcast.errors import TrainingDivergedError
+from lstmcast.errors import TrainingDivergedError, warn
 
 if TYPE_CHECKING:
     import optuna
@@ -62,11 +62,7 @@ def _tune_parser(sub):
 
 @command("tune", _tune_parser)
 def tune(args: argparse.Namespace) -> int:
-    import tomli_w
-
-    from lstmcast.data.download import write_atomic
-    from lstmcast.report import figures
-    from lstmcast.tune import SearchSpace, best_config
+    from lstmcast.tune import SearchSpace
     from lstmcast.tune import tune as run_tune
 
     base = config_from_args(args)
@@ -76,27 +72,66 @@ def tune(args: argparse.Namespace) -> int:
     if not storage:  # the study beside best.toml; otherwise OUT is made once trials ran
         out.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{out / 'study.db'}"
-    study = run_tune(
-        base,
-        n_trials=args.trials,
-        storage=storage,
-        study_name=args.study_name,
-        timeout=args.timeout,
-        space=SearchSpace(
-            lookback=tuple(args.search_lookback), optimizer=tuple(args.search_optimizers)
-        ),
-        on_trial=lambda study, trial: print(trial_line(study, trial), flush=True),
-    )
+    ours: list[bool] = []  # whether each trial of this call finished
+
+    def on_trial(study, trial) -> None:
+        ours.append(trial.value is not None)
+        print(trial_line(study, trial), flush=True)
+
+    try:
+        study = run_tune(
+            base,
+            n_trials=args.trials,
+            storage=storage,
+            study_name=args.study_name,
+            timeout=args.timeout,
+            space=SearchSpace(
+                lookback=tuple(args.search_lookback), optimizer=tuple(args.search_optimizers)
+            ),
+            on_trial=on_trial,
+        )
+    except KeyboardInterrupt:  # the trials that finished still make the best settings
+        study = _stored(storage, args.study_name)
+        if study is not None and any(t.value is not None for t in study.trials):
+            _write_results(study, base, out, storage, args.study_name)
+        raise
+    if ours and not any(ours):
+        warn(
+            f"none of this call's {len(ours)} trials finished (see the lines above); the best "
+            "settings below come from the study's other trials"
+        )
+    _write_results(study, base, out, storage, args.study_name)
+    return 0
+
+
+def _stored(storage: str, name: str) -> optuna.Study | None:
+    """The study as its database holds it now; None for one that lived in memory."""
+    import optuna
+
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except Exception:  # noqa: BLE001 - an in-memory or unreachable study: nothing to write
+        return None
+
+
+def _write_results(study: optuna.Study, base, out: Path, storage: str, name: str) -> None:
+    """best.toml, trials.csv and trials.png from the study's finished trials, and where."""
+    import tomli_w
+
+    from lstmcast.data.download import write_atomic
+    from lstmcast.report import figures
+    from lstmcast.tune import best_config
+
     done = [t for t in study.trials if t.value is not None]
     if not done:
         states = sorted({t.state.name.lower() for t in study.trials})
         raise TrainingDivergedError(
-            f"no trial of the study {args.study_name!r} in {storage} has finished (trials: "
+            f"no trial of the study {name!r} in {storage} has finished (trials: "
             f"{', '.join(states) or 'none'}): run more --trials, or fix what made them fail"
         )
     best = study.best_trial
     out.mkdir(parents=True, exist_ok=True)
-    print(f"study {args.study_name!r} in {storage}: {len(done)} finished trials")
+    print(f"study {name!r} in {storage}: {len(done)} finished trials")
     print(
         f"best validation RMSE {best.value:.3f} (persistence "
         f"{best.user_attrs.get('persistence_rmse', float('nan')):.3f}) with {best.params}"
@@ -118,7 +153,6 @@ def tune(args: argparse.Namespace) -> int:
         f"best settings: {out / 'best.toml'} (train with: lstmcast train --config "
         f"{out / 'best.toml'}); every trial: {out / 'trials.csv'}, {out / 'trials.png'}"
     )
-    return 0
 
 
 def trial_line(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> str:
