@@ -76,3 +76,14 @@ def test_errors():
         StandardScaler().fit(np.array([[1.0, np.nan], [2.0, np.nan]]))
     with pytest.raises(DataError, match="the last axis must hold 2 columns, got shape"):
         StandardScaler().fit(np.zeros((3, 2))).transform(np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard"])
+def test_a_spread_too_small_to_divide_by_counts_as_constant(kind):
+    """Training values 2.2e-309 and 0 (found by the fuzz test): 1.0 scaled to inf and came
+    back as inf, not 1.0."""
+    scaler = make_scaler(kind).fit(np.array([[2.22507386e-309], [0.0]]))
+    x = np.array([[1.0], [-1e6]])
+    scaled = scaler.transform(x)
+    assert np.isfinite(scaled).all()
+    np.testing.assert_allclose(scaler.inverse_transform(scaled), x)

@@ -126,7 +126,7 @@ class MinMaxScaler(_Scaler):
     def _offset_scale(self) -> tuple[np.ndarray, np.ndarray]:
         low, high = self.feature_range
         span = self.data_max_ - self.data_min_
-        scale = np.where(span > 0, span, 1.0) / (high - low)
+        scale = np.where(_varies(span), span, 1.0) / (high - low)
         return self.data_min_ - low * scale, scale
 
 
@@ -141,7 +141,17 @@ class StandardScaler(_Scaler):
         self.std_ = np.nanstd(values, axis=0)
 
     def _offset_scale(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.mean_, np.where(self.std_ > 0, self.std_, 1.0)
+        return self.mean_, np.where(_varies(self.std_), self.std_, 1.0)
+
+
+MIN_SPREAD = np.finfo(np.float64).tiny * 2.0**53  # 2e-292: dividing by less overflows to inf
+
+
+def _varies(spread: np.ndarray) -> np.ndarray:
+    """Where a column's training spread is one to divide by: a spread under ``MIN_SPREAD``
+    (training values such as 2e-309 and 0) would turn ordinary values into inf, so such a
+    column counts as constant."""
+    return spread >= MIN_SPREAD
 
 
 SCALERS: dict[str, type[_Scaler]] = {"minmax": MinMaxScaler, "standard": StandardScaler}
