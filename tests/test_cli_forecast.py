@@ -250,14 +250,16 @@ def test_flags_override_the_toml_config(synthetic_csv, tmp_path):
         ('dropout = "0.1"', r"dropout must be a finite number, got '0.1': e.g. --dropout 0.0 "),
         ("features = 3", r'features must be column names, got 3: e\.g\. features = \["load"\] '
          r"in a TOML file, or --features load"),  # a TypeError traceback, a checkpoint left
-        ("seed = 99999999999999999999", r"seed must be a whole number in \[-2\*\*63, 2\*\*63\), "
-         r"got 99999999999999999999: e\.g\. --seed 0"),  # torch's overflow traceback
+        ("seed = 99999999999999999999", r"seed must be a whole number in \[-2\*\*63, 2\*\*64 - "
+         r"ensemble\], got 99999999999999999999: e\.g\. --seed 0"),  # torch's overflow traceback
         ('activation = "sigmoid"', r"activation must be one of tanh, relu, got 'sigmoid': e\.g\. "
          r"--activation tanh \(the default\)"),  # Python syntax, after reading the table
         ("huber_delta = 0.5", r"huber_delta is read by the huber loss only, so with loss 'mse' it "
-         r"would be ignored: add --loss huber, or drop --huber-delta"),
+         r"would be ignored: add --loss huber, or drop huber_delta \(the flag or the TOML key\)"),
+        ("my-odd_key = 1\nmy_odd-key = 2", r"config file \S+run\.toml gives my_odd_key twice "
+         r"\(my-odd_key and my_odd-key\): keep one"),  # a StopIteration traceback
         ("batch_size = 32\nbatch-size = 64", r"config file \S+run\.toml gives batch_size twice "
-         r"\(as batch-size too\): keep one"),  # the last one won without a word
+         r"\(batch_size and batch-size\): keep one"),  # the last one won without a word
         ("look-back = 1", r"config file \S+run\.toml: unknown setting\(s\) look-back; see"),
         ('units = [8]\npreset = "simple"', r"so units in \S+run\.toml cannot be given beside it: "
          r"drop --preset and give those flags yourself, or drop units in \S+run\.toml$"),

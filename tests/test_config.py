@@ -60,3 +60,18 @@ def test_a_preset_resolves_its_fields_and_refuses_a_clash():
         ForecastConfig(preset="stacked", units=[8])
     with pytest.raises(ConfigError, match=r"optimizer must be one of adam, adamw, sgd, rmsprop"):
         ForecastConfig(optimizer="lbfgs")
+
+
+def test_stored_configs_that_older_lstmcast_wrote_still_load():
+    """Settings a new run is refused (huber_delta without the huber loss, fractions on
+    beijing-pm25) or that torch takes (seeds up to 2**64 - 1) are what older model files and
+    checkpoints hold: reading them back must not call the files damaged."""
+    from lstmcast.config import ForecastConfig
+
+    ForecastConfig(huber_delta=2.0)
+    ForecastConfig(data="beijing-pm25", train_fraction=0.6)
+    ForecastConfig(seed=2**64 - 1)
+    with pytest.raises(
+        ConfigError, match=r"^seed must be a whole number in \[-2\*\*63, 2\*\*64 - "
+    ):
+        ForecastConfig(seed=2**64 - 1, ensemble=2)  # the second network's seed overflows

@@ -615,6 +615,20 @@ def test_compare_with_several_seeds_scores_each_lstm_from_each_seed(synthetic_cs
     assert "of 3 seeds, so the seed" in note
 
 
+def test_compare_refuses_seeds_past_torchs_range_before_training(synthetic_csv, monkeypatch):
+    """--seeds 2 --seed 2**64 - 1 trained the first pair, then failed naming a seed not given."""
+    from lstmcast.compare import compare
+
+    def no_training(self, *args, **kwargs):
+        raise AssertionError("trained before checking the seeds")
+
+    monkeypatch.setattr(Forecaster, "fit", no_training)
+    with pytest.raises(ConfigError, match=r"^--seeds 2 from --seed 18446744073709551615 reaches "
+                       r"seed 18446744073709551616, over torch's 18446744073709551615: use a "
+                       r"smaller --seed$"):  # fmt: skip
+        compare(_config(synthetic_csv, seed=2**64 - 1), seeds=2)
+
+
 def test_compare_refuses_a_seed_count_that_is_not_a_positive_whole_number(synthetic_csv):
     from lstmcast.compare import compare
 

@@ -355,6 +355,14 @@ def test_a_call_whose_trials_all_failed_says_so_though_the_study_has_a_best(
         "lstmcast tune: warning: none of this call's 1 trials finished (see the lines above); "
         "the best settings below come from the study's other trials"
     ) in capsys.readouterr().err
+    assert main(_tune_argv(synthetic_csv, tmp_path / "fresh")) == 2  # no other trials to promise
+    err = capsys.readouterr().err
+    assert "warning: none of this call" not in err and "has finished (trials: fail)" in err
+    corrupt = tmp_path / "bad.db"
+    corrupt.write_bytes(bytes(range(256)) * 20)  # "file is not a database": was a traceback
+    argv = _tune_argv(synthetic_csv, tmp_path / "c") + ["--storage", f"sqlite:///{corrupt}"]
+    assert main(argv) == 2
+    assert "the database cannot be opened (file is not a database)" in capsys.readouterr().err
 
 
 def test_processes_creating_one_study_together_retry_instead_of_failing(tmp_path, monkeypatch):

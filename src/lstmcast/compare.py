@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstmcast.baselines import DEFAULT_BASELINES, UNIVARIATE_BASELINES
+from lstmcast.config import SEED_MAX
 from lstmcast.errors import ConfigError, DataError
 from lstmcast.evaluation import diebold_mariano
 from lstmcast.forecaster import ForecastConfig, Forecaster
@@ -44,6 +45,12 @@ def compare(
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"seeds must be a positive whole number, got {seeds!r}: pass --seeds 3")
+    last = config.seed + seeds * config.ensemble - 1  # the last network's seed
+    if last > SEED_MAX:  # found before any training, not after the first pair
+        raise ConfigError(
+            f"--seeds {seeds} from --seed {config.seed} reaches seed {last}, over torch's "
+            f"{SEED_MAX}: use a smaller --seed"
+        )
     multi = Forecaster(config)
     status(f"reading {config.data}...")
     table = multi.read(None)

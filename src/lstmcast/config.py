@@ -25,6 +25,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")  # torch.optim.Adam, AdamW, SGD
 # would be adam under another name)
 WEIGHT_DECAY = {"adam": 0.0, "adamw": 0.01, "sgd": 0.0, "rmsprop": 0.0}
 LOSSES = ("mse", "mae", "huber")
+SEED_MAX = 2**64 - 1  # the largest seed torch takes
 # Settings that may change when a run is resumed: they do not alter the weights of an epoch.
 RESUMABLE_CHANGES = ("epochs", "progress")
 
@@ -111,9 +112,10 @@ class ForecastConfig:
             self.target = [self.target]
         if isinstance(self.features, str):
             self.features = [self.features]
-        if not -(2**63) <= self.seed < 2**63:  # torch takes 64 bits; ensembles add to it
+        if not -(2**63) <= self.seed <= SEED_MAX - (self.ensemble - 1):  # members add to it
             raise ConfigError(
-                f"seed must be a whole number in [-2**63, 2**63), got {self.seed}: e.g. --seed 0"
+                f"seed must be a whole number in [-2**63, 2**64 - ensemble], got {self.seed}: "
+                "e.g. --seed 0"
             )
         from lstmcast.reference.cell import ACTIVATIONS  # numpy only: --help stays quick
 
@@ -170,11 +172,6 @@ class ForecastConfig:
         if self.scaler not in ("minmax", "standard"):
             raise ConfigError(f"scaler must be minmax or standard, got {self.scaler!r}")
         self.train_config()  # validates the training fields
-        if self.loss != "huber" and self.huber_delta != type(self).huber_delta:
-            raise ConfigError(
-                f"huber_delta is read by the huber loss only, so with loss {self.loss!r} it would "
-                "be ignored: add --loss huber, or drop --huber-delta"
-            )
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(

@@ -37,6 +37,7 @@ from lstmcast.forecaster import ForecastConfig, Forecaster
 # (the seed, so that their samplers draw different trials); every other setting must match.
 _SEARCHED = ("preset", "units", "dropout", "optimizer", "learning_rate", "batch_size", "lookback")
 _FREE = ("progress", "seed")
+DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary"}  # module: package
 STORAGE_ATTEMPTS = 5  # opens of a new study's database while other processes create it
 # Replaced in the fingerprint by what they resolve to: the data's content, the targets and
 # inputs, and the first and last timestamps of the training and validation rows.
@@ -238,13 +239,16 @@ def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
                 time.sleep(0.2 * (attempt + 1))
                 continue
             reason = f"the database cannot be opened ({err.orig})"
+        except sqlalchemy.exc.DatabaseError as err:  # "file is not a database"
+            reason = f"the database cannot be opened ({err.orig})"
         except sqlalchemy.exc.ArgumentError as err:  # NoSuchModuleError too: unknown dialect
             reason = f"not a database URL Optuna knows ({str(err).splitlines()[0]})"
         except ImportError as err:  # the URL names a driver that is not installed
             missing = getattr(err.__cause__, "name", None) or str(err)
+            package = DRIVER_PACKAGES.get(missing, missing)
             reason = f"its database driver {missing!r} is not installed"
             fix = (
-                f"install the package that provides it (pip install {missing}?), or use sqlite:///"
+                f"install the package that provides it (pip install {package}?), or use sqlite:///"
             )
         break
     raise ConfigError(f"cannot open the study storage {url!r}: {reason}; {fix}")

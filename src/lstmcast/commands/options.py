@@ -101,7 +101,32 @@ def config_from_args(args: argparse.Namespace, **overrides) -> ForecastConfig:
     settings.update(flags)
     settings.update(overrides)
     _check_preset(settings, from_file - set(flags) - set(overrides), getattr(args, "config", None))
-    return ForecastConfig(**settings)
+    config = ForecastConfig(**settings)
+    _check_ignored(config)
+    return config
+
+
+def _check_ignored(config: ForecastConfig) -> None:
+    """Refuse, for a new run, a setting it would ignore: huber_delta without the huber loss,
+    split fractions on a dataset that splits by its own dates. (Stored configs that hold such
+    a setting, from files saved before, still load: they pass ForecastConfig alone.)"""
+    from lstmcast.data.periods import DEFAULT_SPLITS
+
+    cls = type(config)
+    if config.loss != "huber" and config.huber_delta != cls.huber_delta:
+        raise ConfigError(
+            f"huber_delta is read by the huber loss only, so with loss {config.loss!r} it would "
+            "be ignored: add --loss huber, or drop huber_delta (the flag or the TOML key)"
+        )
+    moved = [n for n in ("train_fraction", "val_fraction") if getattr(config, n) != getattr(cls, n)]
+    dated = config.train_end is None and config.val_end is None and config.data in DEFAULT_SPLITS
+    if moved and dated:  # the dataset's dates win: the fraction would be ignored without a word
+        train_end, val_end = DEFAULT_SPLITS[config.data]
+        raise ConfigError(
+            f"{config.data} splits by its own dates (training to {train_end}, validation to "
+            f"{val_end}), so {moved[0]} would be ignored: give --train-end and --val-end to "
+            "move the split, or drop it"
+        )
 
 
 def _check_preset(settings: dict, in_file: set[str], file: str | None) -> None:
@@ -129,10 +154,9 @@ def read_toml(path: str) -> dict:
         raise ConfigError(f"config file {path} is not valid TOML ({err})") from None
     settings = {k.replace("-", "_"): v for k, v in raw.items()}
     if len(settings) < len(raw):  # batch_size and batch-size: TOML sees two keys
-        twice = next(k for k in raw if k.replace("-", "_") != k and k.replace("-", "_") in raw)
-        raise ConfigError(
-            f"config file {path} gives {twice.replace('-', '_')} twice (as {twice} too): keep one"
-        )
+        name = next(n for n in settings if sum(k.replace("-", "_") == n for k in raw) > 1)
+        spelt = " and ".join(k for k in raw if k.replace("-", "_") == name)
+        raise ConfigError(f"config file {path} gives {name} twice ({spelt}): keep one")
     for key in switchable_settings() & settings.keys():
         if isinstance(settings[key], str) and settings[key].strip().lower() == "none":
             settings[key] = None

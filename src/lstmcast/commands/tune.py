@@ -73,9 +73,11 @@ def tune(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{out / 'study.db'}"
     ours: list[bool] = []  # whether each trial of this call finished
+    live: dict = {}  # the study object itself: an in-memory study cannot be opened again
 
     def on_trial(study, trial) -> None:
         ours.append(trial.value is not None)
+        live["study"] = study
         print(trial_line(study, trial), flush=True)
 
     try:
@@ -91,11 +93,11 @@ def tune(args: argparse.Namespace) -> int:
             on_trial=on_trial,
         )
     except KeyboardInterrupt:  # the trials that finished still make the best settings
-        study = _stored(storage, args.study_name)
+        study = live.get("study") or _stored(storage, args.study_name)
         if study is not None and any(t.value is not None for t in study.trials):
             _write_results(study, base, out, storage, args.study_name)
         raise
-    if ours and not any(ours):
+    if ours and not any(ours) and any(t.value is not None for t in study.trials):
         warn(
             f"none of this call's {len(ours)} trials finished (see the lines above); the best "
             "settings below come from the study's other trials"

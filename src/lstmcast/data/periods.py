@@ -41,14 +41,6 @@ def split_table(table: Table, cfg: ForecastConfig) -> Split:
     train_end, val_end = cfg.train_end, cfg.val_end
     if train_end is None and val_end is None and cfg.data in DEFAULT_SPLITS:
         train_end, val_end = DEFAULT_SPLITS[cfg.data]
-        moved = [n for n in ("train_fraction", "val_fraction")
-                 if getattr(cfg, n) != getattr(type(cfg), n)]  # fmt: skip
-        if moved:  # the dataset's dates win: the fraction would be ignored without a word
-            raise ConfigError(
-                f"{cfg.data} splits by its own dates (training to {train_end}, validation to "
-                f"{val_end}), so {moved[0]} would be ignored: give --train-end and --val-end "
-                "to move the split, or drop it"
-            )
     if train_end is not None or val_end is not None:
         if train_end is None or val_end is None:
             raise ConfigError(
