@@ -92,7 +92,6 @@ class ForecastConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        fields = ForecastConfig.__dataclass_fields__
         for name in ("lookback", "horizon", "batch_size", "epochs", "ensemble"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -154,9 +153,7 @@ class ForecastConfig:
                 f"fill must be ffill, interpolate or refuse, got {self.fill!r}: ffill (the "
                 "default) carries the last observed value forward"
             )
-        moved = [
-            n for n in ("train_fraction", "val_fraction") if getattr(self, n) != fields[n].default
-        ]
+        moved = self.moved_fractions()
         if moved and (self.train_end is not None or self.val_end is not None):
             raise ConfigError(
                 f"the split is given both by dates (train_end/val_end) and by {moved[0]}, which "
@@ -187,6 +184,11 @@ class ForecastConfig:
             seed=self.seed,
             progress=self.progress,
         )
+
+    def moved_fractions(self) -> list[str]:
+        """The split fractions given other than their defaults (train_fraction, val_fraction)."""
+        names = ("train_fraction", "val_fraction")
+        return [n for n in names if getattr(self, n) != getattr(type(self), n)]
 
     def resolved_weight_decay(self) -> float:
         """``weight_decay``, or the optimiser's own when None (adamw 0.01, the others 0)."""

@@ -112,13 +112,12 @@ def _check_ignored(config: ForecastConfig) -> None:
     a setting, from files saved before, still load: they pass ForecastConfig alone.)"""
     from lstmcast.data.periods import DEFAULT_SPLITS
 
-    cls = type(config)
-    if config.loss != "huber" and config.huber_delta != cls.huber_delta:
+    if config.loss != "huber" and config.huber_delta != type(config).huber_delta:
         raise ConfigError(
             f"huber_delta is read by the huber loss only, so with loss {config.loss!r} it would "
             "be ignored: add --loss huber, or drop huber_delta (the flag or the TOML key)"
         )
-    moved = [n for n in ("train_fraction", "val_fraction") if getattr(config, n) != getattr(cls, n)]
+    moved = config.moved_fractions()
     dated = config.train_end is None and config.val_end is None and config.data in DEFAULT_SPLITS
     if moved and dated:  # the dataset's dates win: the fraction would be ignored without a word
         train_end, val_end = DEFAULT_SPLITS[config.data]
