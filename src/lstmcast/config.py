@@ -201,17 +201,27 @@ class ForecastConfig:
 def preset_clash(preset: str, key: str, where: str | None = None) -> str:
     """The message for a setting given beside a preset that sets it too; ``where`` names it
     when it was not given as the flag (``units in run.toml``)."""
-    flags = []
-    for k, v in PRESETS[preset].items():
-        if isinstance(v, bool):
-            flags.append(f"--{'' if v else 'no-'}{k}")
-        else:
-            flags.append(f"--{k} {' '.join(map(str, v)) if isinstance(v, tuple | list) else v}")
+    flags = [flag_for(k, v) for k, v in PRESETS[preset].items()]
     given = where or f"--{key}"
     return (
         f"preset {preset!r} sets the network ({' '.join(flags)}), so {given} cannot be given "
         f"beside it: drop --preset and give those flags yourself, or drop {given}"
     )
+
+
+def flag_for(name: str, value) -> str | None:
+    """The command-line flag that gives setting ``name`` its ``value``: ``--units 64 64``,
+    ``--no-bidirectional``, ``--clip-norm none``; None for a None no flag can give."""
+    import shlex
+
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else f"--no-{name.replace('_', '-')}"
+    if value is None:
+        return f"{flag} none" if name in switchable_settings() else None
+    if isinstance(value, tuple | list):
+        return f"{flag} {' '.join(shlex.quote(str(v)) for v in value)}"
+    return f"{flag} {shlex.quote(str(value))}"
 
 
 def resolve_weight_decay(optimizer: str, weight_decay: float | None) -> float:

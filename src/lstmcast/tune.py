@@ -19,7 +19,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import shlex
 import time
 from collections.abc import Callable
 
@@ -28,7 +27,7 @@ import optuna
 import sqlalchemy.exc
 from optuna.trial import TrialState
 
-from lstmcast.config import OPTIMIZERS, switchable_settings
+from lstmcast.config import OPTIMIZERS, flag_for
 from lstmcast.data import Table
 from lstmcast.errors import ConfigError, DataError, warn
 from lstmcast.forecaster import ForecastConfig, Forecaster
@@ -229,7 +228,7 @@ def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     for attempt in range(STORAGE_ATTEMPTS):
         try:
             return optuna.storages.RDBStorage(url)
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as err:
+        except sqlalchemy.exc.DatabaseError as err:  # also "file is not a database"
             # processes starting one new study together race to create its tables: the
             # loser finds them made ("already exists", a UNIQUE constraint) and opens again
             racing = "already exists" in str(err.orig) or isinstance(
@@ -238,8 +237,6 @@ def _open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
             if racing and attempt + 1 < STORAGE_ATTEMPTS:
                 time.sleep(0.2 * (attempt + 1))
                 continue
-            reason = f"the database cannot be opened ({err.orig})"
-        except sqlalchemy.exc.DatabaseError as err:  # "file is not a database"
             reason = f"the database cannot be opened ({err.orig})"
         except sqlalchemy.exc.ArgumentError as err:  # NoSuchModuleError too: unknown dialect
             reason = f"not a database URL Optuna knows ({str(err).splitlines()[0]})"
@@ -316,7 +313,7 @@ def _check_fingerprint(study: optuna.Study, now: dict, data_name: str, storage) 
         for k in changed
     )
     # settings a flag gives back: not "data" (the table's digest here; its name is above)
-    flags = [_flag(k, saved[k]) for k in changed if k in _SETTINGS - {"data"} and k in saved]
+    flags = [flag_for(k, saved[k]) for k in changed if k in _SETTINGS - {"data"} and k in saved]
     flags = [f for f in flags if f]
     raise ConfigError(
         f"{where} was run with other data or settings ({was}): pass a new --out or "
@@ -326,19 +323,6 @@ def _check_fingerprint(study: optuna.Study, now: dict, data_name: str, storage) 
 
 
 _SETTINGS = {f.name for f in dataclasses.fields(ForecastConfig)}
-
-
-def _flag(name: str, value) -> str | None:
-    """The flag that gives setting ``name`` its ``value`` (``--weight-decay 0.0``); None for
-    one no flag can give (an unset setting that has no ``none``)."""
-    flag = "--" + name.replace("_", "-")
-    if isinstance(value, bool):
-        return flag if value else f"--no-{name.replace('_', '-')}"
-    if value is None:
-        return f"{flag} none" if name in switchable_settings() else None
-    if isinstance(value, list):
-        return f"{flag} {' '.join(shlex.quote(str(v)) for v in value)}"
-    return f"{flag} {shlex.quote(str(value))}"
 
 
 def _params_of(config: ForecastConfig, space: SearchSpace) -> dict:
