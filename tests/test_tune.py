@@ -335,6 +335,34 @@ def test_ctrl_c_in_a_trial_fails_it_and_stops_the_study(
     assert (tmp_path / "t" / "trials.csv").is_file()
 
 
+def test_ctrl_c_on_an_in_memory_study_writes_the_finished_trials(
+    synthetic_csv, tmp_path, capsys, monkeypatch
+):
+    """An in-memory study cannot be opened again: Ctrl-C wrote nothing (it reopened it empty)."""
+    import lstmcast.train
+
+    calls = []
+    real = lstmcast.train.evaluate_loss
+
+    def ctrl_c_in_the_second_trial(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(lstmcast.train, "evaluate_loss", ctrl_c_in_the_second_trial)
+    argv = _tune_argv(synthetic_csv, tmp_path / "t", "--storage", "sqlite:///:memory:")
+    argv[argv.index("--trials") + 1] = "3"
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "lives in memory" in err and err.strip().splitlines()[-1] == "lstmcast tune: interrupted"
+    assert not (tmp_path / "t" / "study.db").exists()
+    rows = (tmp_path / "t" / "trials.csv").read_text().splitlines()
+    assert len(rows) == 3 and "COMPLETE" in rows[1] and "FAIL" in rows[2], rows
+    best = tomllib.loads((tmp_path / "t" / "best.toml").read_text())
+    assert best["lookback"] == 12
+
+
 def test_a_call_whose_trials_all_failed_says_so_though_the_study_has_a_best(
     synthetic_csv, tmp_path, capsys, monkeypatch
 ):
