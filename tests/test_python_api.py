@@ -48,6 +48,34 @@ def test_clone_get_params_set_params_and_repr():
         Forecaster().set_params(unitz=[3])
 
 
+def test_set_params_switches_presets_and_takes_config_none_as_the_defaults(tmp_path):
+    """set_params(preset=...) always clashed with the default units it never gave; and
+    set_params(config=None, epochs=5) raised AttributeError after resetting the settings
+    under a fitted network, which save() then wrote as a folder load() refused."""
+    stacked = Forecaster().set_params(preset="stacked").config
+    assert stacked == ForecastConfig(preset="stacked")
+    assert stacked.replace(preset="simple") == ForecastConfig(preset="simple")
+    assert stacked.replace(preset=None) == ForecastConfig(
+        units=[64, 32], activation="relu", dropout=0.2
+    )  # the network stays: tune's trials start from a preset's activation and direction
+    bidirectional = ForecastConfig(preset="bidirectional")
+    assert bidirectional.replace(preset=None, units=[4]).bidirectional is True
+    assert ForecastConfig(units=[8]).replace(preset="simple", units=None).units == [50]
+    with pytest.raises(ConfigError, match=r"preset 'simple' sets the network .* so --units "):
+        ForecastConfig(units=[8]).replace(preset="simple")  # one's own setting still clashes
+    with pytest.raises(ConfigError, match=r"preset 'simple' sets .* so --dropout "):
+        ForecastConfig(preset="stacked").replace(preset="simple", dropout=0.5)
+
+    fc = Forecaster(_config()).fit(_frame())
+    before = fc.predict().to_numpy()
+    with pytest.raises(ConfigError, match=r"Forecaster takes a ForecastConfig, got a dict: "):
+        fc.set_params(config={"epochs": 5})
+    np.testing.assert_array_equal(fc.predict().to_numpy(), before)  # changed nothing
+    with pytest.warns(UserWarning, match=r"set_params makes this Forecaster forget its fit"):
+        fc.set_params(config=None, epochs=5)
+    assert fc.config == ForecastConfig(epochs=5) and not hasattr(fc, "network_")
+
+
 def test_a_new_fit_forgets_the_last_evaluate():
     fc = Forecaster(_config()).fit(_frame())
     fc.evaluate(baselines=("persistence",))

@@ -195,6 +195,15 @@ class ForecastConfig:
         return resolve_weight_decay(self.optimizer, self.weight_decay)
 
     def replace(self, **changes) -> ForecastConfig:
+        """A copy with ``changes``. A new ``preset`` replaces the network settings that came
+        from the defaults or the old preset (settings of one's own still clash with it);
+        ``preset=None`` keeps the network as it is (tune searches from a preset's network)."""
+        if changes.get("preset") not in (None, self.preset):
+            inherited = PRESETS.get(self.preset, NETWORK_DEFAULTS)
+            for key, value in inherited.items():
+                wanted = list(value) if key == "units" else value
+                if key not in changes and getattr(self, key) == wanted:
+                    changes[key] = None
         return dataclasses.replace(self, **changes)
 
 

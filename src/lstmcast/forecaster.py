@@ -59,16 +59,23 @@ from lstmcast.train import (
 TARGET_BYTES = 22
 
 
+def _checked_config(config: ForecastConfig | None) -> ForecastConfig:
+    """``config``, the default settings for None, or a one-line refusal of anything else."""
+    if config is None:
+        return ForecastConfig()
+    if not isinstance(config, ForecastConfig):
+        raise ConfigError(
+            f"Forecaster takes a ForecastConfig, got a {type(config).__name__}: "
+            "wrap the settings, Forecaster(ForecastConfig(**settings))"
+        )
+    return config
+
+
 class Forecaster:
     """An LSTM forecaster with scikit-learn manners: the constructor only stores the config."""
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
-        if config is not None and not isinstance(config, ForecastConfig):
-            raise ConfigError(
-                f"Forecaster takes a ForecastConfig, got a {type(config).__name__}: "
-                "wrap the settings, Forecaster(ForecastConfig(**settings))"
-            )
-        self.config = config if config is not None else ForecastConfig()
+        self.config = _checked_config(config)
 
     # scikit-learn manners: clone(), get_params() and set_params() see the one parameter
     def get_params(self, deep: bool = True) -> dict:
@@ -81,9 +88,7 @@ class Forecaster:
         A fitted forecaster forgets its fit (its network was trained with the old settings),
         with a warning: call ``fit()`` again. Bad settings change nothing.
         """
-        config = params.pop("config", self.config)
-        if not isinstance(config, ForecastConfig):
-            self.__init__(config)  # its one-line refusal
+        config = _checked_config(params.pop("config", self.config))
         names = [f.name for f in dataclasses.fields(ForecastConfig)]
         unknown = sorted(set(params) - set(names))
         if unknown:
