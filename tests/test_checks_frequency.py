@@ -41,6 +41,40 @@ def test_a_business_day_table_is_refused_by_a_daily_model_whatever_its_first_day
         check_new_table(table, ["y"], "D")
 
 
+# US exchange holidays of 2024 on weekdays: New Year, MLK, Presidents, Good Friday, Memorial Day
+HOLIDAYS = pd.DatetimeIndex(["2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27"])
+
+
+@pytest.mark.parametrize("start", pd.date_range("2024-01-02", periods=7, freq="D"))
+def test_business_days_with_holidays_read_as_business_days_whatever_the_first_day(start):
+    """From a Monday the first five rows read as daily, and 'D' (which holds every business
+    day) was taken: weekends became filled rows and forecasts after a Friday fell on Saturday."""
+    days = pd.bdate_range(start, "2024-06-28")
+    table = _table(days[~days.isin(HOLIDAYS)])
+    assert table.freq == "B"
+    assert table.frame.index.equals(days)  # the holidays re-indexed as missing rows, no weekends
+    assert not table.observed.loc[HOLIDAYS.intersection(days), "y"].any()
+
+
+def test_a_forecast_after_a_friday_falls_on_monday_with_holidays_in_the_table():
+    days = pd.bdate_range("2024-01-08", "2024-06-28")  # a Monday to a Friday
+    days = days[~days.isin(HOLIDAYS)]
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"close": 100 + rng.standard_normal(len(days)).cumsum()},
+        index=pd.DatetimeIndex(days, name="time"),
+    )
+    config = ForecastConfig(target="close", lookback=5, horizon=3, units=[4], epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the holidays re-indexed
+        fc = Forecaster(config.replace(progress=False)).fit(frame)
+        forecast = fc.predict()
+        recent = fc.predict(frame.loc["2024-05-20":])  # Memorial Day is missing, a Monday first
+    assert fc.freq_ == "B"
+    expected = pd.DatetimeIndex(["2024-07-01", "2024-07-02", "2024-07-03"], name="time")
+    assert forecast.index.equals(expected) and recent.index.equals(expected)
+
+
 def test_business_month_starts_and_month_starts_are_told_apart_whatever_the_first_month():
     # 1999-01 to 1999-04 start on weekdays, so the first four BMS and MS dates agree
     bms = _table(pd.date_range("1999-01-01", periods=12, freq="BMS"))

@@ -307,12 +307,18 @@ def regular_index(index: pd.DatetimeIndex) -> tuple[str | None, pd.DatetimeIndex
             candidates.append(candidate)
     step = pd.Series(index[1:] - index[:-1]).mode()[0]
     candidates.append(pd.tseries.frequencies.to_offset(step).freqstr)
+    # Of those that hold every timestamp, the one that leaves the fewest missing: business days
+    # with holidays that start on a Monday have Monday-Friday stretches, which read as daily.
+    covering = []
     for candidate in candidates:
         full = pd.date_range(index[0], index[-1], freq=candidate)
         if index.isin(full).all():
-            inferred = infer_freq(full)
-            return (inferred if inferred and _spans(inferred, full) else candidate), full
-    return None, None
+            covering.append((len(full), candidate, full))
+    if not covering:
+        return None, None
+    _, candidate, full = min(covering, key=lambda c: c[0])  # the first of equals
+    inferred = infer_freq(full)
+    return (inferred if inferred and _spans(inferred, full) else candidate), full
 
 
 def _spans(freq: str, index: pd.DatetimeIndex) -> bool:
