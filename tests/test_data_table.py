@@ -70,6 +70,31 @@ def test_duplicate_timestamps_are_listed(tmp_path):
         read_table(_hourly_csv(tmp_path, rows))
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_local_times_repeated_when_the_clocks_went_back_get_the_offsets_advice(tmp_path, zone):
+    """Wall-clock times of a daylight-saving change were told to "remove or aggregate the
+    repeated rows", which loses a real hour; the readings with offsets are read in UTC."""
+    local = pd.date_range("2021-11-06 22:00", periods=40, freq="15min", tz="UTC").tz_convert(zone)
+    if zone == "Europe/Berlin":
+        local = pd.date_range("2021-10-30 22:00", periods=40, freq="15min", tz=zone)
+    wall = local.tz_localize(None)
+    day = wall[wall.duplicated()][0].date()
+    frame = pd.DataFrame({"time": wall.strftime("%Y-%m-%d %H:%M:%S"), "load": range(40)})
+    frame.to_csv(tmp_path / "wall.csv", index=False)
+    expected = (
+        rf"4 duplicate timestamps \(first: {day} 0[12]:00:00, .*\); if they are local times "
+        rf"repeated when the clocks went back on {day}, give them with UTC offsets \(e\.g\. "
+        rf"{day}T0[12]:00:00\+02:00, then \+01:00 in Central Europe\) or in UTC; else remove "
+        r"or aggregate the repeated rows$"
+    )
+    with pytest.raises(DataError, match=expected):
+        read_table(tmp_path / "wall.csv")
+    frame["time"] = local.map(lambda t: t.isoformat())  # the same readings, with offsets
+    frame.to_csv(tmp_path / "offsets.csv", index=False)
+    table = read_table(tmp_path / "offsets.csv")
+    assert table.freq == "15min" and len(table) == 40 and table.observed.all().all()
+
+
 def test_missing_timestamps_are_reported_and_reindexed(tmp_path):
     rows = [PARTS[0], PARTS[1], PARTS[3], PARTS[4]]  # 02:00 is missing
     with pytest.warns(UserWarning, match=r"1 timestamps missing at frequency 'h' \(first gap at "

@@ -275,10 +275,29 @@ def check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
     duplicated = index[index.duplicated()].unique()
     if len(duplicated):
         first = ", ".join(str(t) for t in duplicated[:3])
-        raise DataError(
-            f"{name}: {len(duplicated)} duplicate timestamps (first: {first}); "
-            "remove or aggregate the repeated rows"
-        )
+        fix = "remove or aggregate the repeated rows"
+        if _clocks_went_back(duplicated):
+            fix = (
+                f"if they are local times repeated when the clocks went back on "
+                f"{duplicated[0].date()}, give them with UTC offsets (e.g. "
+                f"{duplicated[0].isoformat()}+02:00, then +01:00 in Central Europe) or in UTC; "
+                f"else {fix}"
+            )
+        raise DataError(f"{name}: {len(duplicated)} duplicate timestamps (first: {first}); {fix}")
+
+
+def _clocks_went_back(duplicated: pd.DatetimeIndex) -> bool:
+    """Whether repeated local times look like the hour repeated when daylight saving ends: all
+    within one hour between midnight and 4:00 of one Sunday, without a UTC offset."""
+    if duplicated.tz is not None:
+        return False
+    first, last = duplicated.min(), duplicated.max()
+    return (
+        first.day_of_week == 6
+        and last - first < pd.Timedelta(hours=1)
+        and last.hour < 4
+        and first.date() == last.date()
+    )
 
 
 def infer_freq(index: pd.DatetimeIndex) -> str | None:
