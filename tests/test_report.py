@@ -925,3 +925,140 @@ def test_a_long_target_name_stays_inside_the_card_in_headless_chromium(tmp_path,
     measured = json.loads(html.unescape(probe.group(1)))
     assert measured["wide"] == []  # no element (tables scroll on their own) past the card
     assert measured["page"] <= measured["window"]
+
+
+# --- several targets: counted target by target (audit 14, fixes 1 and 4) -------------------
+
+MARKETS = ["close", "ret", "noise", "volume", "cpi"]
+
+
+def markets_result() -> dict:
+    """Five targets in five units: the univariate LSTM wins on close, ret and noise, the
+    multivariate one on volume and cpi; the pooled RMSE is volume's alone."""
+    per = {  # name: RMSE of close, ret, noise, volume, cpi
+        "lstm-multivariate": [4.79, 0.0163, 1.89, 60885.0, 0.40],
+        "lstm-univariate": [4.14, 0.0150, 1.82, 66403.0, 0.64],
+        "persistence": [1.17, 0.0139, 1.59, 11499.0, 0.0158],
+        "ridge": [1.14, 0.0092, 1.09, 12300.0, 0.5],
+    }
+    rows = []
+    for name, rmses in per.items():
+        pooled = float(np.sqrt(np.mean(np.square(rmses))))  # the same count per target
+        entries = [
+            {"target": t, "rmse": v, "n_scored": 118} for t, v in zip(MARKETS, rmses, strict=True)
+        ]
+        kind = "lstm" if name.startswith("lstm") else "baseline"
+        inputs = "multivariate" if name in ("lstm-multivariate", "ridge") else "univariate"
+        rows.append(row(name, pooled, kind, inputs, per_target=entries))
+    rows[0]["n_inputs"] = 5
+    return {"target": MARKETS, "split": "test", "period": PERIOD, "results": rows}
+
+
+def test_verdict_with_several_targets_counts_targets_not_the_pooled_rmse():
+    """The pooled RMSE is volume's (the largest unit): it said the multivariate LSTM wins."""
+    result = markets_result()
+    pooled = {r["name"]: r["rmse"] for r in result["results"]}
+    assert pooled["lstm-multivariate"] < pooled["lstm-univariate"]  # what the old verdict read
+    assert verdict(result) == (
+        "Over 5 targets on the 2014 test split, the multivariate LSTM (5 inputs) beats the "
+        "univariate LSTM (each of the 5 targets alone) on 2 (volume, cpi) and loses on 3 "
+        "(close, ret, noise); the multivariate LSTM beats persistence on none and the "
+        "univariate on none, and another baseline beats both on 4 (close, ret, noise, volume)."
+    )
+
+
+def test_verdict_with_several_targets_quotes_each_targets_own_test():
+    result = markets_result()
+    result["tests"] = [  # per target, as compare gives them; a pooled test would have no target
+        {"target": t, "a": "lstm-multivariate", "b": "lstm-univariate", "p_value": p}
+        for t, p in zip(MARKETS, [0.2, 0.01, 0.5, 0.003, 0.3], strict=True)
+    ]
+    text = verdict(result)
+    assert (
+        ", a gap chance would rarely give (Diebold–Mariano p < 0.05) on 2 of 5 (ret, volume);"
+        in text
+    )
+    result["tests"] = [{"a": "lstm-multivariate", "b": "lstm-univariate", "p_value": 1e-9}]
+    assert "Diebold" not in verdict(result)  # a pooled test is never quoted
+
+
+def test_verdict_with_many_targets_counts_them_and_ties_are_named():
+    result = markets_result()
+    names = [f"c{k}" for k in range(12)]
+    result["target"] = names
+    for r, base in zip(result["results"], (1.0, 1.1, 1.2, 0.5), strict=True):
+        r["per_target"] = [{"target": t, "rmse": base, "n_scored": 9} for t in names]
+    result["results"][0]["per_target"][0]["rmse"] = 1.10001  # a tie on c0 (under 0.05%)
+    assert verdict(result).startswith(
+        "Over 12 targets on the 2014 test split, the multivariate LSTM (5 inputs) beats the "
+        "univariate LSTM (each of the 12 targets alone) on 11 and loses on none, ties on 1 (c0); "
+        "the multivariate LSTM beats persistence on all 12 and the univariate on all 12"
+    )
+
+
+def test_verdict_says_when_the_split_was_too_short_to_test_chance():
+    """Compare leaves the Diebold-Mariano tests out under 5 blocks of 5 (horizon + 24) windows;
+    the sentence said 'beats ... by 9.1%' with nothing about chance."""
+    result = {
+        "target": "y",
+        "split": "test",
+        "tests": [],
+        "tests_left_out": {"windows": 312, "needed": 625},
+        "results": [
+            row("lstm-multivariate", 2.0, inputs="multivariate", n_inputs=3),
+            row("lstm-univariate", 2.2),
+            row("persistence", 2.5, kind="baseline"),
+        ],
+    }
+    assert verdict(result) == (
+        WIN + "2.20) on the test split; both beat persistence (2.50); too few test windows "
+        "(312 < 625) to test whether chance could give these gaps."
+    )
+    result["results"].pop(0)
+    assert verdict(result).endswith(
+        "no multivariate LSTM was run to compare against; too few test windows (312 < 625) to "
+        "test whether chance could give the gap."
+    )
+    several = markets_result() | {"tests_left_out": {"windows": 59, "needed": 650}}
+    assert verdict(several).endswith(
+        "; too few test windows (59 < 650) to test whether chance could give these gaps."
+    )
+
+
+def test_compare_tests_each_target_in_its_own_unit():
+    """Squared errors pooled over targets in different units let the largest unit decide:
+    each target is tested alone, and a short split records why the tests were left out."""
+    from types import SimpleNamespace
+
+    from lstmcast.compare import _tests
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(700, 1, 2)) * [1e6, 1.0]  # (S, H, Ft): volume, ret
+    a = y + rng.normal(size=y.shape) * [2e5, 1.0]  # worse on ret, better on volume
+    b = y + rng.normal(size=y.shape) * [3e5, 0.5]
+    p = np.roll(y, 1, axis=0)
+
+    def scored(pred: np.ndarray) -> list[dict]:
+        rmse = np.sqrt(np.mean((pred - y) ** 2, axis=(0, 1)))
+        return [
+            {"target": t, "rmse": float(v)} for t, v in zip(["volume", "ret"], rmse, strict=True)
+        ]
+
+    forecasts = {"lstm-multivariate": a, "lstm-univariate": b, "persistence": p}
+    rows = [{"name": n, "rmse": 0.0, "per_target": scored(f)} for n, f in forecasts.items()]
+    out = _tests(SimpleNamespace(Y=y, mask=None), forecasts, rows)
+    pairs = [(t["target"], t["a"], t["b"]) for t in out["tests"]]
+    assert pairs == [
+        ("volume", "lstm-multivariate", "lstm-univariate"),
+        ("volume", "lstm-multivariate", "persistence"),
+        ("ret", "lstm-univariate", "lstm-multivariate"),  # better first, on ret's own RMSE
+        ("ret", "lstm-univariate", "persistence"),
+    ]
+    for test in out["tests"]:
+        k = ["volume", "ret"].index(test["target"])
+        mse = {n: np.mean((f[..., k] - y[..., k]) ** 2) for n, f in forecasts.items()}
+        assert test["mse_diff"] == pytest.approx(mse[test["a"]] - mse[test["b"]])
+    assert "tests_left_out" not in out
+    first = {n: f[:300] for n, f in forecasts.items()}
+    short = _tests(SimpleNamespace(Y=y[:300], mask=None), first, rows)
+    assert short == {"tests": [], "tests_left_out": {"windows": 300, "needed": 625}}

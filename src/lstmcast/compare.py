@@ -17,6 +17,7 @@ from lstmcast.baselines import DEFAULT_BASELINES, UNIVARIATE_BASELINES
 from lstmcast.config import SEED_MAX
 from lstmcast.errors import ConfigError, DataError
 from lstmcast.evaluation import diebold_mariano
+from lstmcast.evaluation.metrics import MIN_BLOCKS, PERSISTENCE
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 BASELINES = DEFAULT_BASELINES
@@ -157,7 +158,7 @@ def _finish(result: dict, multi: Forecaster, config: ForecastConfig, forecasts: 
     result.update(
         period=_periods(multi),
         stretch=_stretch(multi, multi.last_truth_, forecasts),
-        tests=_tests(multi.last_truth_, forecasts, result["results"]),
+        **_tests(multi.last_truth_, forecasts, result["results"]),
         history={key: _history(fc) for key, fc in fitted.items()},
         config=dataclasses.asdict(config),
         inputs={
@@ -170,24 +171,48 @@ def _finish(result: dict, multi: Forecaster, config: ForecastConfig, forecasts: 
     return result
 
 
-def _tests(truth, forecasts: dict, rows: list[dict]) -> list[dict]:
+def _tests(truth, forecasts: dict, rows: list[dict]) -> dict:
     """Whether the verdict's differences could be chance: the Diebold–Mariano test of the two
     LSTMs against each other, and of the better one against persistence, on the same windows.
-    Empty when the split is too short for the test to keep its level: under 5 blocks of
-    5 (horizon + 24) scored windows, e.g. 625 at horizon 1 (see ``diebold_mariano``)."""
-    lstms = sorted((r for r in rows if r["name"] in forecasts and r["name"].startswith("lstm")),
-                   key=lambda r: r["rmse"])  # fmt: skip
-    pairs = [(a["name"], b["name"]) for a, b in itertools.pairwise(lstms)]
-    if lstms and "persistence" in forecasts:
-        pairs.append((lstms[0]["name"], "persistence"))
+
+    Returns ``{"tests": [...]}``. With several targets each target is tested on its own, in its
+    own unit, and each test names its ``target``: squared errors pooled over targets would let
+    the target of the largest unit decide. The tests are left out when the split is too short
+    for them to keep their level: under 5 blocks of 5 (horizon + 24) scored windows, e.g. 625
+    at horizon 1 (see ``diebold_mariano``); ``tests_left_out`` then holds the scored
+    ``windows`` (of the target with the fewest) and the ``needed`` count, for the verdict."""
+    targets = [entry["target"] for entry in rows[0].get("per_target") or []]
     tests = []
-    for a, b in pairs:
-        try:
-            test = diebold_mariano(truth.Y, forecasts[a], forecasts[b], truth.mask)
-        except DataError:  # too few scored windows: the verdict says nothing about chance
-            return []
-        tests.append({"a": a, "b": b, **{k: _json(v) for k, v in test.items()}})
-    return tests
+    for k, target in enumerate(targets or [None]):
+        y = truth.Y if target is None else truth.Y[..., k]  # (S, H, Ft) or (S, H)
+        mask = truth.mask if target is None or truth.mask is None else truth.mask[..., k]
+        pred = {name: p if target is None else p[..., k] for name, p in forecasts.items()}
+
+        def rmse(row: dict, k: int = k, target=target) -> float:
+            return row["rmse"] if target is None else row["per_target"][k]["rmse"]
+
+        lstms = sorted((r for r in rows if r["name"] in pred and r["name"].startswith("lstm")),
+                       key=rmse)  # fmt: skip
+        pairs = [(a["name"], b["name"]) for a, b in itertools.pairwise(lstms)]
+        if lstms and "persistence" in pred:
+            pairs.append((lstms[0]["name"], "persistence"))
+        for a, b in pairs:
+            try:
+                test = diebold_mariano(y, pred[a], pred[b], mask)
+            except DataError:  # too few scored windows: the verdict says so
+                return {"tests": [], "tests_left_out": _left_out(truth, targets)}
+            named = {"target": target} if target is not None else {}
+            tests.append({**named, "a": a, "b": b, **{key: _json(v) for key, v in test.items()}})
+    return {"tests": tests}
+
+
+def _left_out(truth, targets: list[str]) -> dict:
+    """The scored windows (of the target with the fewest) and the test's need for them."""
+    keep = np.isfinite(truth.Y) & (True if truth.mask is None else truth.mask)  # (S, H, Ft)
+    columns = [keep[..., k] for k in range(len(targets))] if targets else [keep]
+    windows = min(int(c.reshape(len(c), -1).any(axis=1).sum()) for c in columns)
+    horizon = truth.Y.shape[1] if truth.Y.ndim >= 2 else 1
+    return {"windows": windows, "needed": MIN_BLOCKS * 5 * (horizon + PERSISTENCE)}  # as _blocks
 
 
 def _json(value):

@@ -17,10 +17,15 @@ _TIE = 5e-4  # relative RMSE difference under which two models are called a tie 
 def verdict(result: dict) -> str:
     """One sentence: which LSTM wins, by how much RMSE, and whether it beats persistence.
 
+    With several targets (``target`` a list) the pooled RMSE mixes units, so the sentence
+    counts the targets each LSTM wins instead, from the rows' ``per_target`` scores. When
+    compare left the Diebold–Mariano tests out for a short split (``tests_left_out``), the
+    sentence says so.
+
     Args:
         result: the dict of ``lstmcast compare``; reads ``results`` (rows with ``name``,
-            ``kind``, ``inputs``, ``rmse``, optional ``n_inputs``), ``target``, ``unit``,
-            ``split`` and ``period``.
+            ``kind``, ``inputs``, ``rmse``, optional ``n_inputs`` and ``per_target``),
+            ``target``, ``unit``, ``split``, ``period``, ``tests`` and ``tests_left_out``.
 
     Example:
         >>> verdict({"target": "y", "results": [
@@ -30,6 +35,9 @@ def verdict(result: dict) -> str:
     """  # noqa: E501
     result = distinct_names(result)
     rows = scored_rows(result["results"])
+    targets = _targets(result, rows)
+    if targets:  # the pooled RMSE mixes the targets' units: each target on its own
+        return _per_target_verdict(result, rows, targets)
     unit = f" {result['unit']}" if result.get("unit") else ""
     where = _split_phrase(result)
     lstms = [row for row in rows if _is_lstm(row)]
@@ -54,7 +62,8 @@ def verdict(result: dict) -> str:
             text += _chance(result, only, persistence)
         if rival is not None and rival["rmse"] < only["rmse"]:
             text += f", but the {rival['name']} baseline does better ({_num(rival['rmse'])})"
-        return text + f"; no {other} LSTM was run to compare against."
+        text += f"; no {other} LSTM was run to compare against"
+        return text + (_untested(result, "the gap") if persistence is not None else "") + "."
 
     win, lose = sorted([multi, uni], key=lambda row: row["rmse"])
     gap = (lose["rmse"] - win["rmse"]) / lose["rmse"]
@@ -82,7 +91,124 @@ def verdict(result: dict) -> str:
             text += f"; neither beats persistence ({_num(p)})"
     if rival is not None and rival["rmse"] < win["rmse"]:
         text += f", and the {rival['name']} baseline beats both ({_num(rival['rmse'])})"
-    return text + "."
+    return text + _untested(result, "these gaps" if persistence is not None else "the gap") + "."
+
+
+def _per_target_verdict(result: dict, rows: list[dict], targets: list[str]) -> str:
+    """The verdict of a result with several targets, counted target by target: the pooled
+    RMSE (and a test on pooled squared errors) would let the target of the largest unit decide.
+    """
+    where, n = _split_phrase(result), len(targets)
+    lstms = [row for row in rows if _is_lstm(row) and _rmses(row, n)]
+    if not lstms:
+        return f"No LSTM was scored on {where}."
+    # among LSTMs of one kind, the one better than the other on most targets
+    multi = _most_wins([row for row in lstms if row.get("inputs") == "multivariate"], n)
+    uni = _most_wins([row for row in lstms if row.get("inputs") != "multivariate"], n)
+    persistence = next((row for row in rows if row["name"] == PERSISTENCE), None)
+    p = _rmses(persistence, n) if persistence is not None else None
+    others = [_rmses(row, n) for row in rows if not _is_lstm(row) and row["name"] != PERSISTENCE]
+    others = [rmses for rmses in others if rmses]
+    text = f"Over {n} targets on {where}, the "
+    if multi is None or uni is None:
+        only = multi or uni
+        own = _rmses(only, n)
+        text += _describe(only, result)
+        if p is not None:
+            text += " beats persistence on " + _which(
+                targets, [a < b for a, b in zip(own, p, strict=True)]
+            )
+        if others:
+            better = [any(o[k] < own[k] for o in others) for k in range(n)]
+            text += f", another baseline does better on {_which(targets, better)}"
+        other = "univariate" if uni is None else "multivariate"
+        text += f"; no {other} LSTM was run to compare against"
+        return text + (_untested(result, "the gaps") if p is not None else "") + "."
+    m, u = _rmses(multi, n), _rmses(uni, n)
+    tie = [abs(a - b) < _TIE * max(a, b) for a, b in zip(m, u, strict=True)]
+    wins = [a < b and not t for a, b, t in zip(m, u, tie, strict=True)]
+    losses = [b < a and not t for a, b, t in zip(m, u, tie, strict=True)]
+    text += (
+        f"{_describe(multi, result)} beats the {_describe(uni, result)} on "
+        f"{_which(targets, wins)} and loses on {_which(targets, losses)}"
+    )
+    if any(tie):
+        text += f", ties on {_which(targets, tie)}"
+    tested = [_p_value(result, multi, uni, target) for target in targets]
+    if any(v is not None for v in tested):
+        rare = [v is not None and v < 0.05 for v in tested]
+        text += (
+            f", a gap chance would rarely give (Diebold–Mariano p < 0.05) on "
+            f"{_which(targets, rare, of=sum(v is not None for v in tested))}"
+        )
+    if p is not None:
+        text += (
+            f"; the multivariate LSTM beats persistence on "
+            f"{_which(targets, [a < b for a, b in zip(m, p, strict=True)])} and the univariate on "
+            f"{_which(targets, [a < b for a, b in zip(u, p, strict=True)])}"
+        )
+    if others:
+        both = [any(o[k] < min(m[k], u[k]) for o in others) for k in range(n)]
+        text += f", and another baseline beats both on {_which(targets, both)}"
+    return text + _untested(result, "these gaps") + "."
+
+
+def _targets(result: dict, rows: list[dict]) -> list[str] | None:
+    """The targets of a result that has several (``target`` a list, as compare and evaluate
+    give it, and LSTM rows with each one's scores in ``per_target``); else None."""
+    targets = result.get("target")
+    if not isinstance(targets, list) or len(targets) < 2:
+        return None
+    per = [row.get("per_target") or [] for row in rows if _is_lstm(row)]
+    if not any(len(entries) == len(targets) for entries in per):
+        return None
+    return [str(t) for t in targets]
+
+
+def _rmses(row: dict, n: int) -> list[float] | None:
+    """The row's RMSE of each of the ``n`` targets, or None unless it has all of them finite."""
+    rmses = [entry.get("rmse") for entry in row.get("per_target") or []]
+    good = all(isinstance(v, int | float) and math.isfinite(v) for v in rmses)
+    return rmses if len(rmses) == n and good else None
+
+
+def _most_wins(rows: list[dict], n: int) -> dict | None:
+    """The row better than the others of ``rows`` on the most targets (compare gives one)."""
+
+    def wins(row: dict) -> int:
+        return sum(
+            a < b for other in rows for a, b in zip(_rmses(row, n), _rmses(other, n), strict=True)
+        )
+
+    return max(rows, key=wins) if rows else None
+
+
+_NAMED = 5  # the most targets a count names; more are only counted
+
+
+def _which(targets: list[str], flags: list[bool], of: int | None = None) -> str:
+    """ "2 (volume, cpi)", "none", "all 5", or "3 of 4 (…)" when ``of`` (tested) is given."""
+    chosen = [t for t, flag in zip(targets, flags, strict=True) if flag]
+    total = len(targets) if of is None else of
+    if not chosen:
+        return "none" if of is None else f"none of {total}"
+    if len(chosen) == total:
+        return f"all {total}"
+    count = f"{len(chosen)}" if of is None else f"{len(chosen)} of {total}"
+    return f"{count} ({', '.join(chosen)})" if len(chosen) <= _NAMED else count
+
+
+def _untested(result: dict, gaps: str) -> str:
+    """ "; too few test windows (312 < 625) to test whether chance could give the gap" when
+    compare left the Diebold–Mariano tests out for a short split, else ""."""
+    left = result.get("tests_left_out")
+    if not left:
+        return ""
+    split = str(result.get("split") or "test")
+    return (
+        f"; too few {split} windows ({left['windows']} < {left['needed']}) to test whether "
+        f"chance could give {gaps}"
+    )
 
 
 def _best(rows: list[dict]) -> dict | None:
@@ -127,10 +253,12 @@ def _tie_note(result: dict, a: dict, b: dict) -> str:
     return f" (a gap under {100 * _TIE:g}%, which chance could give: Diebold–Mariano {_p_text(p)})"
 
 
-def _p_value(result: dict, a: dict, b: dict) -> float | None:
-    """The p-value of the test of rows ``a`` and ``b`` in ``result["tests"]``, or None."""
+def _p_value(result: dict, a: dict, b: dict, target: str | None = None) -> float | None:
+    """The p-value of the test of rows ``a`` and ``b`` (on ``target`` alone, when given) in
+    ``result["tests"]``, or None."""
     names = {a["name"], b["name"]}
-    test = next((t for t in result.get("tests") or () if {t["a"], t["b"]} == names), None)
+    test = next((t for t in result.get("tests") or ()
+                 if {t["a"], t["b"]} == names and t.get("target") == target), None)  # fmt: skip
     if test is None or test["p_value"] is None or math.isnan(test["p_value"]):
         return None
     return test["p_value"]
