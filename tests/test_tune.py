@@ -594,3 +594,108 @@ def test_a_resumed_study_draws_new_settings(synthetic_csv, tmp_path):
     argv[argv.index("--trials") + 1] = "3"
     assert main(argv) == 0
     assert [p for _, _, _, p in _trials(fresh / "study.db")] == params[:3]
+
+
+# --- several targets and small scores (audit 14, fixes 2 and 3) ------------------------------
+
+
+def test_several_targets_are_tuned_relative_to_persistence_not_by_their_pooled_rmse(
+    synthetic_csv, tmp_path, capsys
+):
+    """The pooled RMSE of load (~2) and big (temp in millions) is big's alone: a trial was
+    ranked by the target of the largest unit."""
+    from lstmcast.forecaster import ForecastConfig, Forecaster
+    from lstmcast.tune import SearchSpace, best_config, tune
+
+    frame = pd.read_csv(synthetic_csv)
+    frame["big"] = frame["temp"] * 1e6
+    data = tmp_path / "two.csv"
+    frame.to_csv(data, index=False)
+    config = ForecastConfig(data=str(data), time_col="time", target=["load", "big"],
+                            features=["load", "temp", "big"], epochs=1, lookback=12,
+                            progress=False)  # fmt: skip
+    space_args = ["--search-lookback", "12"]
+    study = tune(config, n_trials=1, space=SearchSpace(lookback=(12,)))
+    trial = study.best_trial
+    assert trial.user_attrs["objective"] == (
+        "validation RMSE relative to persistence, mean over 2 targets"
+    )
+    assert trial.user_attrs["persistence_rmse"] == 1.0
+    # the same trial again, scored by hand: each target's RMSE over persistence's, averaged
+    fc = Forecaster(best_config(config, study)).fit()
+    rows = fc.evaluate(split="val", baselines=("persistence",))["results"]
+    ours, base = rows[0]["per_target"], next(r for r in rows if r["name"] == "persistence")
+    ratios = [o["rmse"] / b["rmse"] for o, b in zip(ours, base["per_target"], strict=True)]
+    assert trial.value == pytest.approx(np.mean(ratios), rel=1e-6)
+    assert trial.value != pytest.approx(rows[0]["rmse"], rel=1e-3)  # not the pooled RMSE
+    # the command says what it minimised, on every line
+    argv = ["tune", "--data", str(data), "--time-col", "time", "--target", "load", "big",
+            "--features", "load", "temp", "big", "--epochs", "1", "--trials", "1",
+            "--out", str(tmp_path / "t"), "--no-progress", *space_args]  # fmt: skip
+    capsys.readouterr()
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^trial 0: validation RMSE relative to persistence, mean over 2 targets "
+                     r"\d\.\d{4} \(persistence 1\.0000\)", printed, re.M)  # fmt: skip
+    assert re.search(r"^best validation RMSE relative to persistence, mean over 2 targets "
+                     r"\d\.\d{4} \(persistence 1\.0000\) with", printed, re.M)  # fmt: skip
+    table = pd.read_csv(tmp_path / "t" / "trials.csv")
+    assert table["user_attrs_objective"].tolist() == [trial.user_attrs["objective"]]
+
+
+def test_a_target_persistence_forecasts_exactly_is_left_out_of_the_relative_score():
+    from lstmcast.errors import DataError
+    from lstmcast.tune import relative_rmse
+
+    model = [{"target": "a", "rmse": 0.5}, {"target": "flat", "rmse": 0.1},
+             {"target": "b", "rmse": 3.0}]  # fmt: skip
+    base = [{"target": "a", "rmse": 1.0}, {"target": "flat", "rmse": 0.0},
+            {"target": "b", "rmse": 2.0}]  # fmt: skip
+    assert relative_rmse(model, base) == (pytest.approx((0.5 + 1.5) / 2), ["flat"])
+    base[0]["rmse"], base[2]["rmse"] = float("nan"), 0.0
+    message = (
+        r"^persistence's validation RMSE is 0 or not finite on every target \(a, flat, b\), so "
+        r"no trial can be scored relative to it: tune on targets that vary over the validation "
+        r"split \(--target\)$"
+    )
+    with pytest.raises(DataError, match=message):
+        relative_rmse(model, base)
+
+
+def test_trial_lines_show_enough_figures_to_tell_small_scores_apart():
+    """A returns target read 'validation RMSE 0.012 (persistence 0.012)' on every trial."""
+    from lstmcast.commands.tune import trial_line
+
+    study = optuna.create_study(direction="minimize")
+    params = {"layers": 1, "units_l0": 16, "dropout": 0.0, "optimizer": "adam",
+              "learning_rate": 1e-3, "batch_size": 32, "lookback": 12}  # fmt: skip
+    dists = {"layers": optuna.distributions.IntDistribution(1, 3),
+             "units_l0": optuna.distributions.IntDistribution(16, 128),
+             "dropout": optuna.distributions.FloatDistribution(0, 0.4),
+             "optimizer": optuna.distributions.CategoricalDistribution(["adam"]),
+             "learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2),
+             "batch_size": optuna.distributions.CategoricalDistribution([32]),
+             "lookback": optuna.distributions.CategoricalDistribution([12])}  # fmt: skip
+    for value in (0.012259, 0.012116):
+        study.add_trial(optuna.trial.create_trial(
+            params=params, distributions=dists, value=value,
+            user_attrs={"persistence_rmse": 0.012263, "fit_seconds": 1.0}))  # fmt: skip
+    first, second = study.trials
+    assert trial_line(study, first).startswith(
+        "trial 0: validation RMSE 0.012259 (persistence 0.012263) in 1 s;"
+    )  # 0.01226 and 0.01226 at four significant figures: two more decimals tell them apart
+    assert trial_line(study, second).startswith(
+        "trial 1: validation RMSE 0.01212 (persistence 0.01226) in 1 s;"
+    )
+    assert trial_line(study, second).endswith("; best so far 0.01212 (trial 1)")
+    relative = optuna.trial.create_trial(
+        params=params, distributions=dists, value=0.93,
+        user_attrs={"persistence_rmse": 1.0, "left_out": ["flat"],
+                    "objective": "validation RMSE relative to persistence, mean over 3 targets"},
+    )  # fmt: skip
+    alone = optuna.create_study(direction="minimize")
+    alone.add_trial(relative)
+    assert trial_line(alone, alone.trials[0]).startswith(
+        "trial 0: validation RMSE relative to persistence, mean over 3 targets 0.9300 "
+        "(persistence 1.0000) (flat left out: persistence's RMSE is 0 or not finite there)"
+    )

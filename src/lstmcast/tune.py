@@ -123,8 +123,10 @@ def tune(
     """Run ``n_trials`` more trials of the study ``study_name`` (created or resumed).
 
     Each trial fits a Forecaster on the training split and returns its validation RMSE in the
-    data's units; the test split is never read. ``on_trial(study, trial)`` is called after each
-    trial ends (the CLI prints a line per trial with it).
+    data's units; with several targets, the mean over targets of its validation RMSE relative
+    to persistence's (see ``relative_rmse``), since their pooled RMSE would be the RMSE of the
+    target with the largest unit. The test split is never read. ``on_trial(study, trial)`` is
+    called after each trial ends (the CLI prints a line per trial with it).
     """
     if n_trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {n_trials}")
@@ -177,12 +179,17 @@ def tune(
             raise KeyboardInterrupt  # Optuna records the trial as failed, then re-raises it
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 1))
         val = fc.evaluate(split="val", baselines=("persistence",))["results"]
-        rmse, persistence = (
-            val[0]["rmse"],
-            next(r["rmse"] for r in val if r["name"] == "persistence"),
-        )
-        trial.set_user_attr("persistence_rmse", persistence)
+        persistence = next(r for r in val if r["name"] == "persistence")
         trial.set_user_attr("epochs_run", len(fc.history_.train_loss))
+        if "per_target" in val[0]:  # several targets: their pooled RMSE mixes units
+            rmse, left_out = relative_rmse(val[0]["per_target"], persistence["per_target"])
+            trial.set_user_attr("objective", objective_name(len(val[0]["per_target"])))
+            trial.set_user_attr("persistence_rmse", 1.0)  # persistence's score on this scale
+            if left_out:
+                trial.set_user_attr("left_out", left_out)
+        else:
+            rmse = val[0]["rmse"]
+            trial.set_user_attr("persistence_rmse", persistence["rmse"])
         return rmse if math.isfinite(rmse) else float("inf")
 
     study.optimize(
@@ -193,6 +200,39 @@ def tune(
         callbacks=[on_trial] if on_trial else None,
     )
     return study
+
+
+def objective_name(n_targets: int) -> str:
+    """What a study with several targets minimises, in words (trial lines, trials.csv)."""
+    return f"validation RMSE relative to persistence, mean over {n_targets} targets"
+
+
+def relative_rmse(model: list[dict], persistence: list[dict]) -> tuple[float, list[str]]:
+    """The mean over targets of the model's RMSE over persistence's on the same windows
+    (persistence scores 1.0), and the targets left out: those on which persistence's RMSE is 0
+    or not finite, so that no ratio exists (a target constant over the validation split).
+
+    Raises:
+        DataError: no target is left to score.
+
+    Example:
+        >>> relative_rmse([{"target": "a", "rmse": 0.9}, {"target": "b", "rmse": 3.0}],
+        ...               [{"target": "a", "rmse": 1.0}, {"target": "b", "rmse": 2.0}])
+        (1.2, [])
+    """
+    ratios, left_out = [], []
+    for ours, base in zip(model, persistence, strict=True):
+        if math.isfinite(base["rmse"]) and base["rmse"] > 0:
+            ratios.append(ours["rmse"] / base["rmse"])
+        else:
+            left_out.append(ours["target"])
+    if not ratios:
+        raise DataError(
+            f"persistence's validation RMSE is 0 or not finite on every target "
+            f"({', '.join(left_out)}), so no trial can be scored relative to it: tune on "
+            "targets that vary over the validation split (--target)"
+        )
+    return float(np.mean(ratios)), left_out
 
 
 def _scores(trial: optuna.trial.FrozenTrial, params: dict) -> bool:
@@ -284,6 +324,8 @@ def _fingerprint(config: ForecastConfig, table: Table, space: SearchSpace) -> di
         "training rows": f"{index[split.train][0]} .. {index[split.train][-1]}",
         "validation rows": f"{index[split.val][0]} .. {index[split.val][-1]}",
     }
+    if len(targets) > 1:  # studies made before scored several targets by their pooled RMSE
+        fingerprint["objective"] = objective_name(len(targets))
     fingerprint |= {f"search {k}": v for k, v in dataclasses.asdict(space).items()}
     return json.loads(json.dumps(fingerprint))  # tuples as lists, as the study gives them back
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,10 +135,8 @@ def _write_results(study: optuna.Study, base, out: Path, storage: str, name: str
     best = study.best_trial
     out.mkdir(parents=True, exist_ok=True)
     print(f"study {name!r} in {storage}: {len(done)} finished trials")
-    print(
-        f"best validation RMSE {best.value:.3f} (persistence "
-        f"{best.user_attrs.get('persistence_rmse', float('nan')):.3f}) with {best.params}"
-    )
+    persistence = best.user_attrs.get("persistence_rmse", float("nan"))
+    print(f"best {_score(best.value, persistence, best)} with {best.params}")
     switched = switchable_settings()  # None there is "off", written as TOML has no null
     settings = {
         k: "none" if v is None else v
@@ -172,8 +171,34 @@ def trial_line(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> str:
     )
     persistence = trial.user_attrs.get("persistence_rmse")
     seconds = trial.user_attrs.get("fit_seconds")
-    text = f"trial {trial.number}: validation RMSE {trial.value:.3f}"
-    text += f" (persistence {persistence:.3f})" if persistence is not None else ""
-    text += f" in {seconds:.0f} s" if seconds is not None else ""
     best = study.best_trial
-    return f"{text}; {settings}; best so far {best.value:.3f} (trial {best.number})"
+    shown = [trial.value, best.value] + ([persistence] if persistence is not None else [])
+    text = f"trial {trial.number}: {_score(trial.value, persistence, trial, shown)}"
+    text += f" in {seconds:.0f} s" if seconds is not None else ""
+    best_value = f"{best.value:.{_decimals(shown)}f}"
+    return f"{text}; {settings}; best so far {best_value} (trial {best.number})"
+
+
+def _score(value: float, persistence: float | None, trial, shown: list | None = None) -> str:
+    """ "validation RMSE 0.01226 (persistence 0.01226)", or with several targets "validation
+    RMSE relative to persistence, mean over 5 targets 0.9312 (persistence 1.0000)"."""
+    d = _decimals(shown or [value, persistence])
+    text = f"{trial.user_attrs.get('objective', 'validation RMSE')} {value:.{d}f}"
+    text += f" (persistence {persistence:.{d}f})" if persistence is not None else ""
+    if left_out := trial.user_attrs.get("left_out"):
+        text += f" ({', '.join(left_out)} left out: persistence's RMSE is 0 or not finite there)"
+    return text
+
+
+def _decimals(values: list) -> int:
+    """The evaluate tables' decimals (four significant figures of the smallest value), with up
+    to three more while two different values would still print alike."""
+    from lstmcast.evaluation.display import decimals
+
+    finite = {v for v in values if isinstance(v, int | float) and math.isfinite(v)}
+    d = decimals(list(finite))
+    for _ in range(3):
+        if len({f"{v:.{d}f}" for v in finite}) == len(finite):
+            break
+        d += 1
+    return d
