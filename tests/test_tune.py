@@ -68,6 +68,7 @@ def test_tune_runs_trials_into_sqlite_and_resumes_the_study(synthetic_csv, tmp_p
 
 
 def test_the_trial_history_figure_draws_each_trial_and_the_best_so_far():
+    from lstmcast import tune as tune_module
     from lstmcast.report import figures
 
     fig = figures.trial_history([2, 0, 1, 3], [5.0, 7.0, float("inf"), 6.0], persistence=8.0)
@@ -78,6 +79,11 @@ def test_the_trial_history_figure_draws_each_trial_and_the_best_so_far():
     np.testing.assert_array_equal(lines["best so far"].get_ydata(), [7.0, 5.0, 5.0])
     assert lines["persistence"].get_ydata()[0] == 8.0
     assert figures.trial_history([0], [float("nan")]) is None
+    assert ax.get_ylabel() == "validation RMSE"
+    several = figures.trial_history([0], [0.9], 1.0, tune_module.objective_name(5))
+    assert several.axes[0].get_ylabel() == (  # it said "validation RMSE" for the mean ratio
+        "validation RMSE relative to\npersistence, mean over 5 targets"
+    )
 
 
 def test_the_first_trial_is_the_given_configuration(synthetic_csv, tmp_path):

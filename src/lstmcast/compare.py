@@ -17,7 +17,7 @@ from lstmcast.baselines import DEFAULT_BASELINES, UNIVARIATE_BASELINES
 from lstmcast.config import SEED_MAX
 from lstmcast.errors import ConfigError, DataError
 from lstmcast.evaluation import diebold_mariano
-from lstmcast.evaluation.metrics import MIN_BLOCKS, PERSISTENCE
+from lstmcast.evaluation.metrics import windows_needed
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 BASELINES = DEFAULT_BASELINES
@@ -200,19 +200,21 @@ def _tests(truth, forecasts: dict, rows: list[dict]) -> dict:
             try:
                 test = diebold_mariano(y, pred[a], pred[b], mask)
             except DataError:  # too few scored windows: the verdict says so
-                return {"tests": [], "tests_left_out": _left_out(truth, targets)}
+                left = _left_out(truth, targets)
+                return {"tests": [], **({"tests_left_out": left} if left else {})}
             named = {"target": target} if target is not None else {}
             tests.append({**named, "a": a, "b": b, **{key: _json(v) for key, v in test.items()}})
     return {"tests": tests}
 
 
-def _left_out(truth, targets: list[str]) -> dict:
-    """The scored windows (of the target with the fewest) and the test's need for them."""
+def _left_out(truth, targets: list[str]) -> dict | None:
+    """The scored windows (of the target with the fewest) and the test's need for them; None
+    when there were enough (the test failed for another reason, which the verdict cannot name)."""
     keep = np.isfinite(truth.Y) & (True if truth.mask is None else truth.mask)  # (S, H, Ft)
     columns = [keep[..., k] for k in range(len(targets))] if targets else [keep]
     windows = min(int(c.reshape(len(c), -1).any(axis=1).sum()) for c in columns)
-    horizon = truth.Y.shape[1] if truth.Y.ndim >= 2 else 1
-    return {"windows": windows, "needed": MIN_BLOCKS * 5 * (horizon + PERSISTENCE)}  # as _blocks
+    needed = windows_needed(truth.Y.shape[1] if truth.Y.ndim >= 2 else 1)
+    return {"windows": windows, "needed": needed} if windows < needed else None
 
 
 def _json(value):

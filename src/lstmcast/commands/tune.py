@@ -146,7 +146,10 @@ def _write_results(study: optuna.Study, base, out: Path, storage: str, name: str
     write_atomic(out / "best.toml", tomli_w.dumps(settings).encode())
     write_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False).encode())
     fig = figures.trial_history(
-        [t.number for t in done], [t.value for t in done], best.user_attrs.get("persistence_rmse")
+        [t.number for t in done],
+        [t.value for t in done],
+        best.user_attrs.get("persistence_rmse"),
+        best.user_attrs.get("objective", "validation RMSE"),
     )
     if fig is not None:
         write_atomic(out / "trials.png", figures.png_bytes(fig))

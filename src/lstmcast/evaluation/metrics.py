@@ -178,11 +178,16 @@ def diebold_mariano(
     return {"statistic": float(test.statistic), "p_value": float(test.pvalue), **result}
 
 
+def windows_needed(horizon: int) -> int:
+    """The fewest scored windows ``diebold_mariano`` runs on at ``horizon`` (625 at 1)."""
+    return MIN_BLOCKS * 5 * (horizon + PERSISTENCE)
+
+
 def _blocks(windows: int, horizon: int, blocks: int | None) -> int:
     """The number of blocks for ``windows`` scored windows at ``horizon`` (see diebold_mariano)."""
     if blocks is None:
         length = 5 * (horizon + PERSISTENCE)  # long enough for nearly independent block means
-        if windows < MIN_BLOCKS * length:
+        if windows < windows_needed(horizon):
             raise DataError(
                 f"the Diebold–Mariano test needs {MIN_BLOCKS} blocks of {length} scored windows "
                 f"at horizon {horizon} ({MIN_BLOCKS * length} windows), got {windows}: "

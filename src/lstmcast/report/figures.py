@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from lstmcast.evaluation.display import decimals
 from lstmcast.report.fonts import font_fallback
-from lstmcast.report.labels import fit_labels
+from lstmcast.report.labels import fit_labels, fit_text
 
 DPI = 144  # 9-inch-wide figures become 1296 px: sharp on high-density screens, ~100 kB each
 WIDTH = 9.0  # inches; the page shows them at 880 px
@@ -445,14 +445,18 @@ def _finite(value: object) -> bool:
 
 
 def trial_history(
-    numbers: list[int], values: list[float], persistence: float | None = None
+    numbers: list[int],
+    values: list[float],
+    persistence: float | None = None,
+    score: str = "validation RMSE",
 ) -> Figure | None:
     """Validation RMSE of each finished tuning trial, the best so far, and persistence.
 
     Args:
         numbers: the trials' numbers (0-based, as Optuna counts them).
-        values: their validation RMSE, in the same order.
-        persistence: persistence's validation RMSE, drawn as a dashed line when given.
+        values: their validation RMSE (or other ``score``), in the same order.
+        persistence: persistence's score, drawn as a dashed line when given.
+        score: what the values are, the y-axis label (tune's several-target objective).
     """
     pairs = sorted((n, v) for n, v in zip(numbers, values, strict=True) if _finite(v))
     if not pairs:
@@ -468,7 +472,7 @@ def trial_history(
             ax.axhline(persistence, color="#222222", linestyle="--", linewidth=1.4,
                        label="persistence")  # fmt: skip
         ax.set_xlabel("trial")
-        ax.set_ylabel("validation RMSE")
+        ax.set_ylabel(fit_text(score, 36))  # the several-target objective in two lines
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.legend(loc="outside upper center", ncols=3)
     return fig
