@@ -15,6 +15,7 @@ from lstmcast.baselines import (
     Persistence,
     RidgeBaseline,
     SeasonalNaive,
+    TrainingMean,
     VARBaseline,
 )
 from lstmcast.data import make_windows
@@ -57,6 +58,30 @@ def test_persistence_on_a_random_walk():
     # the error of step h is a sum of h unit steps: its variance is h
     mse_per_step = ((pred - w.Y) ** 2).mean(axis=(0, 2))
     np.testing.assert_allclose(mse_per_step, [1, 2, 3, 4], rtol=0.05)
+
+
+def test_the_training_mean_beats_persistence_on_noise_and_ignores_masked_targets():
+    """On a noise-like target (a return) persistence repeats the last noise: its RMSE is
+    sqrt(2) sigma, the mean's sigma. Masked targets never enter the mean."""
+    rng = np.random.default_rng(0)
+    noise = 3.0 + rng.normal(size=(20_000, 2)) * [1.0, 0.01]
+    w = _windows(noise, 5, 3, targets=(0, 1))
+    mask = np.ones(w.Y.shape, dtype=bool)
+    mask[::7, :, 0] = False
+    planted = w.Y.copy()
+    planted[~mask] = 1e6  # would drag the mean far away if it were read
+    model = TrainingMean([0, 1]).fit(w.X, planted, mask=mask)
+    expected = [w.Y[..., 0][mask[..., 0]].mean(), w.Y[..., 1].mean()]
+    np.testing.assert_allclose(model.mean_, expected, rtol=1e-12)
+    pred = model.predict(w.X[:4])
+    assert pred.shape == (4, 3, 2) and (pred == model.mean_).all()
+    rmse = lambda p: np.sqrt(((p - w.Y) ** 2).mean(axis=(0, 1)))  # noqa: E731
+    ratio = rmse(Persistence([0, 1]).fit(w.X, w.Y).predict(w.X)) / rmse(model.predict(w.X))
+    np.testing.assert_allclose(ratio, np.sqrt(2), rtol=0.03)
+    mask[..., 1] = False
+    with pytest.raises(DataError, match=r"the mean baseline needs an observed target in the "
+                       r"training windows of every target, got none for target 1"):  # fmt: skip
+        TrainingMean([0, 1]).fit(w.X, w.Y, mask=mask)
 
 
 def test_seasonal_naive_on_a_pure_cycle_including_horizons_past_one_period():

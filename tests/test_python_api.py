@@ -76,6 +76,22 @@ def test_set_params_switches_presets_and_takes_config_none_as_the_defaults(tmp_p
     assert fc.config == ForecastConfig(epochs=5) and not hasattr(fc, "network_")
 
 
+def test_evaluate_scores_the_training_mean_as_a_univariate_baseline():
+    frame = _frame()
+    fc = Forecaster(_config()).fit(frame)
+    rows = {r["name"]: r for r in fc.evaluate(baselines=("mean",))["results"]}
+    assert list(rows) == ["lstm", "persistence", "mean"] and rows["mean"]["inputs"] == "univariate"
+    train_rows = frame["y"].to_numpy()[fc.split_.train]
+    # the windows' targets are the training rows after the first lookback ones (horizon 1)
+    level = train_rows[fc.config.lookback :].mean()
+    forecast = fc.last_forecasts_["mean"]
+    np.testing.assert_allclose(forecast, level, rtol=1e-6)
+    truth = fc.last_truth_.Y
+    rmse = np.sqrt(np.mean((truth - level) ** 2))
+    np.testing.assert_allclose(rows["mean"]["rmse"], rmse, rtol=1e-6)
+    assert rows["mean"]["n_scored"] == rows["persistence"]["n_scored"]
+
+
 def test_a_new_fit_forgets_the_last_evaluate():
     fc = Forecaster(_config()).fit(_frame())
     fc.evaluate(baselines=("persistence",))

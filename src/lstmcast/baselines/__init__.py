@@ -10,7 +10,8 @@ where ``mask`` is False (or ``Y`` is NaN) are never learnt from.
 The modules, one baseline family each; this package holds the registry and ``make_baseline``:
 
     base.py    the shared face: argument checks, the fitted-state guard
-    naive.py   persistence, seasonal naive, ``season_length`` (a step's seasonal period)
+    naive.py   persistence, seasonal naive, the training mean, ``season_length`` (a step's
+               seasonal period)
     ridge.py   ridge regression from the flattened window
     var.py     vector autoregression, order by AIC (``select_var_order``)
     gbm.py     gradient-boosted trees (scikit-learn), one model per step and target
@@ -28,7 +29,7 @@ import importlib
 
 from lstmcast.baselines.base import _Baseline
 from lstmcast.baselines.gbm import GradientBoostingBaseline
-from lstmcast.baselines.naive import Persistence, SeasonalNaive, season_length
+from lstmcast.baselines.naive import Persistence, SeasonalNaive, TrainingMean, season_length
 from lstmcast.baselines.ridge import RidgeBaseline
 from lstmcast.baselines.var import VARBaseline, select_var_order
 
@@ -40,6 +41,7 @@ __all__ = [
     "Persistence",
     "RidgeBaseline",
     "SeasonalNaive",
+    "TrainingMean",
     "VARBaseline",
     "make_baseline",
     "season_length",
@@ -52,8 +54,9 @@ BASELINES: dict[str, type[_Baseline]] = {
     "ridge": RidgeBaseline,
     "var": VARBaseline,
     "gbm": GradientBoostingBaseline,
+    "mean": TrainingMean,
 }
-UNIVARIATE_BASELINES = ("persistence", "seasonal_naive")  # each target from its own past alone
+UNIVARIATE_BASELINES = ("persistence", "seasonal_naive", "mean")  # each target from its own values
 # what evaluate and compare score when not told: every cheap one (gbm fits a model per step)
 DEFAULT_BASELINES = ("persistence", "seasonal_naive", "ridge", "var")
 

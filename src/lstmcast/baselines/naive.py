@@ -1,5 +1,5 @@
-"""The naive baselines, which learn nothing: persistence, seasonal naive, and the season
-length of a step."""
+"""The naive baselines: persistence and seasonal naive, which learn nothing, the training mean,
+and the season length of a step."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 
 from lstmcast.baselines.base import _Baseline
 from lstmcast.data.checks import fixed_step, frequency_offset
-from lstmcast.errors import ConfigError
+from lstmcast.errors import ConfigError, DataError
 
 
 class Persistence(_Baseline):
@@ -51,6 +51,28 @@ class SeasonalNaive(_Baseline):
         back = (steps // self.period + 1) * self.period  # the smallest multiple of the period > h
         rows = self.lookback_ + steps - back
         return X[:, rows][:, :, self.targets_]  # (S, H, Ft)
+
+
+class TrainingMean(_Baseline):
+    """Each target's mean over the observed training targets, for every step: the reference
+    for a target that wanders around a level (a return, a change), where persistence repeats
+    the last noise and is easy to beat.
+
+    Example:
+        >>> TrainingMean(target_idx=[0]).fit(X, Y).predict(X)   # doctest: +SKIP
+    """
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, observed: np.ndarray, status) -> None:
+        counts = observed.sum(axis=(0, 1))  # (Ft,)
+        if not counts.all():
+            raise DataError(
+                "the mean baseline needs an observed target in the training windows of every "
+                f"target, got none for target {int(np.argmin(counts))}"
+            )
+        self.mean_ = np.where(observed, Y, 0.0).sum(axis=(0, 1)) / counts  # (Ft,)
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.mean_, (len(X), self.horizon_, len(self.mean_))).copy()
 
 
 # Calendar steps whose cycle is the year: (steps per year at n = 1, offset types)

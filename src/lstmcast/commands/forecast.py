@@ -208,7 +208,8 @@ def _add_baselines_option(p) -> None:
         metavar="NAMES",
         help=f"comma-separated, from {', '.join(BASELINES)} (default: {','.join(DEFAULT)}; "
         "persistence is always scored; gbm, gradient-boosted trees, fits one model per "
-        "horizon step)",
+        "horizon step; mean, each target's training mean, is the reference for a target "
+        "that wanders around a level, such as a return)",
     )
     p.add_argument(
         "--baseline-minutes",
