@@ -21,6 +21,21 @@ def test_a_date_means_the_whole_day_a_time_means_that_hour():
     assert hourly.train == slice(0, 30) and hourly.val == slice(30, 49)
 
 
+def test_a_timestamp_end_is_inclusive_and_beijing_splits_at_the_protocols_hours():
+    at = pd.Timestamp("2012-12-31 05:00")
+    split = chronological_split(HOURS, train_end=at, val_end=pd.Timestamp("2013-01-01 23:00"))
+    assert HOURS[split.train.stop - 1] == at and HOURS[split.val.start] == at + pd.Timedelta("1h")
+    from lstmcast.data.periods import DEFAULT_SPLITS
+
+    years = pd.date_range("2010-01-01", "2014-12-31 23:00", freq="h")
+    train_end, val_end = DEFAULT_SPLITS["beijing-pm25"]  # PROTOCOL B2
+    beijing = chronological_split(years, train_end=train_end, val_end=val_end)
+    assert years[beijing.train.stop - 1] == pd.Timestamp("2012-12-31 23:00")
+    assert years[beijing.val.start] == pd.Timestamp("2013-01-01 00:00")
+    assert years[beijing.val.stop - 1] == pd.Timestamp("2013-12-31 23:00")
+    assert years[beijing.test.start] == pd.Timestamp("2014-01-01 00:00")
+
+
 def test_fractions_and_default():
     split = chronological_split(HOURS, fractions=(0.5, 0.25))
     assert (split.train, split.val, split.test) == (slice(0, 48), slice(48, 72), slice(72, 96))

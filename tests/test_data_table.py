@@ -485,3 +485,21 @@ def test_a_file_that_is_not_utf8_names_the_line_of_its_first_bad_byte(tmp_path):
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))  # old Mac line ends: line 1 before
     with pytest.raises(DataError, match=r"^\S+latin\.csv: is not UTF-8 text \(" + message):
         read_table(path)
+
+
+def test_a_column_named_like_a_row_number_is_dropped_only_when_it_counts_rows(tmp_path):
+    """`No` that counts 1, 2, 3 is the row number (dropped); `index` holding data is an input."""
+    rows = ["1,2010,1,1,0,5,7", "2,2010,1,1,1,6,3", "3,2010,1,1,2,7,9", "4,2010,1,1,3,8,1"]
+    table = read_table(_hourly_csv(tmp_path, rows, header="No,year,month,day,hour,pm,index"))
+    assert list(table.frame.columns) == ["pm", "index"]
+    assert table.frame["index"].tolist() == [7.0, 3.0, 9.0, 1.0]
+
+
+def test_year_month_day_hour_minute_parts_build_quarter_hours(tmp_path):
+    times = [divmod(q * 15, 60) for q in range(8)]  # (hour, minute)
+    rows = [f"2021,3,1,{h},{m},{k}" for k, (h, m) in enumerate(times)]
+    path = _hourly_csv(tmp_path, rows, header="year,month,day,hour,minute,load")
+    table = read_table(path)
+    assert table.freq == "15min" and list(table.frame.columns) == ["load"]
+    assert table.frame.index[5] == pd.Timestamp("2021-03-01 01:15")
+    assert table.frame["load"].tolist() == [float(k) for k in range(8)]

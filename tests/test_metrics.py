@@ -28,6 +28,8 @@ def test_known_values():
     assert smape(t, p) == pytest.approx(100 * (2 / 3 + 0 + 1 + 0) / 4)
     assert smape(np.zeros(2), np.zeros(2)) == 0.0
     assert naive_scale(np.array([1.0, 3.0, 2.0, np.nan, 5.0])) == pytest.approx(1.5)
+    # seasonal: |y[t] - y[t - 2]| = |2-1|, |nan|, |5-2|, |4-nan| -> mean of 1 and 3
+    assert naive_scale(np.array([1.0, 3.0, 2.0, np.nan, 5.0, 4.0]), period=2) == pytest.approx(2)
     assert mase(t, p, scale=1.5) == pytest.approx(0.5)
     assert skill(0.8, 1.0) == pytest.approx(0.2)
 
@@ -180,3 +182,13 @@ def test_diebold_mariano_needs_windows_and_differences():
     assert np.isnan(same["statistic"]) and np.isnan(same["p_value"]) and same["mse_diff"] == 0
     with pytest.raises(DataError, match="same shape"):
         diebold_mariano(np.zeros(50), np.ones(50), np.ones(49))
+
+
+def test_diebold_mariano_gives_no_p_value_when_the_errors_differ_by_a_constant():
+    """Every block's difference the same (or none at all) leaves nothing to test: NaN, not the
+    p = 0 a t-test on zero spread would give."""
+    y = np.zeros(1000)
+    test = diebold_mariano(y, np.ones(1000), -np.ones(1000), blocks=5)  # equal squared errors
+    assert np.isnan(test["p_value"]) and np.isnan(test["statistic"]) and test["mse_diff"] == 0
+    shifted = diebold_mariano(y, np.full(1000, 2.0), np.ones(1000), blocks=5)  # 4 - 1 everywhere
+    assert np.isnan(shifted["p_value"]) and shifted["mse_diff"] == pytest.approx(3.0)
