@@ -307,3 +307,135 @@ def test_the_divergence_advice_depends_on_whether_gradients_are_clipped():
         with pytest.raises(TrainingDivergedError, match=r"lower the learning rate \(now 1e\+38\) "
                            + advice):  # fmt: skip
             train_network(_net(), X, Y, cfg)
+
+
+def _flat(net: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in net.parameters()])
+
+
+def test_clipping_bounds_each_step_by_the_learning_rate_times_clip_norm():
+    """With plain SGD one step moves the weights by lr x gradient: clipped, by lr x clip_norm
+    exactly (the gradient here is far longer); unclipped, by lr x the gradient's own norm."""
+    X, Y = _data(40)
+    net = _net()
+    masked_loss(net(X), Y, None, "mse").backward()
+    gradient = torch.cat([p.grad.flatten() for p in net.parameters()]).norm().item()
+    lr, clip = 0.5, 1e-3
+    assert gradient > 100 * clip
+    for clip_norm, expected in ((clip, lr * clip), (None, lr * gradient)):
+        cfg = TrainConfig(epochs=1, batch_size=40, optimizer="sgd", learning_rate=lr,
+                          clip_norm=clip_norm, progress=False)  # fmt: skip
+        net = _net()
+        before = _flat(net)
+        train_network(net, X, Y, cfg)
+        assert (_flat(net) - before).norm().item() == pytest.approx(expected, rel=1e-3)
+
+
+def _constant_validation(monkeypatch, value=1.0, interrupt_at=None):
+    """Validation loss ``value`` every epoch (it never improves); Ctrl-C in validation call
+    ``interrupt_at``."""
+    import lstmcast.train
+
+    calls = []
+
+    def evaluate_loss(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == interrupt_at:
+            raise KeyboardInterrupt
+        return value
+
+    monkeypatch.setattr(lstmcast.train, "evaluate_loss", evaluate_loss)
+
+
+def test_the_learning_rate_is_cut_on_a_validation_plateau_not_a_training_one(monkeypatch):
+    """lr_patience=2: the rate is cut after MORE than 2 epochs without validation improvement
+    (torch's ReduceLROnPlateau), i.e. after epochs 4 and 7 here, while the training loss falls."""
+    _constant_validation(monkeypatch)
+    X, Y = _data(60)
+    cfg = TrainConfig(epochs=8, batch_size=16, learning_rate=0.01, patience=None, lr_patience=2,
+                      lr_factor=0.5, progress=False)  # fmt: skip
+    history = train_network(_net(), X, Y, cfg, X_val=X[:20], Y_val=Y[:20])
+    falling = history.train_loss  # no training plateau:
+    assert all(b < a * (1 - 1e-3) for a, b in zip(falling, falling[1:], strict=False))
+    assert history.val_loss == [1.0] * 8
+    assert history.learning_rate == pytest.approx([0.01] * 4 + [0.005] * 3 + [0.0025])
+
+
+def test_early_stopping_stops_patience_epochs_after_the_best(monkeypatch):
+    """patience=3 with a validation loss that never improves after epoch 1: epochs 2, 3 and 4
+    are the three bad ones, and training stops after epoch 4."""
+    _constant_validation(monkeypatch)
+    X, Y = _data(40)
+    cfg = TrainConfig(epochs=20, batch_size=16, patience=3, lr_patience=None, progress=False)
+    history = train_network(_net(), X, Y, cfg, X_val=X[:20], Y_val=Y[:20])
+    assert history.stopped_early and history.best_epoch == 1
+    assert len(history.train_loss) == history.best_epoch + 3 == 4
+
+
+def test_the_training_loss_is_the_mean_loss_over_all_windows():
+    """SGD with a rate too small to move a float32 weight: the epoch's training loss is the mean
+    loss of the initial network over all 50 windows (batches of 16, 16, 16 and 2)."""
+    X, Y = _data(50)
+    net = _net()
+    with torch.no_grad():
+        expected = masked_loss(net(X), Y, None, "mse").item()
+    cfg = TrainConfig(epochs=1, batch_size=16, optimizer="sgd", learning_rate=1e-30,
+                      progress=False)  # fmt: skip
+    before = _flat(net)
+    history = train_network(net, X, Y, cfg)
+    assert torch.equal(_flat(net), before)  # the weights did not move
+    assert history.train_loss[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_resuming_mid_plateau_keeps_the_stopping_and_scheduler_counters(tmp_path, monkeypatch):
+    """Ctrl-C in epoch 5, when early stopping has counted 3 bad epochs and the scheduler 1:
+    the resumed run cuts the rate and stops exactly where the unbroken run does."""
+    X, Y = _data(40)
+    cfg = TrainConfig(epochs=10, batch_size=16, patience=5, lr_patience=1, lr_factor=0.5,
+                      learning_rate=0.01, progress=False)  # fmt: skip
+    val = {"X_val": X[:20], "Y_val": Y[:20]}
+    _constant_validation(monkeypatch)
+    whole = _net()
+    unbroken = train_network(whole, X, Y, cfg, **val)
+    # epoch 1 best; cuts after epochs 3 and 5 (2 bad epochs each); stop after epoch 6 (5 bad)
+    assert unbroken.stopped_early and len(unbroken.train_loss) == 6
+    assert unbroken.learning_rate == pytest.approx([0.01] * 3 + [0.005] * 2 + [0.0025])
+
+    _constant_validation(monkeypatch, interrupt_at=5)
+    broken = _net()
+    first = train_network(broken, X, Y, cfg, **val, checkpoint_dir=tmp_path)
+    assert first.interrupted and len(first.train_loss) == 4
+    _constant_validation(monkeypatch)
+    resumed = train_network(broken, X, Y, cfg, **val, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.to_dict() | {"epoch_seconds": None} == unbroken.to_dict() | {
+        "epoch_seconds": None
+    }
+    assert _same_weights(broken, whole)
+
+
+def _batches_seen(cfg: TrainConfig, n: int = 40) -> list[list[int]]:
+    """The window numbers the network receives in each step (window i holds i at [0, 0])."""
+    X, Y = _data(n)
+    X[:, 0, 0] = torch.arange(n, dtype=X.dtype)
+    net, seen = _net(), []
+    net.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0][:, 0, 0].tolist()))
+    train_network(net, X, Y, cfg)
+    return [[int(i) for i in batch] for batch in seen]
+
+
+def test_shuffling_permutes_the_windows_each_epoch_and_its_absence_keeps_their_order():
+    ordered = list(range(40))
+    for shuffle in (False, True):
+        cfg = TrainConfig(epochs=2, batch_size=16, shuffle=shuffle, progress=False)
+        batches = _batches_seen(cfg)
+        assert [len(b) for b in batches] == [16, 16, 8] * 2
+        epochs = [sum(batches[:3], []), sum(batches[3:], [])]
+        for order in epochs:
+            assert sorted(order) == ordered  # every window once per epoch
+        if shuffle:
+            assert ordered not in epochs and epochs[0] != epochs[1]
+            assert _batches_seen(cfg) == batches  # seeded
+            other = _batches_seen(TrainConfig(epochs=2, batch_size=16, seed=1, progress=False))
+            assert other != batches
+        else:
+            assert epochs == [ordered, ordered]
