@@ -385,6 +385,15 @@ def test_the_training_loss_is_the_mean_loss_over_all_windows():
     history = train_network(net, X, Y, cfg)
     assert torch.equal(_flat(net), before)  # the weights did not move
     assert history.train_loss[0] == pytest.approx(expected, rel=1e-5)
+    # with targets missing (most of the first batch's), the masked mean over every window, as
+    # the validation loss is: batches were weighted by their windows, not their scored targets
+    mask = torch.ones_like(Y)
+    mask[:12] = 0
+    mask[30:33] = 0
+    with torch.no_grad():
+        expected = masked_loss(net(X), Y, mask, "mse").item()
+    history = train_network(net, X, Y, cfg, mask=mask)
+    assert history.train_loss[0] == pytest.approx(expected, rel=1e-5)
 
 
 def test_resuming_mid_plateau_keeps_the_stopping_and_scheduler_counters(tmp_path, monkeypatch):

@@ -273,7 +273,7 @@ def train_network(
             bar.set_description(f"epoch {epoch}/{config.epochs}")
             model.train()
             order = torch.randperm(n, generator=generator) if config.shuffle else torch.arange(n)
-            total = 0.0
+            total = scored = 0.0  # the epoch's loss: summed over its scored targets
             for s in range(steps):
                 idx = order[s * bs : (s + 1) * bs]
                 pred = model(X[idx].contiguous())  # (B, T, F) gathered from the windows -> (B, O)
@@ -289,9 +289,10 @@ def train_network(
                 if config.clip_norm is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
                 optimizer.step()
-                total += loss.item() * len(idx)
+                weight = len(idx) if mask is None else float(mask[idx].sum())
+                total, scored = total + loss.item() * weight, scored + weight
                 bar.update(1)
-            train_loss = total / n
+            train_loss = total / max(scored, 1.0)  # the masked mean over every window
             lr = optimizer.param_groups[0]["lr"]
             if not math.isfinite(train_loss):
                 model.load_state_dict(last_good)
