@@ -795,3 +795,119 @@ def test_a_fit_whose_targets_would_not_fit_in_memory_is_refused_before_training(
     assert not hasattr(fc, "network_")
     monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: None)  # unknown
     assert hasattr(fc.fit(), "network_")
+
+
+def test_several_targets_over_several_steps_land_in_their_own_step_and_column():
+    """Two targets on scales 1000 times apart, each repeating a pattern of period 4, are fully
+    determined by a window of 8 rows: a fitted model must forecast every (step, target) of
+    the known future. The network's outputs are step-major (step 1's targets, then step 2's);
+    read target-major, a's column would get b's forecasts and the errors would be of b's
+    range, not a few thousandths."""
+    n, t = 240, np.arange(240 + 3)
+    a = np.array([0.0, 1.0, 3.0, 2.0])[t % 4]
+    b = np.array([700.0, 1000.0, 400.0, 900.0])[t % 4]
+    time = pd.date_range("2022-01-01", periods=n + 3, freq="h")
+    frame = pd.DataFrame({"time": time[:n], "a": a[:n], "b": b[:n]})
+    config = ForecastConfig(target=["a", "b"], lookback=8, horizon=3, units=[16], epochs=30,
+                            learning_rate=0.01, batch_size=16, patience=None,
+                            progress=False)  # fmt: skip
+    fc = Forecaster(config).fit(frame)
+    forecast = fc.predict()
+    assert list(forecast.columns) == ["a", "b"] and list(forecast.index) == list(time[n:])
+    future = pd.DataFrame({"a": a[n:], "b": b[n:]}, index=time[n:])  # 0 1 3 and 700 1000 400
+    np.testing.assert_allclose(forecast["a"], future["a"], atol=0.05)  # a spans 3
+    np.testing.assert_allclose(forecast["b"], future["b"], atol=10)  # b spans 600
+    lstm, persistence = fc.evaluate(baselines=("persistence",))["results"]
+    for ours, naive in zip(lstm["per_target"], persistence["per_target"], strict=True):
+        assert ours["rmse"] < 0.02 * naive["rmse"]
+    pred, truth = fc.last_forecasts_["lstm"], fc.last_truth_.Y  # (S, 3, 2) each
+    np.testing.assert_allclose(pred[..., 0], truth[..., 0], atol=0.05)
+    np.testing.assert_allclose(pred[..., 1], truth[..., 1], atol=10)
+
+
+@pytest.mark.parametrize(("scaler", "stats"), [("minmax", ("data_min_", "data_max_")),
+                                                ("standard", ("mean_", "std_"))])  # fmt: skip
+def test_the_scaler_learns_from_the_training_rows_alone(tmp_path, scaler, stats):
+    """Validation and test values far outside the training range must not reach the scaler's
+    statistics: they are future values, unknown when the model is trained."""
+    from conftest import make_synthetic_frame
+
+    from lstmcast.data.scalers import make_scaler
+
+    frame = make_synthetic_frame()
+    frame.loc[420:, ["load", "temp"]] += 1000.0  # rows 420.. are validation and test (70/15/15)
+    frame.to_csv(tmp_path / "jump.csv", index=False)
+    fc = Forecaster(_config(tmp_path / "jump.csv", target=["load", "temp"], epochs=1,
+                            scaler=scaler)).fit()  # fmt: skip
+    assert fc.split_.train == slice(0, 420)
+    rows = fc.table_.frame[fc.columns_].to_numpy(dtype=np.float64)[:420]
+    expected = make_scaler(scaler).fit(rows)
+    for stat in stats:
+        np.testing.assert_array_equal(getattr(fc.scaler_, stat), getattr(expected, stat))
+    if scaler == "minmax":  # the raw training rows, NaN aside, in load and temp
+        columns = [fc.columns_.index(c) for c in ("load", "temp")]
+        raw = frame.loc[:419, ["load", "temp"]]
+        np.testing.assert_array_equal(fc.scaler_.data_max_[columns], raw.max().to_numpy())
+        np.testing.assert_array_equal(fc.scaler_.data_min_[columns], raw.min().to_numpy())
+        assert (fc.scaler_.data_max_[columns] < 100).all()
+
+
+def test_ensemble_member_k_is_the_network_fitted_from_seed_plus_k(synthetic_csv):
+    """Member k is, bit for bit, the single network fitted with seed + k (its initial weights
+    and its shuffling both); history_ is the first member's, as for gate_traces."""
+    import torch
+
+    singles = [Forecaster(_config(synthetic_csv, epochs=2, seed=s)).fit() for s in (5, 6)]
+    pair = Forecaster(_config(synthetic_csv, epochs=2, seed=5, ensemble=2)).fit()
+    for single, member in zip(singles, pair.network_.members, strict=True):
+        for a, b in zip(single.network_.parameters(), member.parameters(), strict=True):
+            assert torch.equal(a, b)
+    first, second = pair.network_.members
+    assert not torch.equal(first.head.weight, second.head.weight)
+    for single, history in zip(singles, pair.member_histories_, strict=True):
+        assert history.train_loss == single.history_.train_loss
+        assert history.val_loss == single.history_.val_loss
+    assert pair.member_histories_[0].val_loss != pair.member_histories_[1].val_loss
+    assert pair.history_ is pair.member_histories_[0]
+
+
+def test_baselines_learn_from_the_training_rows_alone_in_a_table_passed_again(synthetic_csv):
+    """The model's own rows passed again as new data are cut where its training and validation
+    data ended: ridge and VAR learn from the training rows only, as on the training table, and
+    score the same (fitted on training and validation rows, they scored otherwise)."""
+    fc = Forecaster(_config(synthetic_csv, horizon=2, epochs=1)).fit()
+    baselines = ("persistence", "ridge", "var")
+    own = fc.evaluate(baselines=baselines)["results"]
+    again = fc.evaluate(pd.read_csv(synthetic_csv), baselines=baselines)["results"]
+    assert [r["name"] for r in own] == [r["name"] for r in again] == ["lstm", *baselines]
+    for ours, theirs in zip(own, again, strict=True):
+        for key in ("rmse", "mae", "n_scored", "rmse_per_step"):
+            assert ours[key] == theirs[key], (ours["name"], key)
+    assert fc.split_ends_[0] == pd.read_csv(synthetic_csv)["time"][419]
+
+
+def test_a_target_left_out_of_the_features_makes_every_target_learn_levels(synthetic_csv):
+    """residual learns the change from the last observed value of a target that is an input;
+    when some target is not an input (temp here), every target learns its levels: the fit,
+    forecasts and scores are those of residual=False, bit for bit."""
+    import torch
+
+    kw = dict(target=["load", "temp"], features=["load", "wind"], horizon=2, epochs=1)
+    fc = Forecaster(_config(synthetic_csv, **kw)).fit()
+    levels = Forecaster(_config(synthetic_csv, residual=False, **kw)).fit()
+    assert fc.inputs_ == ["load", "wind"] and fc.columns_ == ["load", "wind", "temp"]
+    for a, b in zip(fc.network_.parameters(), levels.network_.parameters(), strict=True):
+        assert torch.equal(a, b)
+    forecast = fc.predict()
+    assert forecast.shape == (2, 2) and list(forecast.columns) == ["load", "temp"]
+    pd.testing.assert_frame_equal(forecast, levels.predict())
+    clock = {"fit_seconds", "predict_seconds"}
+    scores, scores_levels = (
+        [
+            {k: v for k, v in row.items() if k not in clock}
+            for row in model.evaluate(baselines=("persistence", "ridge"))["results"]
+        ]
+        for model in (fc, levels)
+    )
+    assert scores == scores_levels
+    assert scores[0]["n_scored"] > 0 and np.isfinite(scores[0]["rmse"])
