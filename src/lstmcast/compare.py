@@ -187,12 +187,9 @@ def _tests(truth, forecasts: dict, rows: list[dict]) -> dict:
         y = truth.Y if target is None else truth.Y[..., k]  # (S, H, Ft) or (S, H)
         mask = truth.mask if target is None or truth.mask is None else truth.mask[..., k]
         pred = {name: p if target is None else p[..., k] for name, p in forecasts.items()}
-
-        def rmse(row: dict, k: int = k, target=target) -> float:
-            return row["rmse"] if target is None else row["per_target"][k]["rmse"]
-
-        lstms = sorted((r for r in rows if r["name"] in pred and r["name"].startswith("lstm")),
-                       key=rmse)  # fmt: skip
+        score = [r["rmse"] if target is None else r["per_target"][k]["rmse"] for r in rows]
+        lstms = [r for _, r in sorted(zip(score, rows, strict=True), key=lambda pair: pair[0])
+                 if r["name"] in pred and r["name"].startswith("lstm")]  # fmt: skip
         pairs = [(a["name"], b["name"]) for a, b in itertools.pairwise(lstms)]
         if lstms and "persistence" in pred:
             pairs.append((lstms[0]["name"], "persistence"))

@@ -277,19 +277,14 @@ def train_network(
             for s in range(steps):
                 idx = order[s * bs : (s + 1) * bs]
                 pred = model(X[idx].contiguous())  # (B, T, F) gathered from the windows -> (B, O)
-                loss = masked_loss(
-                    pred,
-                    Y[idx],
-                    None if mask is None else mask[idx],
-                    config.loss,
-                    config.huber_delta,
-                )
+                batch_mask = None if mask is None else mask[idx]
+                loss = masked_loss(pred, Y[idx], batch_mask, config.loss, config.huber_delta)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.clip_norm is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
                 optimizer.step()
-                weight = len(idx) if mask is None else float(mask[idx].sum())
+                weight = len(idx) if batch_mask is None else float(batch_mask.sum())
                 total, scored = total + loss.item() * weight, scored + weight
                 bar.update(1)
             train_loss = total / max(scored, 1.0)  # the masked mean over every window

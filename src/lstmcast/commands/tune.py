@@ -136,7 +136,8 @@ def _write_results(study: optuna.Study, base, out: Path, storage: str, name: str
     out.mkdir(parents=True, exist_ok=True)
     print(f"study {name!r} in {storage}: {len(done)} finished trials")
     persistence = best.user_attrs.get("persistence_rmse", float("nan"))
-    print(f"best {_score(best.value, persistence, best)} with {best.params}")
+    d = _decimals([best.value, persistence])
+    print(f"best {_score(best.value, persistence, best, d)} with {best.params}")
     switched = switchable_settings()  # None there is "off", written as TOML has no null
     settings = {
         k: "none" if v is None else v
@@ -175,17 +176,16 @@ def trial_line(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> str:
     persistence = trial.user_attrs.get("persistence_rmse")
     seconds = trial.user_attrs.get("fit_seconds")
     best = study.best_trial
-    shown = [trial.value, best.value] + ([persistence] if persistence is not None else [])
-    text = f"trial {trial.number}: {_score(trial.value, persistence, trial, shown)}"
+    d = _decimals([trial.value, best.value, persistence])
+    text = f"trial {trial.number}: {_score(trial.value, persistence, trial, d)}"
     text += f" in {seconds:.0f} s" if seconds is not None else ""
-    best_value = f"{best.value:.{_decimals(shown)}f}"
-    return f"{text}; {settings}; best so far {best_value} (trial {best.number})"
+    return f"{text}; {settings}; best so far {best.value:.{d}f} (trial {best.number})"
 
 
-def _score(value: float, persistence: float | None, trial, shown: list | None = None) -> str:
-    """ "validation RMSE 0.01226 (persistence 0.01226)", or with several targets "validation
-    RMSE relative to persistence, mean over 5 targets 0.9312 (persistence 1.0000)"."""
-    d = _decimals(shown or [value, persistence])
+def _score(value: float, persistence: float | None, trial, d: int) -> str:
+    """ "validation RMSE 0.01226 (persistence 0.01226)" at ``d`` decimals, or with several
+    targets "validation RMSE relative to persistence, mean over 5 targets 0.9312 (persistence
+    1.0000)"."""
     text = f"{trial.user_attrs.get('objective', 'validation RMSE')} {value:.{d}f}"
     text += f" (persistence {persistence:.{d}f})" if persistence is not None else ""
     if left_out := trial.user_attrs.get("left_out"):
