@@ -70,6 +70,18 @@ def test_train_evaluate_predict(trained, tmp_path, capsys):
         == 0
     )
     assert (tmp_path / "f.csv").read_text().splitlines() == out
+    # recent rows with an offset: the forecast times carry it, at the same instants
+    times = pd.to_datetime(pd.read_csv(recent)["time"]).dt.tz_localize("UTC")
+    local = pd.read_csv(recent).assign(time=times.dt.tz_convert("Asia/Kolkata").astype(str))
+    local.to_csv(tmp_path / "kolkata.csv", index=False)
+    assert main(["predict", str(model), "--data", str(tmp_path / "kolkata.csv")]) == 0
+    zoned = capsys.readouterr().out.splitlines()
+    first = pd.Timestamp(zoned[1].split(",")[0])
+    assert (
+        zoned[1].split(",")[0].endswith("+05:30")
+        and zoned[1].split(",")[1:] == out[1].split(",")[1:]
+    )
+    assert first.tz_convert("UTC").tz_localize(None) == pd.Timestamp(out[1].split(",")[0])
 
 
 def test_evaluate_from_another_directory_finds_the_training_table(

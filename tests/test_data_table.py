@@ -243,6 +243,35 @@ def test_utc_offsets_across_a_daylight_saving_change_become_regular_utc_hours(tm
         assert table.frame["load"].tolist() == [0, 1, 2, 3]
 
 
+def test_a_table_remembers_the_zone_of_timestamps_it_indexes_in_utc(tmp_path):
+    """The index of a table with offsets is naive UTC; ``Table.tz`` keeps the zone forecasts
+    are stamped in: a tz-aware index's zone, the one offset every stamp shares, else UTC."""
+    utc = pd.date_range("2021-03-27 20:00", periods=12, freq="h", tz="UTC")
+    berlin, kolkata = utc.tz_convert("Europe/Berlin"), utc.tz_convert("Asia/Kolkata")
+    y = np.arange(12.0)
+    for stamps, name in ((berlin, "berlin.csv"), (kolkata, "kolkata.csv")):
+        text = "time,y\n" + "".join(
+            f"{t.isoformat()},{v}\n" for t, v in zip(stamps, y, strict=True)
+        )
+        (tmp_path / name).write_text(text)
+    assert "+01:00" in (tmp_path / "berlin.csv").read_text()  # both offsets: DST on 03-28
+    assert "+02:00" in (tmp_path / "berlin.csv").read_text()
+    naive = list(utc.tz_localize(None))
+    for source, zone in (
+        (pd.DataFrame({"y": y}, index=berlin), "Europe/Berlin"),
+        (tmp_path / "berlin.csv", "UTC"),  # offsets that change name no zone: UTC
+        (tmp_path / "kolkata.csv", "UTC+05:30"),
+        (pd.DataFrame({"time": kolkata, "y": y}), "Asia/Kolkata"),
+    ):
+        table = read_table(source)
+        assert table.frame.index.tz is None and list(table.frame.index) == naive
+        assert str(table.tz) == zone and table.freq == "h"
+    (tmp_path / "naive.csv").write_text(
+        "time,y\n" + "".join(f"{t},{v}\n" for t, v in zip(naive, y, strict=True))
+    )
+    assert read_table(tmp_path / "naive.csv").tz is None
+
+
 def test_local_dates_with_offsets_across_a_daylight_saving_change_stay_local_dates(tmp_path):
     """Midnights at +01:00 then +02:00 are 23 h apart in UTC but a day apart on the calendar:
     read as the local dates, at frequency 'D' (a CSV, a tz-aware index, month starts)."""
@@ -253,7 +282,7 @@ def test_local_dates_with_offsets_across_a_daylight_saving_change_stay_local_dat
     local = pd.date_range("2021-03-20", periods=20, freq="D")
     for source in (tmp_path / "tzdaily.csv", pd.DataFrame({"y": np.arange(20.0)}, index=days)):
         table = read_table(source)
-        assert table.freq == "D" and table.frame.index.tz is None
+        assert table.freq == "D" and table.frame.index.tz is None and table.tz is None
         assert list(table.frame.index) == list(local)
         assert table.frame["y"].tolist() == list(range(20))
     months = pd.date_range("2020-01-01", periods=24, freq="MS", tz="America/New_York")

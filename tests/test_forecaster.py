@@ -100,6 +100,27 @@ def test_predict_gives_the_next_horizon_timestamps_in_data_units(fitted):
     assert 5 < forecast["load"].mean() < 15  # data units (load is about 10 +- 2), not scaled
 
 
+def test_forecasts_are_stamped_in_the_zone_of_the_history(fitted, tmp_path):
+    """A history with offsets is indexed in UTC: the forecast times come back in its zone (a
+    tz-aware index's zone, the one offset of a CSV, else UTC), the same instants and numbers
+    as from the naive UTC history; a naive history gets naive times."""
+    path, fc = fitted
+    recent = pd.read_csv(path, parse_dates=["time"]).iloc[-100:].set_index("time")
+    naive = fc.predict(recent)
+    berlin = recent.tz_localize("UTC").tz_convert("Europe/Berlin")
+    kolkata = recent.tz_localize("UTC").tz_convert("Asia/Kolkata")
+    kolkata.reset_index().assign(time=lambda d: d["time"].map(pd.Timestamp.isoformat)).to_csv(
+        tmp_path / "kolkata.csv", index=False
+    )
+    assert naive.index.tz is None
+    for history, zone in ((berlin, "Europe/Berlin"), (tmp_path / "kolkata.csv", "UTC+05:30")):
+        forecast = fc.predict(history)
+        assert str(forecast.index.tz) == zone
+        assert list(forecast.index.tz_convert("UTC").tz_localize(None)) == list(naive.index)
+        pd.testing.assert_frame_equal(forecast.set_axis(naive.index), naive, check_exact=True)
+    assert fc.predict(tmp_path / "kolkata.csv").index[0].isoformat().endswith("+05:30")
+
+
 def test_a_saved_model_predicts_the_same_numbers(fitted, tmp_path):
     path, fc = fitted
     fc.save(tmp_path / "model")

@@ -215,7 +215,8 @@ class Forecaster:
         """Forecast the ``horizon`` steps after the end of ``data`` (default: the training table).
 
         Returns a DataFrame indexed by the future timestamps, one column per target, in the
-        data's units.
+        data's units. Timestamps are in the history's zone when it has one (UTC offsets or a
+        tz-aware index: ``Table.tz``), else naive as the history's.
         """
         table = self._history(data, "predict")
         window, last = last_window(
@@ -224,6 +225,8 @@ class Forecaster:
         pred = self.predict_windows(window[None])[0]  # (H, Ft)
         if self.freq_ is not None:
             index = pd.date_range(last, periods=self.config.horizon + 1, freq=self.freq_)[1:]
+            if table.tz is not None:  # the history's own zone (its index is in UTC)
+                index = index.tz_localize("UTC").tz_convert(table.tz)
         else:
             index = pd.RangeIndex(1, self.config.horizon + 1, name="step")
         return pd.DataFrame(pred, index=index, columns=self.targets_).rename_axis(

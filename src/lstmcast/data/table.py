@@ -10,6 +10,7 @@ its timestamps are read, its frequency) comes from ``lstmcast.data.timestamps``.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections import Counter
 from collections.abc import Collection
@@ -24,6 +25,7 @@ from lstmcast.data.timestamps import (
     INDEX_TIME,
     TIME_NAMES,
     check_duplicates,
+    naive_utc,
     regular_index,
     show_value,
     time_index,
@@ -52,6 +54,10 @@ class Table:
             -> why, in one line.
         time_columns: the columns read into the time index and dropped (year/month/day/hour
             parts, a time column, a day-only date beside hours), named when one is asked for.
+        tz: the zone of timestamps read with UTC offsets or from a tz-aware index or column:
+            the index zone, else the one offset they all share (``+05:30``), else UTC. The
+            index itself is then in UTC without a zone; forecasts are stamped back in ``tz``.
+            None for timestamps without offsets (and local dates, see ``read_table``).
     """
 
     frame: pd.DataFrame
@@ -61,6 +67,7 @@ class Table:
     encodings: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     time_columns: tuple[str, ...] = ()
+    tz: datetime.tzinfo | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -94,9 +101,10 @@ def read_table(
             year/month/day[/hour[/minute]] or year/quarter columns (which otherwise stay
             inputs), else a text column named time/date/datetime/timestamp. Beside
             year/month/day, such a column on the same dates is the time when its values are
-            unique, and dropped with the parts when they repeat (never an input). UTC offsets are
-            converted to UTC (except local dates that only read regular as such: daily steps
-            across daylight saving); dd/mm/yyyy dates must fit one day/month order only.
+            unique, and dropped with the parts when they repeat (never an input). Timestamps
+            with UTC offsets are indexed in UTC and their zone kept in ``Table.tz`` (except
+            local dates that only read regular as such: daily steps across daylight saving,
+            kept as naive local dates); dd/mm/yyyy dates must fit one day/month order only.
         columns: keep only these (raw) columns, in this order; default all.
         categorical: ``"label"`` (codes 0, 1, ...) or ``"onehot"`` (``col_CAT`` 0/1 columns)
             for text columns of at most ``MAX_CATEGORIES`` values, categories in alphabetical
@@ -138,6 +146,7 @@ def read_table(
         raise DataError(f"{name}: the table has a header but no rows; pass a file with data rows")
     own_index = source.index if isinstance(source, pd.DataFrame) else None  # explains no time
     index, time_parts = time_index(raw, time_col, name, index_col, own_index, set(encodings or {}))
+    tz, index = index.tz, naive_utc(index)
     dropped = [c for c in time_parts if c not in needed]
     raw = raw.drop(columns=dropped)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
@@ -179,6 +188,7 @@ def read_table(
         encodings=encodings,
         skipped=skipped,
         time_columns=tuple(str(c) for c in dropped if c != INDEX_TIME),
+        tz=tz,
     )
 
 

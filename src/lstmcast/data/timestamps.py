@@ -6,8 +6,9 @@ time/date/datetime/timestamp, year/month/day[/hour[/minute]] or year/quarter col
 column called time/date/datetime/timestamp. Beside year/month/day parts, a column so named
 whose timestamps fall on the parts' dates is the time when its values are unique (the parts
 stay columns), and is dropped with the parts when they repeat (a day-only date beside hours).
-dd/mm/yyyy dates are read day-first only when no value can be month-first; UTC offsets become
-UTC unless only the local dates are regular. ``regular_index`` finds the frequency of a gappy
+dd/mm/yyyy dates are read day-first only when no value can be month-first; timestamps with UTC
+offsets are indexed in UTC (the table remembers their zone) unless only the local dates are
+regular. ``regular_index`` finds the frequency of a gappy
 index and the complete index that fills its gaps; ``read_table`` (``lstmcast.data.table``)
 re-indexes onto it.
 """
@@ -126,7 +127,7 @@ def _same_dates(column: pd.Series, dates: pd.DatetimeIndex, name: str) -> pd.Dat
     ):
         return None
     try:
-        times = _parse_times(column, str(column.name), name)
+        times = naive_utc(_parse_times(column, str(column.name), name))
     except (DataError, TypeError, ValueError, OverflowError):
         return None
     return times if (times.normalize() == dates.normalize()).all() else None
@@ -160,10 +161,11 @@ def _holds_dates(index: pd.Index) -> bool:
 
 
 def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
-    """Timestamps; those with UTC offsets become UTC (offset dropped), so that an hourly series
-    stays hourly across a daylight-saving change, unless only the local dates are regular
-    (daily or longer steps across such a change): then the offset is dropped and the local
-    wall-clock times kept. dd/mm/yyyy dates are read day-first only when
+    """Timestamps; those with UTC offsets stay zone-aware (in the column's zone, in the one
+    offset they all share, else in UTC; ``read_table`` keeps the zone and indexes in UTC), so
+    that an hourly series stays hourly across a daylight-saving change, unless only the local
+    dates are regular (daily or longer steps across such a change): then the offset is dropped
+    and the local wall-clock times kept. dd/mm/yyyy dates are read day-first only when
     no value can be month-first; an order that cannot be told is a DataError."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
         raise DataError(
@@ -191,9 +193,9 @@ def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
         )
     if getattr(times.dt, "tz", None) is None:
         return pd.DatetimeIndex(times)
-    utc = pd.DatetimeIndex(times.dt.tz_convert("UTC").dt.tz_localize(None))
-    if regular_index(utc.sort_values())[0] is not None:
-        return utc
+    aware = pd.DatetimeIndex(times)  # in the column's zone, or its one offset, else UTC
+    if regular_index(naive_utc(aware).sort_values())[0] is not None:
+        return aware
     # Local midnights (or month starts) across a daylight-saving change are 23 or 25 h apart in
     # UTC but one day apart on the wall clock: then the local dates are the regular series.
     if text is not None:
@@ -204,7 +206,12 @@ def _parse_times(column: pd.Series, col: str, name: str) -> pd.DatetimeIndex:
     local = pd.DatetimeIndex(local)
     if not local.isna().any() and regular_index(local.sort_values())[0] is not None:
         return local
-    return utc
+    return aware
+
+
+def naive_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` in UTC without a zone (a naive index as it is)."""
+    return index if index.tz is None else index.tz_convert("UTC").tz_localize(None)
 
 
 def _day_first(text: pd.Series, col: str, name: str) -> bool:
