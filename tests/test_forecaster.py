@@ -873,6 +873,39 @@ def test_the_scaler_learns_from_the_training_rows_alone(tmp_path, scaler, stats)
         assert (fc.scaler_.data_max_[columns] < 100).all()
 
 
+def test_early_stopping_watches_the_validation_rows_and_trains_on_the_training_rows(
+    tmp_path, monkeypatch
+):
+    """The windows handed to training are those whose targets lie in each split: a target
+    that counts rows (0..599) shows which rows each set scores, once the scaling (min-max on
+    the training rows 0..419) is undone."""
+    import lstmcast.forecaster as forecaster
+
+    seen = {}
+
+    def spy(network, X, Y, config, *, X_val, Y_val, **kwargs):
+        seen.update(X=X, Y=Y, X_val=X_val, Y_val=Y_val)
+        return train_network(network, X, Y, config, X_val=X_val, Y_val=Y_val, **kwargs)
+
+    train_network = forecaster.train_network
+    monkeypatch.setattr(forecaster, "train_network", spy)
+    time = pd.date_range("2022-01-01", periods=600, freq="h")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"time": time, "row": np.arange(600.0), "x": rng.normal(size=600)})
+    fc = Forecaster(_config(None, target=["row"], horizon=2, lookback=5, epochs=1,
+                            residual=False)).fit(frame)  # fmt: skip
+    assert (fc.split_.train, fc.split_.val) == (slice(0, 420), slice(420, 510))
+    first = np.arange(5, 419)  # first target row of each training window: 5..418 (+1 <= 419)
+    rows = {name: np.rint(seen[name].astype(np.float64) * 419).reshape(-1, 2)
+            for name in ("Y", "Y_val")}  # fmt: skip
+    np.testing.assert_array_equal(rows["Y"], np.c_[first, first + 1])
+    val_first = np.arange(420, 509)  # 420..508: both steps inside 420..509
+    np.testing.assert_array_equal(rows["Y_val"], np.c_[val_first, val_first + 1])
+    # each validation window reads the 5 rows before its first target (back across the split)
+    row_input = np.rint(seen["X_val"][..., fc.inputs_.index("row")].astype(np.float64) * 419)
+    np.testing.assert_array_equal(row_input, val_first[:, None] - np.arange(5, 0, -1))
+
+
 def test_ensemble_member_k_is_the_network_fitted_from_seed_plus_k(synthetic_csv):
     """Member k is, bit for bit, the single network fitted with seed + k (its initial weights
     and its shuffling both); history_ is the first member's, as for gate_traces."""
