@@ -495,6 +495,18 @@ def test_best_toml_carries_the_best_trials_seed_and_train_reproduces_its_score(
     assert [t.user_attrs.get("seed") for t in study.trials] == [3, 7]
     best = tomllib.loads((out / "best.toml").read_text())
     assert best["seed"] == 3
+    # its first lines say which trial and score chose it, and how to use it
+    best_trial = study.best_trial
+    header = (out / "best.toml").read_text().splitlines()[:2]
+    assert re.fullmatch(
+        rf"# lstmcast tune: trial {best_trial.number} of study 'lstmcast', the best of 1 "
+        rf"finished: validation RMSE ([\d.]+) \(persistence [\d.]+\)",
+        header[0],
+    ), header
+    assert float(re.search(r"RMSE ([\d.]+) \(", header[0])[1]) == pytest.approx(
+        study.best_value, rel=1e-3
+    )
+    assert header[1] == f"# train with: lstmcast train --config {out / 'best.toml'}"
     capsys.readouterr()
     assert main(["train", "--config", str(out / "best.toml"), "--out", str(tmp_path / "m")]) == 0
     printed = capsys.readouterr().out

@@ -144,13 +144,19 @@ def _write_results(study: optuna.Study, base, out: Path, storage: str, name: str
         for k, v in dataclasses.asdict(best_config(base, study)).items()
         if v is not None or k in switched
     }
-    write_atomic(out / "best.toml", tomli_w.dumps(settings).encode())
+    objective = best.user_attrs.get("objective", "validation RMSE")
+    header = (
+        f"# lstmcast tune: trial {best.number} of study {name!r}, the best of {len(done)} "
+        f"finished: {_score(best.value, persistence, best, d)}\n"
+        f"# train with: lstmcast train --config {out / 'best.toml'}\n"
+    )
+    write_atomic(out / "best.toml", (header + tomli_w.dumps(settings)).encode())
     write_atomic(out / "trials.csv", study.trials_dataframe().to_csv(index=False).encode())
     fig = figures.trial_history(
         [t.number for t in done],
         [t.value for t in done],
         best.user_attrs.get("persistence_rmse"),
-        best.user_attrs.get("objective", "validation RMSE"),
+        objective,
     )
     if fig is not None:
         write_atomic(out / "trials.png", figures.png_bytes(fig))
