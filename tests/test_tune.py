@@ -661,6 +661,27 @@ def test_several_targets_are_tuned_relative_to_persistence_not_by_their_pooled_r
     assert table["user_attrs_objective"].tolist() == [trial.user_attrs["objective"]]
 
 
+def test_a_target_left_out_of_the_relative_score_is_not_counted_in_the_objective(
+    synthetic_csv, tmp_path
+):
+    """A constant target is left out of the mean (no ratio to persistence's 0): the objective
+    said "mean over 3 targets" while it averaged 2."""
+    from lstmcast.forecaster import ForecastConfig
+    from lstmcast.tune import SearchSpace, tune
+
+    frame = pd.read_csv(synthetic_csv).assign(flat=5.0)
+    frame.to_csv(tmp_path / "three.csv", index=False)
+    config = ForecastConfig(data=str(tmp_path / "three.csv"), time_col="time",
+                            target=["load", "temp", "flat"], epochs=1, lookback=12,
+                            progress=False)  # fmt: skip
+    with pytest.warns(UserWarning, match="'flat'"):
+        trial = tune(config, n_trials=1, space=SearchSpace(lookback=(12,))).best_trial
+    assert trial.user_attrs["left_out"] == ["flat"]
+    assert trial.user_attrs["objective"] == (
+        "validation RMSE relative to persistence, mean over 2 targets"
+    )
+
+
 def test_a_target_persistence_forecasts_exactly_is_left_out_of_the_relative_score():
     from lstmcast.errors import DataError
     from lstmcast.tune import relative_rmse
@@ -709,11 +730,11 @@ def test_trial_lines_show_enough_figures_to_tell_small_scores_apart():
     relative = optuna.trial.create_trial(
         params=params, distributions=dists, value=0.93,
         user_attrs={"persistence_rmse": 1.0, "left_out": ["flat"],
-                    "objective": "validation RMSE relative to persistence, mean over 3 targets"},
+                    "objective": "validation RMSE relative to persistence, mean over 2 targets"},
     )  # fmt: skip
     alone = optuna.create_study(direction="minimize")
     alone.add_trial(relative)
     assert trial_line(alone, alone.trials[0]).startswith(
-        "trial 0: validation RMSE relative to persistence, mean over 3 targets 0.9300 "
+        "trial 0: validation RMSE relative to persistence, mean over 2 targets 0.9300 "
         "(persistence 1.0000) (flat left out: persistence's RMSE is 0 or not finite there)"
     )

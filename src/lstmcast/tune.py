@@ -183,7 +183,8 @@ def tune(
         trial.set_user_attr("epochs_run", len(fc.history_.train_loss))
         if "per_target" in val[0]:  # several targets: their pooled RMSE mixes units
             rmse, left_out = relative_rmse(val[0]["per_target"], persistence["per_target"])
-            trial.set_user_attr("objective", objective_name(len(val[0]["per_target"])))
+            scored = len(val[0]["per_target"]) - len(left_out)  # the targets it averages
+            trial.set_user_attr("objective", objective_name(scored))
             trial.set_user_attr("persistence_rmse", 1.0)  # persistence's score on this scale
             if left_out:
                 trial.set_user_attr("left_out", left_out)
