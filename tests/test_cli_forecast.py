@@ -84,6 +84,33 @@ def test_train_evaluate_predict(trained, tmp_path, capsys):
     assert first.tz_convert("UTC").tz_localize(None) == pd.Timestamp(out[1].split(",")[0])
 
 
+def test_predict_writes_the_time_of_day_also_when_every_forecast_falls_at_midnight(
+    synthetic_csv, tmp_path, capsys
+):
+    """An hourly next-step forecast after 23:00 was written as a date alone ('2021-03-26'),
+    once in 24 runs of an hourly job; a daily model still writes dates."""
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(synthetic_csv), "--horizon", "1", "--out", str(out),
+                 *FAST, "--epochs", "1"]) == 0  # fmt: skip
+    frame = pd.read_csv(synthetic_csv, parse_dates=["time"])
+    ends = frame.index[frame["time"].dt.hour == 23][-1]
+    frame.iloc[ends - 30 : ends + 1].to_csv(tmp_path / "to_23h.csv", index=False)
+    capsys.readouterr()
+    assert main(["predict", str(out), "--data", str(tmp_path / "to_23h.csv")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    midnight = frame["time"].iloc[ends] + pd.Timedelta("1h")
+    assert lines[0] == "time,load" and lines[1].startswith(f"{midnight:%Y-%m-%d} 00:00:00,")
+    daily = frame.set_index("time").resample("D").mean(numeric_only=True).reset_index()
+    daily.to_csv(tmp_path / "daily.csv", index=False)
+    assert main(["train", "--data", str(tmp_path / "daily.csv"), "--horizon", "1", "--out",
+                 str(tmp_path / "d"), *FAST, "--lookback", "3", "--epochs", "1",
+                 "--train-fraction", "0.6", "--val-fraction", "0.2"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "d"), "--data", str(tmp_path / "daily.csv")]) == 0
+    day = daily["time"].iloc[-1] + pd.Timedelta("1D")
+    assert capsys.readouterr().out.splitlines()[1].startswith(f"{day:%Y-%m-%d},")
+
+
 def test_evaluate_from_another_directory_finds_the_training_table(
     synthetic_csv, tmp_path, monkeypatch, capsys
 ):

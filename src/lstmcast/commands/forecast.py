@@ -300,6 +300,24 @@ def _predict_parser(sub):
     return p
 
 
+def _csv(forecast, freq: str | None) -> str:
+    """The forecast as CSV. At steps under a day every time is written with its time of day:
+    pandas writes dates alone when every time is a midnight (one run in 24 of an hourly job)."""
+    import pandas as pd
+
+    from lstmcast.data.checks import fixed_step, frequency_offset
+
+    step = fixed_step(frequency_offset(freq))
+    if (
+        isinstance(forecast.index, pd.DatetimeIndex)
+        and step is not None
+        and step < pd.Timedelta("1D")
+    ):
+        times = [t.isoformat(sep=" ") for t in forecast.index]
+        forecast = forecast.set_axis(pd.Index(times, name=forecast.index.name))
+    return forecast.to_csv()
+
+
 @command("predict", _predict_parser)
 def predict(args: argparse.Namespace) -> int:
     from lstmcast.modelfile import load
@@ -309,7 +327,7 @@ def predict(args: argparse.Namespace) -> int:
         raise ConfigError("standard output is closed, so the forecast would be lost: pass --output")
     fc = load(args.model)
     forecast = fc.predict(args.data)
-    text = forecast.to_csv()
+    text = _csv(forecast, fc.freq_)
     if args.output:
         from lstmcast.data.download import write_atomic
 
