@@ -207,6 +207,8 @@ def test_evaluate_names_each_baseline_on_a_terminal_and_leaves_one_too_big_out(
         "lstmcast evaluate: scoring gbm (3 of 3): model 1 of 2...",
         "lstmcast evaluate: scoring gbm (3 of 3): model 2 of 2...",
     ]
+    assert main(["evaluate", str(model), "--baselines", "ridge", "--no-progress"]) == 0
+    assert "..." not in capsys.readouterr().err  # as README says: quiet on a terminal too
     monkeypatch.setattr("lstmcast.baselines.budget.available_memory", lambda: 1000)
     monkeypatch.setattr("sys.stderr.isatty", lambda: False)
     assert main(["evaluate", str(model), "--baselines", "ridge"]) == 0

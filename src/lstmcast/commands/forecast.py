@@ -252,6 +252,11 @@ def _evaluate_parser(sub):
     p.add_argument("--data", help="table or dataset name (default: the one it was trained on)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="name each longer stage on stderr (default: only when stderr is a terminal)",
+    )
     _add_baselines_option(p)
     return p
 
@@ -275,7 +280,7 @@ def evaluate(args: argparse.Namespace) -> int:
     fc = load(args.model)
     reads = args.data if args.data is not None else getattr(fc, "data_source_", None)
     check_output(args.json, "--json", reads, args.model)
-    say = _status("evaluate")
+    say = _status("evaluate", args.progress)
     say(f"scoring the model and the baselines on the {args.split} split...")
     with _time_limit(args):
         result = fc.evaluate(args.data, split=args.split, baselines=args.baselines, status=say)
