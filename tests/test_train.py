@@ -212,16 +212,40 @@ def test_the_progress_bar_names_the_epoch_that_is_running(monkeypatch):
         def update(self, n):
             self.shown.append(self.label)
 
-        def set_postfix(self, **kwargs):
-            pass
-
         def close(self):
             pass
 
     monkeypatch.setattr(lstmcast.train, "tqdm", Bar)
     X, Y = _data(40)
-    train_network(_net(), X, Y, TrainConfig(epochs=2, batch_size=16, progress=True))
-    assert bars[0].shown == ["epoch 1/2"] * 3 + ["epoch 2/2"] * 3
+    history = train_network(_net(), X, Y, TrainConfig(epochs=2, batch_size=16, progress=True),
+                            X_val=X[:8], Y_val=Y[:8], label="network 2/3 ")  # fmt: skip
+    first = f"loss={history.train_loss[0]:.4g} val={history.val_loss[0]:.4g}"
+    assert bars[0].shown == ["network 2/3 epoch 1/2"] * 3 + [f"network 2/3 epoch 2/2 {first}"] * 3
+    last = f"loss={history.train_loss[1]:.4g} val={history.val_loss[1]:.4g}"
+    assert bars[0].label == f"network 2/3 epoch 2/2 {last}"
+
+
+def test_an_80_column_terminal_shows_the_epoch_losses_and_time_left(monkeypatch):
+    """tqdm's postfix came last, so at 80 columns the validation loss was cut off."""
+    import io
+
+    import lstmcast.train
+
+    screen = io.StringIO()
+    real = lstmcast.train.tqdm
+    monkeypatch.setattr(
+        lstmcast.train,
+        "tqdm",
+        lambda **kw: real(**{**kw, "dynamic_ncols": False}, file=screen, ncols=80),
+    )
+    X, Y = _data(40)
+    history = train_network(_net(), X, Y, TrainConfig(epochs=2, batch_size=16, progress=True),
+                            X_val=X[:8], Y_val=Y[:8])  # fmt: skip
+    lines = [line for line in re.split(r"[\r\n]", screen.getvalue()) if "epoch 2/2" in line]
+    assert lines and all(len(line) <= 80 for line in lines)
+    shown = f"epoch 2/2 loss={history.train_loss[0]:.4g} val={history.val_loss[0]:.4g}: "
+    assert any(line.startswith(shown) and re.search(r"\[\d\d:\d\d<\d\d:\d\d\]$", line)
+               for line in lines), lines  # fmt: skip
 
 
 def _lstm(activation="tanh", units=(6,), seed=0):

@@ -196,6 +196,7 @@ class Forecaster:
                     checkpoint_dir=folder,
                     # members finished before a stop resume from their own checkpoint
                     resume=resume and (k == 0 or (Path(folder) / CHECKPOINT).is_file()),
+                    label=f"network {k + 1}/{cfg.ensemble} " if cfg.ensemble > 1 else "",
                 )
             )
             members.append(member)

@@ -180,6 +180,7 @@ def train_network(
     mask_val: np.ndarray | torch.Tensor | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
     resume: bool = False,
+    label: str = "",
 ) -> History:
     """Fit ``model`` so that ``model(X)`` matches ``Y``; return the per-epoch history.
 
@@ -194,6 +195,7 @@ def train_network(
         resume: continue from the state in ``checkpoint_dir`` (same data and settings; only
             ``epochs`` and ``progress`` may change); the result is bit-identical to a run that
             was never stopped.
+        label: what the progress bar calls this fit before the epoch (``"network 2/3 "``).
     The best weights are loaded into ``model``: those of the epoch with the lowest validation
     loss, or without validation windows the lowest training loss. If the loss diverges,
     ``model`` keeps the weights of the last finished epoch (its initial ones in epoch 1).
@@ -260,7 +262,9 @@ def train_network(
         disable=_quiet(config.progress),
         dynamic_ncols=True,
         leave=False,
+        bar_format=BAR_FORMAT,
     )
+    scores = ""  # the last epoch's losses, shown left of the bar: a narrow terminal keeps them
     # Denormal floats flushed to zero while training, as TensorFlow does: relu cells push Adam's
     # second moments into the denormal range, where x86 CPUs run about 100x slower.
     flushing = flush_denormal_on()  # the caller's setting, put back at the end
@@ -270,7 +274,7 @@ def train_network(
     try:
         for epoch in range(first_epoch, config.epochs + 1):
             start = time.perf_counter()
-            bar.set_description(f"epoch {epoch}/{config.epochs}")
+            bar.set_description(f"{label}epoch {epoch}/{config.epochs}{scores}")
             model.train()
             order = torch.randperm(n, generator=generator) if config.shuffle else torch.arange(n)
             total = scored = 0.0  # the epoch's loss: summed over its scored targets
@@ -317,9 +321,8 @@ def train_network(
                 history.best_epoch = epoch
             else:
                 bad_epochs += 1
-            bar.set_postfix(
-                loss=f"{train_loss:.4g}", **({"val": f"{monitor:.4g}"} if has_val else {})
-            )
+            scores = f" loss={train_loss:.4g}" + (f" val={monitor:.4g}" if has_val else "")
+            bar.set_description(f"{label}epoch {epoch}/{config.epochs}{scores}")
             stop = has_val and config.patience is not None and bad_epochs >= config.patience
             history.stopped_early = stop
             if checkpoint_dir is not None:
@@ -417,6 +420,11 @@ def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     if config.optimizer in ("adam", "adamw"):
         kwargs["fused"] = True  # one kernel for every parameter: measured faster on CPU
     return cls(model.parameters(), **kwargs)
+
+
+# "epoch, losses: " (tqdm adds the ": "), share done, steps, time spent < time left; tqdm's
+# default puts the losses last, where a terminal of 80 columns cut off the validation loss
+BAR_FORMAT = "{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
 
 
 def _quiet(progress: bool | None) -> bool | None:
