@@ -8,7 +8,7 @@ import sklearn.base
 import torch
 
 import lstmcast
-from lstmcast.errors import ConfigError, DataError, NotFittedError
+from lstmcast.errors import ConfigError, DataError, FitInterruptedWarning, NotFittedError
 from lstmcast.forecaster import ForecastConfig, Forecaster
 
 
@@ -239,8 +239,15 @@ def test_an_interrupted_fit_is_not_saved(monkeypatch, tmp_path):
         return real(model, *args, **kwargs)
 
     monkeypatch.setattr(forecaster, "train_network", ctrl_c_in_the_second)
-    fc = Forecaster(_config(ensemble=3)).fit(_frame())
+    with pytest.warns(FitInterruptedWarning) as caught:  # the script goes on: it is told
+        fc = Forecaster(_config(ensemble=3, epochs=4)).fit(_frame())
     assert fc.history_.interrupted
+    assert [str(w.message) for w in caught] == [
+        "fit was interrupted after epoch 0 of 4 of network 2 of 3: the forecaster holds the "
+        "best weights so far (history_.interrupted is True) and save() refuses it; fit() "
+        "again to finish"
+    ]
+    assert caught[0].filename == __file__  # the caller's line
     with pytest.raises(NotFittedError) as err:
         fc.save(tmp_path / "m")
     assert str(err.value) == (

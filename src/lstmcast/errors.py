@@ -45,6 +45,11 @@ class TrainingDivergedError(LstmcastError, FloatingPointError):
         self.summary = summary or message
 
 
+class FitInterruptedWarning(UserWarning):
+    """A fit stopped by Ctrl-C returned a network trained part of the way (the CLI says so in
+    its own words and does not show this one)."""
+
+
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """Warn at the first caller outside lstmcast, whatever depth inside it raised the warning.
 

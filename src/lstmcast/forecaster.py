@@ -42,7 +42,13 @@ from lstmcast.data.registry import column_units
 from lstmcast.data.sources import name_of, read_data, source_of, training_data_again
 from lstmcast.data.split import Split
 from lstmcast.data.windows import check_float32, check_input_windows
-from lstmcast.errors import ConfigError, DataError, NotFittedError, warn
+from lstmcast.errors import (
+    ConfigError,
+    DataError,
+    FitInterruptedWarning,
+    NotFittedError,
+    warn,
+)
 from lstmcast.evaluation.scoreboard import result_row, score_baselines
 from lstmcast.models.ensemble import Ensemble
 from lstmcast.train import (
@@ -209,6 +215,15 @@ class Forecaster:
         self.fit_seconds_ = time.perf_counter() - start
         if resume:  # the clock saw only the epochs after the stop: count every epoch's time
             self.fit_seconds_ = sum(sum(h.epoch_seconds) for h in histories)
+        if self.history_.interrupted:  # the caller goes on: say what it goes on with
+            where = f" of network {k + 1} of {cfg.ensemble}" if cfg.ensemble > 1 else ""
+            again = "fit() again" if checkpoint_dir is None else "fit(..., resume=True)"
+            warn(
+                f"fit was interrupted after epoch {len(self.history_.train_loss)} of "
+                f"{cfg.epochs}{where}: the forecaster holds the best weights so far "
+                f"(history_.interrupted is True) and save() refuses it; {again} to finish",
+                FitInterruptedWarning,
+            )
         return self
 
     # ------------------------------------------------------------------ predict
