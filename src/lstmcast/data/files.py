@@ -19,6 +19,7 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError
@@ -94,7 +95,9 @@ def _read_csv(source: Path | io.BytesIO, name: str) -> pd.DataFrame:
     """A CSV, plain or compressed, with the separator its first lines agree on; DataError for
     repeated column names and for a header that reads as one joined column."""
     compression = _compression(source)
-    lines = _head_lines(source, compression)
+    numbered = _head_lines(source, compression)
+    lines = [line for _, line in numbered]
+    _check_preamble(numbered, name)
     sep = _sniff_delimiter(lines)
     header = next(csv.reader(lines[:1], delimiter=sep, skipinitialspace=True), [])
     check_repeats(header, name)
@@ -106,7 +109,89 @@ def _read_csv(source: Path | io.BytesIO, name: str) -> pd.DataFrame:
             f"file (';', tab and '|' are recognised too; the first lines read as {sep!r}-"
             "separated), and quote a name that holds the separator"
         )
+    if sep == ";":  # European files: '.' may separate thousands there ('5.000' for 5000)
+        _check_thousands_dots(frame, source, compression, name)
     return frame
+
+
+def _check_preamble(numbered: list[tuple[int, str]], name: str) -> None:
+    """DataError when lines above the header (metadata such as "Station: BJ01", '#' comments)
+    have fewer fields than the rows below them, by the separator that splits the most of the
+    first lines alike. One line of one field fewer is left to pandas (rows with an index)."""
+    lines = [line for _, line in numbered]
+    best = None  # (lines in the body, -start, width, widths): the longest body wins
+    for sep in DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=sep)]
+        start = len(widths)
+        while start > 0 and widths[start - 1] == widths[-1]:
+            start -= 1
+        if widths and widths[-1] > 1 and len(widths) - start >= 2:
+            best = max(best or (0,), (len(widths) - start, -start, widths[-1], widths))
+    if best is None or best[1] == 0:
+        return
+    start, width, widths = -best[1], best[2], best[3]
+    above = list(zip(lines[:start], widths[:start], strict=True))
+    if not all(w < width or line.lstrip().startswith("#") for line, w in above):
+        return  # the header is among them: ragged rows, pandas says where
+    if start == 1 and widths[0] == width - 1 and not lines[0].lstrip().startswith("#"):
+        return
+    line_no = numbered[start][0]
+    what = "line" if line_no == 2 else f"{line_no - 1} lines"
+    fields = f"{widths[0]} field{'s' if widths[0] != 1 else ''}"
+    raise DataError(
+        f"{name}: the first {what} ({lines[0]!r}{', ...' if start > 1 else ''}) "
+        f"{'does' if line_no == 2 else 'do'} not look like the header of the rows below "
+        f"({fields} against {width} from line {line_no}): delete the lines above the header "
+        "(metadata or comments) so that the first line is the header"
+    )
+
+
+def _check_thousands_dots(
+    frame: pd.DataFrame, source: Path | io.BytesIO, compression: str | None, name: str
+) -> None:
+    """DataError for a ';' file whose whole numbers use '.' between thousands ('5.000' beside
+    '929'), which read 1000 times too small. Strong evidence only: at least 3 values with '.',
+    each 1-3 digits then groups of three ('5.000', '12.345.678'), one of them ending in 0 (a
+    writer that drops trailing zeros would not write it), beside numbers of at most 3 digits
+    without '.' (a writer of three decimals would write '929.000'). Only float columns whose
+    values are all whole thousandths are read again, as text."""
+    candidates = []
+    for col in frame.columns:
+        values = frame[col]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        thousandths = values.dropna().to_numpy() * 1000
+        if len(thousandths) and np.allclose(thousandths, np.round(thousandths), rtol=0, atol=1e-6):
+            candidates.append(col)
+    if not candidates:
+        return
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    text = pd.read_csv(
+        source, sep=";", skipinitialspace=True, compression=compression, usecols=candidates,
+        dtype=str, keep_default_na=False,
+    )  # fmt: skip
+    for col in candidates:
+        raw = text[col].str.strip()
+        dotted = raw.str.contains(".", regex=False)
+        grouped = raw[dotted].str.fullmatch(r"[1-9]\d{0,2}(\.\d{3})+")
+        plain = raw[~dotted & raw.str.fullmatch(r"\d+")]
+        if (
+            grouped.sum() < 3
+            or not grouped.all()
+            or not raw[dotted].str.endswith("0").any()
+            or plain.empty
+            or plain.str.len().max() > 3
+        ):
+            continue
+        first = raw[dotted].index[0]
+        value = raw[first]
+        raise DataError(
+            f"{name}: column {col!r} writes {value!r} (data row {first + 1}) beside whole "
+            f"numbers such as {plain.iloc[0]!r}: {value!r} reads as {float(value):g} with '.' "
+            "as the decimal mark; if '.' separates thousands there, re-export without "
+            "thousands separators"
+        )
 
 
 def _bad_utf8(source: Path | io.BytesIO, err: UnicodeDecodeError) -> str:
@@ -154,8 +239,9 @@ def _compression(source: Path | io.BytesIO) -> str | None:
     return next((kind for magic, kind in COMPRESSIONS.items() if start.startswith(magic)), None)
 
 
-def _head_lines(source: Path | io.BytesIO, compression: str | None) -> list[str]:
-    """The first ``SNIFF_LINES`` non-empty lines of a CSV, decompressed, as text."""
+def _head_lines(source: Path | io.BytesIO, compression: str | None) -> list[tuple[int, str]]:
+    """The first ``SNIFF_LINES`` non-empty lines of a CSV, decompressed, as text, each with its
+    line number (from 1)."""
     own = isinstance(source, io.BytesIO)
     with contextlib.nullcontext(source) if own else open(source, "rb") as stream:
         if compression == "zip":  # pandas reads a zip holding one file: that file
@@ -171,7 +257,7 @@ def _head_lines(source: Path | io.BytesIO, compression: str | None) -> list[str]
     lines = head.decode("utf-8-sig", errors="replace").splitlines()
     if len(head) == HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]  # cut short; a header longer than HEAD_BYTES still shows its separator
-    return [line for line in lines if line.strip()][:SNIFF_LINES]
+    return [(k, line) for k, line in enumerate(lines, 1) if line.strip()][:SNIFF_LINES]
 
 
 def _sniff_delimiter(lines: list[str]) -> str:

@@ -36,6 +36,8 @@ FILLS = ("interpolate", "ffill", "none", "refuse")
 CATEGORICALS = ("label", "onehot")
 MAX_CATEGORIES = 32  # a text column with at most this many distinct values is categorical
 ROW_NUMBER_NAMES = ("no", "index", "unnamed: 0", "row")  # dropped when they just count rows
+# Missing values as agencies write them; warned about where far outside a column's other values
+MISSING_CODES = (-99999, -9999, -999, 9999, 99999)
 IN_MEMORY = "DataFrame"  # the name of a table read from a DataFrame, in messages and models
 
 
@@ -158,6 +160,7 @@ def read_table(
             )
         raw = raw[list(columns)]
     frame, encodings, skipped = _encode(raw, categorical, name, encodings)
+    _warn_missing_codes(frame.drop(columns=_encoded_columns(encodings)), name)
     if skipped and free_text == "refuse":
         raise DataError(f"{next(iter(skipped.values()))}; drop it with columns=[...]")
     frame.index = index
@@ -353,19 +356,59 @@ def _finite(values: pd.Series, col, name: str) -> pd.Series:
     return values
 
 
+def _warn_missing_codes(frame: pd.DataFrame, name: str) -> None:
+    """Warn, once per column and code, where a column holds a ``MISSING_CODES`` value (-999,
+    9999, ...) that lies outside its other values' range [a, b] by at least max(b - a, 1): a
+    missing-value code read as a measurement. The data are left as they are."""
+    values = frame.to_numpy(dtype="float64")  # (rows, columns)
+    coded = np.isin(values, MISSING_CODES)
+    if not coded.any():
+        return
+    others = np.where(coded, np.nan, values)
+    has_others = ~np.isnan(others).all(axis=0)
+    low = np.full(values.shape[1], np.nan)
+    high = np.full(values.shape[1], np.nan)
+    low[has_others] = np.nanmin(others[:, has_others], axis=0)
+    high[has_others] = np.nanmax(others[:, has_others], axis=0)
+    margin = np.maximum(high - low, 1.0)
+    for code in MISSING_CODES:
+        counts = (values == code).sum(axis=0)
+        far = has_others & (counts > 0) & ((code <= low - margin) | (code >= high + margin))
+        for k in np.flatnonzero(far):
+            warn(
+                f"{name}: column {frame.columns[k]!r} holds {code} in {counts[k]} "
+                f"row{'s' if counts[k] > 1 else ''}, far outside its other values "
+                f"({low[k]:.6g} to {high[k]:.6g}): a missing-value code? write those cells "
+                f"empty (or NA), e.g. df.replace({code}, float('nan'))"
+            )
+
+
 def _check_decimal_comma(
     series: pd.Series, present: pd.Series, parsed: pd.Series, col, name: str
 ) -> None:
-    """DataError when a text column is really numbers written with a decimal comma (12,5)."""
+    """DataError when a text column is really numbers written with a decimal comma (12,5) or
+    with ',' between thousands (1,000.5); '1,000' alone may be either, and is named as both."""
     text = series[present & ~parsed].astype(str).str.strip()
-    comma = text.str.fullmatch(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+")
+    thousands = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+    comma = thousands | text.str.fullmatch(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+")
     if not comma.any() or parsed.sum() + comma.sum() <= present.sum() / 2:
         return
-    label = comma[comma].index[0]
-    row = int(series.index.get_loc(label))
+    decimal = comma & ~thousands  # '12,5', '1.000,25': no thousands separator reads them
+    label = (decimal if decimal.any() else comma)[lambda flags: flags].index[0]
+    where = f"({text[label]!r} at data row {int(series.index.get_loc(label)) + 1})"
+    if decimal.any():
+        raise DataError(
+            f"{name}: column {col!r} writes numbers with a decimal comma {where}; re-export "
+            "the table with '.' as the decimal mark"
+        )
+    if text[comma].str.contains(".", regex=False).any():  # '1,000.5': ',' between thousands
+        raise DataError(
+            f"{name}: column {col!r} writes numbers with ',' between thousands {where}; "
+            "re-export the table without thousands separators"
+        )
     raise DataError(
-        f"{name}: column {col!r} writes numbers with a decimal comma ({text[label]!r} at data "
-        f"row {row + 1}); re-export the table with '.' as the decimal mark"
+        f"{name}: column {col!r} writes numbers with a ',' {where}: a thousands separator or a "
+        "decimal comma; re-export without thousands separators and with '.' as the decimal mark"
     )
 
 
