@@ -653,6 +653,13 @@ def test_long_work_names_its_stages_where_progress_is_shown(synthetic_csv, tmp_p
     ]
     assert main([*argv, "--no-progress"]) == 0
     assert "..." not in capsys.readouterr().err
+    # train said nothing while it read the table and built its windows (seconds on Beijing)
+    train = ["train", "--data", str(csv), *FAST, "--epochs", "1", "--out", str(tmp_path / "m")]
+    assert main([*train, "--progress"]) == 0
+    stages = [line for line in capsys.readouterr().err.splitlines() if line.endswith("...")]
+    assert stages == [f"lstmcast train: reading {csv} and building the windows..."]
+    assert main([*train, "--no-progress"]) == 0
+    assert "..." not in capsys.readouterr().err
 
 
 def test_a_model_trained_from_a_pipe_asks_for_the_data_to_score(synthetic_csv, tmp_path, capsys):

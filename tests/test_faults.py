@@ -180,6 +180,7 @@ def test_ctrl_c_keeps_a_checkpoint_and_resume_ends_with_the_unbroken_weights(
         f"lstmcast train: interrupted after epoch 2; nothing saved to {out}: "
         f"continue with `lstmcast train --resume {out}`"
     )
+    assert not [line for line in err if "warning" in line]  # not the library's own words too
     assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT_DIR]  # no half-made model
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)

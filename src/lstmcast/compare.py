@@ -15,7 +15,7 @@ import numpy as np
 
 from lstmcast.baselines import DEFAULT_BASELINES, UNIVARIATE_BASELINES
 from lstmcast.config import SEED_MAX
-from lstmcast.errors import ConfigError, DataError
+from lstmcast.errors import ConfigError, DataError, caller_reports_interruption
 from lstmcast.evaluation import diebold_mariano
 from lstmcast.evaluation.metrics import windows_needed
 from lstmcast.forecaster import ForecastConfig, Forecaster
@@ -133,7 +133,8 @@ def _seed_repeats(result: dict, config: ForecastConfig, table, split: str, seeds
 def _fit(fc: Forecaster, table) -> Forecaster:
     """``fc`` fitted on ``table``. Training stops cleanly at Ctrl-C (keeping the weights so far);
     a comparison of half-trained networks means nothing, so the interruption goes on up."""
-    fc.fit(table)
+    with caller_reports_interruption():
+        fc.fit(table)
     if fc.history_.interrupted:
         raise KeyboardInterrupt
     return fc

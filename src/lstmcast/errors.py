@@ -4,9 +4,11 @@ The CLI turns these into a single line and a non-zero exit; the message names th
 and the fix, e.g. ``units must be a positive integer, got 0: pass --units 64``.
 """
 
+import contextlib
 import inspect
 import os
 import warnings
+from collections.abc import Iterator
 
 
 class LstmcastError(Exception):
@@ -48,6 +50,15 @@ class TrainingDivergedError(LstmcastError, FloatingPointError):
 class FitInterruptedWarning(UserWarning):
     """A fit stopped by Ctrl-C returned a network trained part of the way (the CLI says so in
     its own words and does not show this one)."""
+
+
+@contextlib.contextmanager
+def caller_reports_interruption() -> Iterator[None]:
+    """For callers that stop on a fit's interruption themselves (``compare``, ``tune``, the
+    CLI): the fit's FitInterruptedWarning would tell of weights they do not go on with."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitInterruptedWarning)
+        yield
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

@@ -18,7 +18,12 @@ from pathlib import Path
 from lstmcast.cli import command
 from lstmcast.commands.options import add_config_options, config_from_args
 from lstmcast.commands.output import check_output, format_results, public_json, write_json_atomic
-from lstmcast.errors import ConfigError, LstmcastError, ModelFileError
+from lstmcast.errors import (
+    ConfigError,
+    LstmcastError,
+    ModelFileError,
+    caller_reports_interruption,
+)
 
 if typing.TYPE_CHECKING:
     pass
@@ -81,8 +86,10 @@ def train(args: argparse.Namespace) -> int:
             settings["data"] = str(Path(config.data).resolve())
         write_json_atomic(str(checkpoint / "config.json"), settings)
     held = _hold_run(checkpoint, out)  # until the model is saved (or the run stops)
+    _status("train", config.progress)(f"reading {config.data} and building the windows...")
     try:
-        fc = Forecaster(config).fit(checkpoint_dir=checkpoint, resume=bool(resume))
+        with caller_reports_interruption():  # said below, with the command that resumes
+            fc = Forecaster(config).fit(checkpoint_dir=checkpoint, resume=bool(resume))
     except LstmcastError:
         os.close(held)
         if not resume:  # a run that cannot work leaves nothing behind
