@@ -38,6 +38,21 @@ def test_help_builds_every_flag_without_importing_torch():
     assert "torch" not in loaded
 
 
+def test_help_never_shows_a_python_none_a_user_cannot_type():
+    """`--progress` read "progress bar; None: only on a terminal (default: None)"."""
+    import lstmcast.cli as cli
+
+    cli._load_commands()
+    choices = cli.build_parser()._subparsers._group_actions[0].choices
+    for name in ("train", "compare", "evaluate", "predict"):
+        text = " ".join(choices[name].format_help().split())
+        assert "None" not in text, name
+    train = " ".join(choices["train"].format_help().split())
+    assert "--no-progress progress bar; default: only on a terminal" in train
+    assert "--val-end VAL_END last timestamp of the validation split (default: unset)" in train
+    assert "unset: adamw 0.01, else 0 --seed" in train  # its own words say what unset means
+
+
 def test_the_training_loop_has_an_optimiser_class_for_every_name():
     from lstmcast.train import OPTIMIZERS as CLASSES
 

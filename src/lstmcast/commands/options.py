@@ -35,6 +35,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE.toml",
+        default=argparse.SUPPRESS,  # no "(default: None)" in the help
         help="read settings from a TOML file (keys as the flags, e.g. lookback = 48)",
     )
     group = parser.add_argument_group("settings (override --config)")
@@ -46,7 +47,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         default = NETWORK_DEFAULTS.get(f.name, default)
         if isinstance(default, tuple):
             default = list(default)
-        text = f"{helps.get(f.name, '')} (default: {default})"
+        text = _help_text(helps.get(f.name, ""), default)
         if kind is bool:
             group.add_argument(
                 flag,
@@ -66,6 +67,16 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                 help=f"{text[:-1]}; none: off)" if off else text,
                 metavar=f.name.upper(),
             )
+
+
+def _help_text(comment: str, default) -> str:
+    """A flag's help: its field's comment and default. None cannot be typed, so a comment's
+    "None: ..." reads "default: ...", and a default of None with no such words is "unset"."""
+    if default is not None:
+        return f"{comment} (default: {default})"
+    if "None:" in comment:
+        return comment.replace("None:", "default:")
+    return comment if "unset:" in comment else f"{comment} (default: unset)"
 
 
 def _or_none(kind: type):
