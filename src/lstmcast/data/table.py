@@ -160,7 +160,9 @@ def read_table(
             )
         raw = raw[list(columns)]
     frame, encodings, skipped = _encode(raw, categorical, name, encodings)
-    _warn_missing_codes(frame.drop(columns=_encoded_columns(encodings)), name)
+    _warn_missing_codes(
+        frame.drop(columns=_encoded_columns(encodings)) if encodings else frame, name
+    )
     if skipped and free_text == "refuse":
         raise DataError(f"{next(iter(skipped.values()))}; drop it with columns=[...]")
     frame.index = index
@@ -361,15 +363,19 @@ def _warn_missing_codes(frame: pd.DataFrame, name: str) -> None:
     9999, ...) that lies outside its other values' range [a, b] by at least max(b - a, 1): a
     missing-value code read as a measurement. The data are left as they are."""
     values = frame.to_numpy(dtype="float64")  # (rows, columns)
+    if not values.size:
+        return
+    # fmin/fmax skip NaN, and give NaN without a warning for a column with no value at all
+    reach = (np.fmin.reduce(values, axis=0) <= max(c for c in MISSING_CODES if c < 0)) | (
+        np.fmax.reduce(values, axis=0) >= min(c for c in MISSING_CODES if c > 0)
+    )
+    frame, values = frame.loc[:, reach], values[:, reach]  # only columns that reach a code
     coded = np.isin(values, MISSING_CODES)
     if not coded.any():
         return
     others = np.where(coded, np.nan, values)
-    has_others = ~np.isnan(others).all(axis=0)
-    low = np.full(values.shape[1], np.nan)
-    high = np.full(values.shape[1], np.nan)
-    low[has_others] = np.nanmin(others[:, has_others], axis=0)
-    high[has_others] = np.nanmax(others[:, has_others], axis=0)
+    low, high = np.fmin.reduce(others, axis=0), np.fmax.reduce(others, axis=0)
+    has_others = ~np.isnan(low)
     margin = np.maximum(high - low, 1.0)
     for code in MISSING_CODES:
         counts = (values == code).sum(axis=0)
