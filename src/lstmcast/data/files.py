@@ -1,8 +1,10 @@
 """Reading a file into a raw frame: Parquet, or CSV (plain or compressed) with its separator.
 
-The first bytes tell the compression (a pipe has no suffix), the first lines the separator;
-formats that are not CSV and would be misread as one are refused by their suffix. What the
-columns hold is ``lstmcast.data.table``'s business.
+The first bytes tell the compression (a pipe has no suffix), the first lines the separator
+and whether lines above the header (metadata, '#' comments) must go; formats that are not CSV
+and would be misread as one are refused by their suffix. In a ';' file, whole numbers with '.'
+between thousands ('5.000' beside '929') are refused where the evidence is strong (see
+``_check_thousands_dots``). What the columns hold is ``lstmcast.data.table``'s business.
 """
 
 from __future__ import annotations

@@ -131,6 +131,10 @@ def read_table(
         name: the table's name in messages and in ``Table.name`` (default: the path, or
             ``"DataFrame"``).
 
+    A numeric column holding -999, -9999, -99999, 9999 or 99999 far outside its other values
+    (by at least their range, or 1) gets a warning: a missing-value code read as a measurement?
+    The values are kept as they are.
+
     Example:
         >>> t = read_table("beijing_pm25.csv")          # doctest: +SKIP
         >>> t.frame.shape, t.freq                          # doctest: +SKIP
