@@ -9,12 +9,14 @@ from __future__ import annotations
 import difflib
 import re
 
+import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import DateOffset, Day, Tick
 
 from lstmcast.data.split import Split
 from lstmcast.data.table import Table
+from lstmcast.data.timestamps import pivot_advice, regular_index
 from lstmcast.errors import DataError, warn
 
 # Aliases of pandas before 2.2 that a saved model may hold and pandas 3 refuses
@@ -30,6 +32,16 @@ RESAMPLE_RULES = (
     ("30min", "30min"), ("h", "1h"), ("2h", "2h"), ("3h", "3h"), ("6h", "6h"), ("12h", "12h"),
     ("D", "1D"), ("W", "7D"), ("MS", "28D"), ("QS", "89D"), ("YS", "365D"),
 )  # fmt: skip
+
+# The grids check_regular and check_new_table advise rounding jittered timestamps onto, coarsest
+# first, and how a message names a point of each
+ROUNDING_UNITS = (
+    ("D", "midnight"), ("12h", "a 12-hour mark"), ("6h", "a 6-hour mark"),
+    ("3h", "a 3-hour mark"), ("2h", "a 2-hour mark"), ("h", "a whole hour"),
+    ("30min", "a half hour"), ("15min", "a quarter hour"), ("10min", "a 10-minute mark"),
+    ("5min", "a 5-minute mark"), ("min", "a whole minute"), ("s", "a whole second"),
+)  # fmt: skip
+JITTER = 0.1  # rounding moves no timestamp more than this share of a step (else: resample)
 
 
 def frequency_offset(freq: str | None) -> DateOffset | None:
@@ -57,7 +69,10 @@ def fixed_step(offset: DateOffset | None) -> pd.Timedelta | None:
 
 
 def check_regular(table: Table) -> None:
-    """An LSTM reads rows as equal steps: refuse timestamps without a common step."""
+    """An LSTM reads rows as equal steps of one series: refuse timestamps without a common step
+    (advising to round them when they only jitter about one), and warn when the rows take turns
+    between series stacked in long format (``check_one_series``)."""
+    check_one_series(table)
     if table.freq is not None or len(table) < 3:
         return
     steps = table.frame.index.to_series().diff().dropna()
@@ -72,6 +87,12 @@ def check_regular(table: Table) -> None:
             "or index.tz_convert('Europe/Berlin').tz_localize(None) in pandas)"
         )
     median = steps.median()
+    rounding = _rounding(table.frame.index, median)
+    if rounding is not None:
+        raise DataError(
+            f"{table.name}: the timestamps are irregular ({shown}, no common frequency) but "
+            f"{_round_advice(table, *rounding)}"
+        )
     rule = next(
         (r for r, length in RESAMPLE_RULES if pd.Timedelta(length) >= 0.9 * median),
         RESAMPLE_RULES[-1][0],
@@ -80,6 +101,105 @@ def check_regular(table: Table) -> None:
         f"{table.name}: the timestamps are irregular ({shown}, no common frequency): resample "
         f"the table to a regular step first, e.g. frame.resample({rule!r}).mean()"
     )
+
+
+def _rounding(
+    index: pd.DatetimeIndex, step: pd.Timedelta, freq: str | None = None
+) -> tuple[str, str, pd.Timedelta] | None:
+    """(unit, how a point of it reads, largest move) of the coarsest grid no longer than
+    ``step`` onto which rounding ``index`` moves no timestamp more than ``JITTER`` of ``step``
+    and gives unique, regular timestamps (consecutive steps of ``freq`` but for gaps, when
+    given); None when no grid does."""
+    for unit, words in ROUNDING_UNITS:
+        if fixed_step(to_offset(unit)) > 1.1 * step:
+            continue
+        rounded = index.round(unit)
+        moved = abs(index - rounded).max()
+        if moved > JITTER * step or not rounded.is_unique:
+            continue
+        found, full = regular_index(rounded)
+        if found is not None and (freq is None or _steps_of(full, freq, found)):
+            return unit, words, moved
+    return None
+
+
+def _round_advice(table: Table, unit: str, words: str, moved: pd.Timedelta) -> str:
+    """'each lies within 4 s of a whole hour: round them, e.g. ...'."""
+    seconds = moved.total_seconds()
+    within = (
+        f"{seconds:.3g} s" if seconds < 60
+        else f"{seconds / 60:.3g} min" if seconds < 3600
+        else f"{seconds / 3600:.3g} h"
+    )  # fmt: skip
+    time = _time_name(table)
+    return (
+        f"each lies within {within} of {words}: round them, e.g. frame.index = "
+        f"frame.index.round({unit!r}) (or df[{time!r}] = df[{time!r}].dt.round({unit!r}))"
+    )
+
+
+def _time_name(table: Table) -> str:
+    """The column the table's time came from, for advice on a frame: 'time' when not one."""
+    return table.time_columns[0] if len(table.time_columns) == 1 else "time"
+
+
+def check_one_series(table: Table) -> None:
+    """Warn when the rows may take turns between k series stacked in long format (station A at
+    hh:00, B at hh:30): a categorical column whose k values follow one another in a fixed order
+    (rows i and i + k alike, neighbours never), while some other column differs less between
+    rows k apart than between neighbours (or there is none)."""
+    source = {c: col for col, enc in table.encodings.items() for c in enc["columns"]}
+    measured = [c for c in table.frame.columns if c not in source]
+    for col, enc in table.encodings.items():
+        cols = enc["columns"]
+        codes = table.frame[cols[0]].to_numpy()
+        if len(cols) > 1:  # one-hot: the column of each row's category
+            codes = table.frame[cols].to_numpy().argmax(axis=1).astype("float64")
+        codes = np.where(table.observed[cols[0]].to_numpy(), codes, np.nan)
+        k = len(np.unique(codes[~np.isnan(codes)]))
+        if k < 2 or len(codes) < 3 * k or not _takes_turns(codes, k):
+            continue
+        if measured and not any(_lag_closer(table, c, k) for c in measured):
+            continue
+        shown = ", ".join(enc["categories"][int(c)] for c in codes[~np.isnan(codes)][: k + 1])
+        time = _time_name(table)
+        clock = ""
+        step = fixed_step(frequency_offset(table.freq))
+        if step is not None:  # series A at hh:00 and B at hh:30 come together on the hour
+            per = to_offset(k * step).freqstr
+            clock = (
+                f"put the series on one clock, e.g. df[{time!r}] = df[{time!r}].dt.floor("
+                f"{per!r}), and "
+            )
+        originals = list(dict.fromkeys(source.get(c, c) for c in table.frame.columns))
+        warn(
+            f"{table.name}: the table may hold {k} series stacked (long format): column "
+            f"{col!r} takes turns between {k} values row by row ({shown}, ...) and rows {k} "
+            f"apart differ less than neighbouring ones; {clock}"
+            f"{pivot_advice(originals, col, time)}"
+        )
+        return
+
+
+def _takes_turns(codes: np.ndarray, k: int) -> bool:
+    """Whether observed codes repeat every ``k`` rows and never in neighbouring rows."""
+    later, next_ = codes[k:], codes[1:]
+    seen_k = ~np.isnan(codes[:-k]) & ~np.isnan(later)
+    seen_1 = ~np.isnan(codes[:-1]) & ~np.isnan(next_)
+    return bool(
+        seen_k.any()
+        and (codes[:-k][seen_k] == later[seen_k]).all()
+        and (codes[:-1][seen_1] != next_[seen_1]).all()
+    )
+
+
+def _lag_closer(table: Table, col: str, k: int) -> bool:
+    """Whether rows ``k`` apart differ less, on average, than neighbouring rows in ``col``."""
+    x = table.frame[col].where(table.observed[col]).to_numpy()
+    lag_k, lag_1 = np.abs(x[k:] - x[:-k]), np.abs(x[1:] - x[:-1])
+    if np.isnan(lag_k).all() or np.isnan(lag_1).all():
+        return False
+    return bool(np.nanmean(lag_k) < np.nanmean(lag_1))
 
 
 def check_length(
@@ -185,6 +305,13 @@ def check_new_table(table: Table, columns: list[str], freq: str | None) -> None:
             f"trained on: pass rows {freq!r} apart"
         )
     if table.freq is None:
+        step = fixed_step(frequency_offset(freq))
+        rounding = None if step is None else _rounding(table.frame.index, step, freq)
+        if rounding is not None:
+            raise DataError(
+                f"{table.name}: the timestamps are irregular, but the model was trained on "
+                f"{freq!r} steps and {_round_advice(table, *rounding)}"
+            )
         raise DataError(
             f"{table.name}: the timestamps are irregular, but the model was trained on "
             f"{freq!r} steps: resample the table to {freq!r} first"

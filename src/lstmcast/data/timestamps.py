@@ -277,20 +277,64 @@ def _integers(column: pd.Series, col: str, name: str) -> pd.Series:
     return values.astype("int64")
 
 
-def check_duplicates(index: pd.DatetimeIndex, name: str) -> None:
-    """DataError naming the first repeated timestamps."""
+def check_duplicates(
+    index: pd.DatetimeIndex, name: str, columns: pd.DataFrame | None = None
+) -> None:
+    """DataError naming the first repeated timestamps; with ``columns`` (the table's other
+    columns, indexed by its timestamps in any order), one for series stacked in long format
+    when a column such as a station takes a different value in each row of a timestamp."""
     duplicated = index[index.duplicated()].unique()
-    if len(duplicated):
-        first = ", ".join(str(t) for t in duplicated[:3])
-        fix = "remove or aggregate the repeated rows"
-        if _clocks_went_back(duplicated):
-            fix = (
-                f"if they are local times repeated when the clocks went back on "
-                f"{duplicated[0].date()}, give them with UTC offsets (e.g. "
-                f"{duplicated[0].isoformat()}+02:00, then +01:00 in Central Europe) or in UTC; "
-                f"else {fix}"
-            )
-        raise DataError(f"{name}: {len(duplicated)} duplicate timestamps (first: {first}); {fix}")
+    if not len(duplicated):
+        return
+    if columns is not None:
+        _check_long_format(columns, name)
+    first = ", ".join(str(t) for t in duplicated[:3])
+    fix = "remove or aggregate the repeated rows"
+    if _clocks_went_back(duplicated):
+        fix = (
+            f"if they are local times repeated when the clocks went back on "
+            f"{duplicated[0].date()}, give them with UTC offsets (e.g. "
+            f"{duplicated[0].isoformat()}+02:00, then +01:00 in Central Europe) or in UTC; "
+            f"else {fix}"
+        )
+    raise DataError(f"{name}: {len(duplicated)} duplicate timestamps (first: {first}); {fix}")
+
+
+def _check_long_format(columns: pd.DataFrame, name: str) -> None:
+    """DataError when the repeated timestamps are k series stacked in long format: most
+    timestamps repeat, and some column takes k distinct values in all and never the same one
+    twice at one timestamp, where k is the most rows a timestamp has; text columns are preferred
+    to numbers."""
+    groups = columns.groupby(level=0, sort=False)
+    sizes = groups.size()
+    k = int(sizes.max())
+    if k < 2 or (sizes > 1).mean() < 0.5:  # a few repeated rows: no series stacked
+        return
+    distinct = groups.nunique(dropna=False)
+    stacked = [
+        c
+        for c in columns.columns
+        if (distinct[c] == sizes).all() and columns[c].nunique(dropna=False) == k
+    ]
+    if not stacked:
+        return
+    stacked.sort(key=lambda c: pd.api.types.is_numeric_dtype(columns[c]))  # text first
+    col = stacked[0]
+    raise DataError(
+        f"{name}: {k} series stacked in one table (long format): column {col!r} takes {k} "
+        f"values at each timestamp; {pivot_advice(columns, col, columns.index.name)}"
+    )
+
+
+def pivot_advice(columns: pd.DataFrame | Collection[str], col: str, time: str | None) -> str:
+    """How to make one column per value of ``col`` (a station): ``df.pivot`` on the time column
+    ``time`` (default 'time') with the other ``columns`` as values, or one station's rows."""
+    values = [str(c) for c in columns if c != col]
+    shown = f"[{values[0]!r}, ...]" if len(values) > 1 else repr(values)
+    return (
+        f"make one column per {col}, e.g. df.pivot(index={str(time or 'time')!r}, "
+        f"columns={col!r}, values={shown}) then flatten the names, or keep one {col}'s rows"
+    )
 
 
 def _clocks_went_back(duplicated: pd.DatetimeIndex) -> bool:
