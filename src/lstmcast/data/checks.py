@@ -251,10 +251,15 @@ def check_columns_used(table: Table, train: slice, columns: list[str], targets: 
     values = {c: table.frame[c].iloc[train][observed[c]] for c in columns}
     useless = {c for c in columns if values[c].nunique() < 2}  # constant, or empty in training
     usable = " ".join(c for c in columns if c not in useless)
+    kept = " ".join(c for c in targets if c not in useless)  # of several (--target all: ~50)
     for col in columns:
         what = "target" if col in targets else "feature"
         fix = (
-            "choose another --target"
+            (
+                f"leave it out: --target {kept}"
+                if len(targets) > 1 and kept
+                else "choose another --target"
+            )
             if col in targets
             else f"leave it out: --features {usable}"
             if usable
