@@ -63,6 +63,17 @@ def test_stations_stacked_at_the_same_times_are_told_to_pivot_not_aggregate(stat
         _duplicates(_long(stations))
 
 
+def test_reading_a_long_table_names_its_station_column_whatever_else_stops_it(tmp_path):
+    """read_table (what train calls): the station column is named also with 40 stations (more
+    names than a category may hold: "free text" came first) and when features leave it out."""
+    frame = _long([f"S{k:02d}" for k in range(40)], n=24)
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    for columns in (None, ["pm25", "temp"]):
+        with pytest.raises(DataError, match=r"40 series stacked in one table \(long format\): "
+                           r"column 'station' takes 40 values at each timestamp"):  # fmt: skip
+            read_table(tmp_path / "long.csv", columns=columns)
+
+
 def test_stacked_stations_missing_some_hours_are_still_long_format():
     frame = _long(["A", "B", "C"]).drop(index=[3, 50, 51])
     with pytest.raises(DataError, match=r"3 series stacked in one table \(long format\)"):

@@ -156,6 +156,9 @@ def read_table(
     dropped = [c for c in time_parts if c not in needed]
     raw = raw.drop(columns=dropped)
     raw = raw.drop(columns=[c for c in raw.columns if _is_row_number(raw[c])])
+    # before columns are chosen or encoded: a station column of long format is named even
+    # where --features leaves it out or it holds more names than a category may
+    check_duplicates(index.sort_values(), name, raw.set_axis(index))
     if columns is not None:
         missing = [c for c in columns if c not in raw.columns]
         if missing:
@@ -171,7 +174,6 @@ def read_table(
         raise DataError(f"{next(iter(skipped.values()))}; drop it with columns=[...]")
     frame.index = index
     frame = frame.sort_index(kind="stable")
-    check_duplicates(frame.index, name)
     observed = frame.notna()
     freq, full = regular_index(frame.index)
     if full is not None and len(full) > len(frame):
