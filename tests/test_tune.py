@@ -328,7 +328,12 @@ def test_ctrl_c_in_a_trial_fails_it_and_stops_the_study(
     argv = _tune_argv(synthetic_csv, tmp_path / "t")
     argv[argv.index("--trials") + 1] = "3"
     assert main(argv) == 130
-    assert capsys.readouterr().err.strip().splitlines()[-1] == "lstmcast tune: interrupted"
+    out = tmp_path / "t"
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"lstmcast tune: interrupted: trial 1 is recorded as failed; {out / 'best.toml'} holds "
+        "the best of the 1 finished trial; run the same command again to continue the study "
+        f"'lstmcast' in sqlite:///{out / 'study.db'}"
+    )
     states = [state for _, state, _, _ in _trials(tmp_path / "t" / "study.db")]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
     assert len(calls) == 2  # no third trial
@@ -361,12 +366,57 @@ def test_ctrl_c_on_an_in_memory_study_writes_the_finished_trials(
     argv[argv.index("--trials") + 1] = "3"
     assert main(argv) == 130
     err = capsys.readouterr().err
-    assert "lives in memory" in err and err.strip().splitlines()[-1] == "lstmcast tune: interrupted"
+    best_toml = tmp_path / "t" / "best.toml"
+    assert "lives in memory" in err and err.strip().splitlines()[-1] == (
+        f"lstmcast tune: interrupted: trial 1 is recorded as failed; {best_toml} "
+        "holds the best of the 1 finished trial; the study lived in memory (sqlite:///:memory:) "
+        "and is gone"
+    )
     assert not (tmp_path / "t" / "study.db").exists()
     rows = (tmp_path / "t" / "trials.csv").read_text().splitlines()
     assert len(rows) == 3 and "COMPLETE" in rows[1] and "FAIL" in rows[2], rows
     best = tomllib.loads((tmp_path / "t" / "best.toml").read_text())
     assert best["lookback"] == 12
+
+
+def test_each_trial_is_named_as_it_starts_when_progress_is_shown(synthetic_csv, tmp_path, capsys):
+    """The epoch bar alone said nothing of where the search was."""
+    argv = _tune_argv(synthetic_csv, tmp_path / "t")
+    argv[argv.index("--trials") + 1] = "2"
+    argv[argv.index("--no-progress")] = "--progress"
+    assert main(argv) == 0
+    # each after the carriage return that cleared the bar before it
+    starts = re.findall(r"(?:^|\r)(lstmcast tune: trial .*)", capsys.readouterr().err, re.M)
+    assert starts == [
+        "lstmcast tune: trial 1 of 2 (number 0 in the study)...",
+        "lstmcast tune: trial 2 of 2 (number 1 in the study)...",
+    ]
+    argv[argv.index("--progress")] = "--no-progress"
+    assert main(argv) == 0
+    assert "lstmcast tune: trial" not in capsys.readouterr().err
+
+
+def test_a_trials_time_is_its_fit_without_the_process_start_up(
+    synthetic_csv, tmp_path, monkeypatch
+):
+    """The first trial's time counted warm_up (the engine's first build: about 40 s)."""
+    import time
+
+    import lstmcast.forecaster
+
+    real_fit, fitted = lstmcast.forecaster.Forecaster.fit, []
+
+    def fit(self, *args, **kwargs):
+        fitted.append(real_fit(self, *args, **kwargs))
+        return fitted[-1]
+
+    monkeypatch.setattr(lstmcast.forecaster, "warm_up", lambda: time.sleep(1))
+    monkeypatch.setattr(lstmcast.forecaster.Forecaster, "fit", fit)
+    assert main(_tune_argv(synthetic_csv, tmp_path / "t")) == 0
+    (trial,) = optuna.load_study(
+        study_name="lstmcast", storage=f"sqlite:///{tmp_path / 't' / 'study.db'}"
+    ).trials
+    assert trial.user_attrs["fit_seconds"] == round(fitted[0].fit_seconds_, 1)
 
 
 def test_a_call_whose_trials_all_failed_says_so_though_the_study_has_a_best(
@@ -472,7 +522,11 @@ def test_a_failed_trial_is_one_line_without_a_traceback(
     assert main(argv) == 130
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
-    assert err.strip().splitlines() == ["lstmcast tune: interrupted"]
+    assert err.strip().splitlines() == [
+        "lstmcast tune: interrupted: trial 2 is recorded as failed; "
+        f"{tmp_path / 't' / 'best.toml'} holds the best of the 1 finished trial; run the same "
+        f"command again to continue the study 'lstmcast' in sqlite:///{tmp_path / 't' / 'study.db'}"
+    ]
 
 
 def test_best_toml_carries_the_best_trials_seed_and_train_reproduces_its_score(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lstmcast.cli import command
+from lstmcast.cli import INTERRUPTED, command, stopped_by
 from lstmcast.commands.options import add_config_options, config_from_args
 from lstmcast.commands.output import check_output
 from lstmcast.config import OPTIMIZERS, switchable_settings
@@ -74,11 +75,23 @@ def tune(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{out / 'study.db'}"
     ours: list[bool] = []  # whether each trial of this call finished
+    started: list[int] = []  # the numbers in the study of the trials this call started
     live: dict = {}  # the study object itself: an in-memory study cannot be opened again
+    show = sys.stderr.isatty() if base.progress is None else base.progress
+
+    def on_start(trial) -> None:
+        started.append(trial.number)
+        live["study"] = trial.study
+        if show:  # where the search is: the epoch bar below it says nothing of that
+            print(
+                f"lstmcast tune: trial {len(started)} of {args.trials} (number {trial.number} "
+                "in the study)...",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def on_trial(study, trial) -> None:
         ours.append(trial.value is not None)
-        live["study"] = study
         print(trial_line(study, trial), flush=True)
 
     try:
@@ -92,12 +105,19 @@ def tune(args: argparse.Namespace) -> int:
                 lookback=tuple(args.search_lookback), optimizer=tuple(args.search_optimizers)
             ),
             on_trial=on_trial,
+            on_start=on_start,
         )
     except KeyboardInterrupt:  # the trials that finished still make the best settings
         study = live.get("study") or _stored(storage, args.study_name)
         if study is not None and any(t.value is not None for t in study.trials):
             _write_results(study, base, out, storage, args.study_name)
-        raise
+        if study is None or not started:
+            raise  # no trial of this call to tell of: main says "interrupted"
+        print(
+            f"lstmcast tune: {stopped_by()}: {_resume_hint(study, started[-1], out, storage)}",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     if ours and not any(ours) and any(t.value is not None for t in study.trials):
         warn(
             f"none of this call's {len(ours)} trials finished (see the lines above); the best "
@@ -105,6 +125,33 @@ def tune(args: argparse.Namespace) -> int:
         )
     _write_results(study, base, out, storage, args.study_name)
     return 0
+
+
+def _resume_hint(study: optuna.Study, last: int, out: Path, storage: str) -> str:
+    """What a stopped search left, trial ``last`` the last this call started, and how to go on:
+    "trial 3 is recorded as failed; runs/tune/best.toml holds the best of the 3 finished
+    trials; run the same command again to continue the study 'lstmcast' in sqlite:///..."."""
+    from optuna.trial import TrialState
+
+    from lstmcast.tune import in_memory
+
+    state = next((t.state for t in study.trials if t.number == last), None)
+    parts = {
+        TrialState.FAIL: [f"trial {last} is recorded as failed"],
+        TrialState.RUNNING: [f"trial {last} is left marked running"],
+    }.get(state, [])
+    done = sum(t.value is not None for t in study.trials)
+    parts.append(
+        f"{out / 'best.toml'} holds the best of the {done} finished trial{'s' * (done != 1)}"
+        if done
+        else "no trial has finished, so no best settings are written"
+    )
+    parts.append(
+        f"the study lived in memory ({storage}) and is gone"
+        if in_memory(storage)
+        else f"run the same command again to continue the study {study.study_name!r} in {storage}"
+    )
+    return "; ".join(parts)
 
 
 def _stored(storage: str, name: str) -> optuna.Study | None:
