@@ -66,11 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     before = _on_sigterm(_terminate)
     try:
         status = _main(argv)
-        if stdout is not None:  # the rest of its buffer, while a closed pipe is caught
-            stdout.flush()
-    finally:
+    finally:  # also after --help's SystemExit
         _on_sigterm(before)
         if stdout is not None:
+            stdout.flush()  # the rest of its buffer, while a closed pipe is still caught
             sys.stdout = stdout.stream
     if status == INTERRUPTED and _terminated:  # the commands and train's own stop alike
         status = TERMINATED
