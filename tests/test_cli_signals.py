@@ -104,12 +104,9 @@ def test_sigterm_stops_train_as_ctrl_c_does_with_status_143(synthetic_csv, tmp_p
     args = ["train", "--data", str(synthetic_csv), *TINY, "--epochs", "5", "--out", str(out)]
     stopped = _cli(*args, code=TERMINATOR.format(epoch=2))
     assert stopped.returncode == 143, stopped.stderr
-    assert (
-        stopped.stderr.strip()
-        .splitlines()[-1]
-        .endswith(
-            f"after epoch 2; nothing saved to {out}: continue with `lstmcast train --resume {out}`"
-        )
+    assert stopped.stderr.strip().splitlines()[-1] == (
+        f"lstmcast train: terminated after epoch 2; nothing saved to {out}: continue with "
+        f"`lstmcast train --resume {out}`"
     )
     assert (out / CHECKPOINT_DIR / CHECKPOINT).is_file() and not (out / MANIFEST).exists()
 

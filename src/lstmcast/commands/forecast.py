@@ -15,7 +15,7 @@ import sys
 import typing
 from pathlib import Path
 
-from lstmcast.cli import command
+from lstmcast.cli import command, stopped_by
 from lstmcast.commands.options import add_config_options, config_from_args
 from lstmcast.commands.output import check_output, format_results, public_json, write_json_atomic
 from lstmcast.errors import (
@@ -105,8 +105,8 @@ def train(args: argparse.Namespace) -> int:
         members = len(fc.member_histories_)
         where = f" of network {members} of {fc.config.ensemble}" if fc.config.ensemble > 1 else ""
         print(
-            f"lstmcast train: interrupted after epoch {len(h.train_loss)}{where}; nothing saved to "
-            f"{out}: continue with `lstmcast train --resume {out}`",
+            f"lstmcast train: {stopped_by()} after epoch {len(h.train_loss)}{where}; nothing "
+            f"saved to {out}: continue with `lstmcast train --resume {out}`",
             file=sys.stderr,
         )
         os.close(held)
@@ -156,9 +156,10 @@ def _resume_config(args, checkpoint: Path):
     # --data may name the same table elsewhere (moved, or the file a pipe was read from): the
     # checkpoint's fingerprint of the exact windows refuses any other table
     given = sorted(k for k in vars(args) if k in names and k not in (*RESUMABLE_CHANGES, "data"))
-    if given or args.config:
+    config_file = getattr(args, "config", None)  # --config has no default (no "None" in help)
+    if given or config_file:
         negated = given and getattr(args, given[0]) is False  # --no-residual, as typed
-        flag = "--config" if args.config else "--" + "no-" * negated + given[0].replace("_", "-")
+        flag = "--config" if config_file else "--" + "no-" * negated + given[0].replace("_", "-")
         raise ConfigError(
             f"--resume takes its settings from {checkpoint}; only --epochs and --progress may "
             f"change (and --data may name the same table), got {flag}"
