@@ -44,7 +44,7 @@ def test_help_never_shows_a_python_none_a_user_cannot_type():
 
     cli._load_commands()
     choices = cli.build_parser()._subparsers._group_actions[0].choices
-    for name in ("train", "compare", "evaluate", "predict"):
+    for name in ("train", "compare", "evaluate", "predict", "tune"):
         text = " ".join(choices[name].format_help().split())
         assert "None" not in text, name
     train = " ".join(choices["train"].format_help().split())

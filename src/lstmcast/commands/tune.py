@@ -39,7 +39,10 @@ def _tune_parser(sub):
     )
     p.add_argument("--study-name", default="lstmcast", help="study to create or resume")
     p.add_argument(
-        "--timeout", type=float, help="stop starting trials after this many seconds (> 0)"
+        "--timeout",
+        type=float,
+        default=argparse.SUPPRESS,  # no "(default: None)" in the help
+        help="stop starting trials after this many seconds (> 0; default: no limit)",
     )
     p.add_argument("--out", default="runs/tune", help="folder for the study and best.toml")
     p.add_argument(
@@ -100,7 +103,7 @@ def tune(args: argparse.Namespace) -> int:
             n_trials=args.trials,
             storage=storage,
             study_name=args.study_name,
-            timeout=args.timeout,
+            timeout=getattr(args, "timeout", None),
             space=SearchSpace(
                 lookback=tuple(args.search_lookback), optimizer=tuple(args.search_optimizers)
             ),
