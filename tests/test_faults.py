@@ -436,18 +436,28 @@ def test_resume_on_other_data_or_settings_is_refused(tmp_path):
     assert make_synthetic_frame  # conftest stays importable for the module fixtures
 
 
-def test_ctrl_c_while_a_checkpoint_is_written_waits_for_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_while_a_checkpoint_is_written_waits_for_it(tmp_path, monkeypatch, stop):
     """Ctrl-C during the checkpoint write of epoch 2 threw that write away, so the history
-    said 2 epochs while the checkpoint held 1; the write now finishes before the interrupt."""
+    said 2 epochs while the checkpoint held 1; the write now finishes before the interrupt.
+    So does SIGTERM under the CLI's handler, which stops a command as Ctrl-C does."""
     import os
     import signal
+
+    from lstmcast.cli import _on_sigterm, _terminate
+
+    if stop == "SIGTERM":
+        before = _on_sigterm(_terminate)
+        monkeypatch.setattr("lstmcast.cli._terminated", False)  # what _terminate sets
+    else:
+        before = signal.getsignal(signal.SIGTERM)
 
     real_save, saves = torch.save, []
 
     def save_then_ctrl_c(obj, f, *args, **kwargs):
         saves.append(1)
         if len(saves) == 2:
-            os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of the write
+            os.kill(os.getpid(), getattr(signal, stop))  # arrives in the middle of the write
         return real_save(obj, f, *args, **kwargs)
 
     monkeypatch.setattr(lstmcast.train.torch, "save", save_then_ctrl_c)
@@ -455,7 +465,11 @@ def test_ctrl_c_while_a_checkpoint_is_written_waits_for_it(tmp_path, monkeypatch
     X, Y = torch.randn(64, 5, 2, generator=g), torch.randn(64, 1, generator=g)
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(10, 1))
     cfg = lstmcast.train.TrainConfig(epochs=4, batch_size=16, progress=False)
-    history = lstmcast.train.train_network(net, X, Y, cfg, checkpoint_dir=tmp_path)
+    try:
+        history = lstmcast.train.train_network(net, X, Y, cfg, checkpoint_dir=tmp_path)
+        assert signal.getsignal(signal.SIGTERM) is (_terminate if stop == "SIGTERM" else before)
+    finally:
+        signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
     assert history.interrupted and len(history.train_loss) == 2
     saved = load_checkpoint(tmp_path)
     assert saved["history"]["train_loss"] == history.train_loss

@@ -54,20 +54,25 @@ def save_checkpoint(checkpoint_dir: str | os.PathLike, state: dict) -> Path:
 @contextlib.contextmanager
 def _ctrl_c_deferred() -> Iterator[None]:
     """Hold SIGINT back until the block ends, then hand it to the handler it would have met
-    (Python's raises KeyboardInterrupt). Main thread only: no other thread receives signals."""
+    (Python's raises KeyboardInterrupt); SIGTERM too where Python handles it (the CLI stops on
+    it as on Ctrl-C). Main thread only: no other thread receives signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list = []
-    previous = signal.signal(signal.SIGINT, lambda *received: caught.append(received))
+    held = [signal.SIGINT] + [signal.SIGTERM] * callable(signal.getsignal(signal.SIGTERM))
+    previous = {s: signal.signal(s, lambda *received: caught.append(received)) for s in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(*caught[0])
-        elif caught and previous == signal.SIG_DFL:
-            signal.raise_signal(signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            signum = caught[0][0]
+            if callable(previous[signum]):
+                previous[signum](*caught[0])
+            elif previous[signum] == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def load_checkpoint(checkpoint_dir: str | os.PathLike) -> dict:
