@@ -368,14 +368,16 @@ def _warn_missing_codes(frame: pd.DataFrame, name: str) -> None:
     """Warn, once per column and code, where a column holds a ``MISSING_CODES`` value (-999,
     9999, ...) that lies outside its other values' range [a, b] by at least max(b - a, 1): a
     missing-value code read as a measurement. The data are left as they are."""
-    values = frame.to_numpy(dtype="float64")  # (rows, columns)
-    if not values.size:
+    if frame.empty:
         return
-    # fmin/fmax skip NaN, and give NaN without a warning for a column with no value at all
-    reach = (np.fmin.reduce(values, axis=0) <= max(c for c in MISSING_CODES if c < 0)) | (
-        np.fmax.reduce(values, axis=0) >= min(c for c in MISSING_CODES if c > 0)
+    # per column, skipping NaN (NaN for a column with no value at all): no copy of the table
+    reach = (frame.min() <= max(c for c in MISSING_CODES if c < 0)) | (
+        frame.max() >= min(c for c in MISSING_CODES if c > 0)
     )
-    frame, values = frame.loc[:, reach], values[:, reach]  # only columns that reach a code
+    if not reach.any():  # Beijing, and most tables: nothing more to look at
+        return
+    frame = frame.loc[:, reach.to_numpy()]  # only columns that reach a code
+    values = frame.to_numpy(dtype="float64")  # (rows, columns)
     coded = np.isin(values, MISSING_CODES)
     if not coded.any():
         return
